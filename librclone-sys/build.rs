@@ -1,0 +1,166 @@
+//! Builds rclone (every backend) and dbbr's Go API in `go/` as a static
+//! archive with `go build -buildmode=c-archive`, links it, and generates the
+//! Rust bindings from the header Go writes.
+//!
+//! `LIBRCLONE_ARCHIVE=/path/to/librclone.a` links a prebuilt archive instead
+//! (its `librclone.h` must sit next to it): for container builds and offline
+//! machines.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
+    let go_dir = manifest_dir.join("go");
+
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=go");
+    println!("cargo:rerun-if-env-changed=LIBRCLONE_ARCHIVE");
+
+    let rclone_version = rclone_version(&go_dir.join("go.mod"));
+    let archive = match env::var_os("LIBRCLONE_ARCHIVE") {
+        Some(prebuilt) => {
+            let prebuilt = PathBuf::from(prebuilt);
+            if !prebuilt.is_file() || !prebuilt.with_file_name("librclone.h").is_file() {
+                fail(&format!(
+                    "LIBRCLONE_ARCHIVE={} must name a librclone.a with librclone.h next to it",
+                    prebuilt.display()
+                ));
+            }
+            prebuilt
+        }
+        None => go_build(&go_dir, &out_dir, &rclone_version),
+    };
+    let lib_dir = archive.parent().unwrap();
+    if archive.file_name().unwrap() != "librclone.a" {
+        fail("LIBRCLONE_ARCHIVE must name a file called librclone.a");
+    }
+
+    println!("cargo:rustc-link-search=native={}", lib_dir.display());
+    println!("cargo:rustc-link-lib=static=rclone");
+    // What the Go runtime and its cgo net/user packages need from libc.
+    for lib in ["pthread", "dl", "m", "resolv"] {
+        println!("cargo:rustc-link-lib=dylib={lib}");
+    }
+    println!("cargo:rustc-env=LIBRCLONE_VERSION={rclone_version}");
+    println!("cargo:version={rclone_version}");
+
+    generate_bindings(&archive.with_file_name("librclone.h"), &out_dir);
+}
+
+/// The rclone version required in go.mod, e.g. "v1.76.0".
+fn rclone_version(go_mod: &Path) -> String {
+    let text = fs::read_to_string(go_mod)
+        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", go_mod.display())));
+    text.lines()
+        .map(str::trim)
+        .map(|l| l.trim_start_matches("require").trim())
+        .find_map(|l| l.strip_prefix("github.com/rclone/rclone "))
+        .map(|v| v.split_whitespace().next().unwrap_or_default().to_string())
+        .unwrap_or_else(|| fail("go.mod does not require github.com/rclone/rclone"))
+}
+
+/// Runs `go build -buildmode=c-archive` and returns the archive's path.
+fn go_build(go_dir: &Path, out_dir: &Path, rclone_version: &str) -> PathBuf {
+    let go = env::var("GO").unwrap_or_else(|_| "go".to_string());
+    println!("cargo:rerun-if-env-changed=GO");
+    check_go_version(&go, go_dir);
+
+    let archive = out_dir.join("librclone.a");
+    let ldflags = format!("-s -w -X github.com/rclone/rclone/fs.Version={rclone_version}");
+    let status = Command::new(&go)
+        .current_dir(go_dir)
+        .args([
+            "build",
+            "-trimpath",
+            "-buildmode=c-archive",
+            "-ldflags",
+            &ldflags,
+            "-o",
+        ])
+        .arg(&archive)
+        .arg(".")
+        .env("CGO_ENABLED", "1")
+        .status()
+        .unwrap_or_else(|e| fail(&format!("cannot run `{go}`: {e}")));
+    if !status.success() {
+        fail(&format!(
+            "`go build` of librclone failed ({status}). If a module could not be downloaded, check \
+             GOPROXY/network access or build with LIBRCLONE_ARCHIVE=/path/to/librclone.a; \
+             if cgo failed, install a C compiler (gcc)"
+        ));
+    }
+    archive
+}
+
+/// Fails unless `go` runs and is at least the version go.mod asks for.
+fn check_go_version(go: &str, go_dir: &Path) {
+    let out = Command::new(go)
+        .arg("version")
+        .output()
+        .unwrap_or_else(|e| {
+            fail(&format!(
+                "Go is needed to build librclone but `{go} version` failed: {e}. Install Go \
+             (https://go.dev/dl) or set LIBRCLONE_ARCHIVE to a prebuilt librclone.a"
+            ))
+        });
+    let text = String::from_utf8_lossy(&out.stdout);
+    let have = text
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("go1."))
+        .map(|v| parse_minor(v))
+        .unwrap_or_else(|| fail(&format!("cannot read Go's version from `{}`", text.trim())));
+    let go_mod = fs::read_to_string(go_dir.join("go.mod")).unwrap_or_default();
+    let want = go_mod
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("go 1."))
+        .map(parse_minor)
+        .unwrap_or((0, 0));
+    if have < want {
+        fail(&format!(
+            "Go 1.{}.{} is too old to build librclone: go.mod needs Go 1.{}.{} or newer",
+            have.0, have.1, want.0, want.1
+        ));
+    }
+}
+
+/// "26.8" -> (26, 8); "26" -> (26, 0).
+fn parse_minor(v: &str) -> (u32, u32) {
+    let mut parts = v.split(|c: char| !c.is_ascii_digit());
+    let minor = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (minor, patch)
+}
+
+fn generate_bindings(header: &Path, out_dir: &Path) {
+    let header_name = header.to_string_lossy().into_owned();
+    // bindgen panics when it cannot load libclang: turn that into advice.
+    let generated = std::panic::catch_unwind(|| {
+        bindgen::Builder::default()
+            .header(header_name)
+            .allowlist_function("Dbbr.*")
+            .allowlist_type("dbbr_log_fn")
+            .generate()
+    })
+    .unwrap_or_else(|_| {
+        fail("bindgen could not load libclang: install it (Debian: apt-get install libclang-dev) or set LIBCLANG_PATH")
+    });
+    let bindings = generated.unwrap_or_else(|e| {
+        fail(&format!(
+            "bindgen failed on {}: {e}. bindgen needs libclang: install it (Debian: \
+                 apt-get install libclang-dev) or set LIBCLANG_PATH",
+            header.display()
+        ))
+    });
+    bindings
+        .write_to_file(out_dir.join("bindings.rs"))
+        .unwrap_or_else(|e| fail(&format!("cannot write bindings: {e}")));
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: librclone-sys: {message}");
+    std::process::exit(1)
+}

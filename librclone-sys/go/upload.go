@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/operations"
+)
+
+// errAborted is what the upload's reader sees when the host aborts.
+var errAborted = errors.New("upload aborted")
+
+// upload is one streaming upload: the host writes into pw, rclone's Rcat
+// reads from the other end of the pipe in its own goroutine.
+type upload struct {
+	f       fs.Fs
+	final   string // where the object goes on commit
+	staging string // where it is written; differs from final when partial uploads are visible
+	pw      *io.PipeWriter
+	done    chan struct{}
+	obj     fs.Object // set by the goroutine before done is closed
+	err     error     // likewise
+}
+
+var uploads = newRegistry[*upload]()
+
+// startUpload opens an upload of remote path p. It fails if p exists.
+func startUpload(fsString, p string) (uint64, error) {
+	if err := initialise(); err != nil {
+		return 0, err
+	}
+	ctx := context.Background()
+	f, err := getFs(ctx, fsString)
+	if err != nil {
+		return 0, err
+	}
+	if p == "" || p[len(p)-1] == '/' {
+		return 0, configError(fmt.Errorf("object path %q names no file", p))
+	}
+	if _, err := f.NewObject(ctx, p); err == nil {
+		return 0, existsError(fmt.Errorf("%q already exists: refusing to overwrite it", p))
+	} else if !errors.Is(err, fs.ErrorObjectNotFound) && !errors.Is(err, fs.ErrorDirNotFound) && !errors.Is(err, fs.ErrorIsDir) {
+		return 0, err
+	}
+	u := &upload{f: f, final: p, staging: p, done: make(chan struct{})}
+	// Where a half-written object would be visible under its name (local,
+	// sftp, smb, ftp, ...), write it under a temporary name and move it on
+	// commit. Object stores only show an object once its upload completes.
+	if f.Features().PartialUploads && f.Features().Move != nil {
+		u.staging = stagingName(p)
+	}
+	pr, pw := io.Pipe()
+	u.pw = pw
+	go func() {
+		defer close(u.done)
+		u.obj, u.err = operations.Rcat(ctx, f, u.staging, pr, time.Now(), nil)
+	}()
+	return uploads.add(u), nil
+}
+
+// stagingName returns a hidden, unique name next to p.
+func stagingName(p string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	dir, leaf := path.Split(p)
+	return dir + "." + leaf + "." + hex.EncodeToString(b[:]) + ".partial"
+}
+
+// write passes buf to the upload; it returns once rclone has taken it.
+func (u *upload) write(buf []byte) error {
+	if _, err := u.pw.Write(buf); err != nil {
+		// The reader side is closed: the upload failed. Report why.
+		<-u.done
+		if u.err != nil {
+			return u.err
+		}
+		return err
+	}
+	return nil
+}
+
+// commit ends the input, waits for the upload and moves it into place.
+// On any failure nothing is left at the final name or the staging name.
+func (u *upload) commit() (string, error) {
+	ctx := context.Background()
+	_ = u.pw.Close()
+	<-u.done
+	if u.err != nil {
+		u.removeStaging(ctx)
+		return "", u.err
+	}
+	obj := u.obj
+	if u.staging != u.final {
+		if _, err := u.f.NewObject(ctx, u.final); err == nil {
+			u.removeStaging(ctx)
+			return "", existsError(fmt.Errorf("%q appeared during the upload: refusing to overwrite it", u.final))
+		}
+		moved, err := u.f.Features().Move(ctx, obj, u.final)
+		if err != nil {
+			u.removeStaging(ctx)
+			return "", fmt.Errorf("failed to move the finished upload into place: %w", err)
+		}
+		obj = moved
+	}
+	info, _ := json.Marshal(map[string]any{"path": obj.Remote(), "size": obj.Size()})
+	return string(info), nil
+}
+
+// abort makes the upload fail and removes whatever it wrote.
+func (u *upload) abort() {
+	_ = u.pw.CloseWithError(errAborted)
+	<-u.done
+	ctx := context.Background()
+	if u.err == nil && u.obj != nil && u.staging == u.final {
+		// Rcat finished before seeing the abort (the input had ended):
+		// the object is complete but not wanted.
+		if err := u.obj.Remove(ctx); err != nil {
+			fs.Errorf(u.final, "failed to remove aborted upload: %v", err)
+		}
+	}
+	u.removeStaging(ctx)
+}
+
+// removeStaging deletes the staging object if one is there.
+func (u *upload) removeStaging(ctx context.Context) {
+	if u.staging == u.final {
+		return
+	}
+	if obj, err := u.f.NewObject(ctx, u.staging); err == nil {
+		if err := obj.Remove(ctx); err != nil {
+			fs.Errorf(u.staging, "failed to remove partial upload: %v", err)
+		}
+	}
+}
