@@ -111,7 +111,7 @@ fn check_go_version(go: &str, go_dir: &Path) {
     let have = text
         .split_whitespace()
         .find_map(|w| w.strip_prefix("go1."))
-        .map(|v| parse_minor(v))
+        .map(parse_minor)
         .unwrap_or_else(|| fail(&format!("cannot read Go's version from `{}`", text.trim())));
     let go_mod = fs::read_to_string(go_dir.join("go.mod")).unwrap_or_default();
     let want = go_mod

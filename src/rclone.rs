@@ -79,7 +79,7 @@ pub fn rpc(method: &str, input: &serde_json::Value) -> Result<serde_json::Value>
 /// One object or directory in a listing.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Entry {
-    /// Path relative to the remote root (includes the remote path and prefix).
+    /// Path relative to the remote path and prefix.
     pub path: String,
     /// Size in bytes (-1 if unknown).
     pub size: i64,
@@ -93,7 +93,7 @@ pub struct Entry {
 /// A finished upload.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Committed {
-    /// Where the object is, relative to the remote root.
+    /// Where the object is, relative to the remote path and prefix.
     pub path: String,
     /// Its size as the backend reports it.
     pub size: i64,
@@ -104,8 +104,7 @@ impl Remote {
     /// with [`Error::Exists`] if an object is already there.
     pub fn upload(&self, path: &str) -> Result<Upload> {
         init()?;
-        let full = self.object_path(path);
-        let (root, cpath) = (cstring(self.root())?, cstring(&full)?);
+        let (root, cpath) = (cstring(&self.fs_string())?, cstring(path)?);
         let mut err = std::ptr::null_mut();
         // SAFETY: valid C strings for the duration of the call; err receives
         // NULL or a string we own.
@@ -121,7 +120,7 @@ impl Remote {
         }
         Ok(Upload {
             handle,
-            path: full,
+            path: path.to_string(),
             buf: Vec::with_capacity(UPLOAD_CHUNK),
             written: 0,
             failed: None,
@@ -132,8 +131,7 @@ impl Remote {
     /// Opens `path` (relative to the prefix) for reading.
     pub fn download(&self, path: &str) -> Result<Download> {
         init()?;
-        let full = self.object_path(path);
-        let (root, cpath) = (cstring(self.root())?, cstring(&full)?);
+        let (root, cpath) = (cstring(&self.fs_string())?, cstring(path)?);
         let mut err = std::ptr::null_mut();
         // SAFETY: as in `upload`.
         let handle = unsafe {
@@ -156,8 +154,7 @@ impl Remote {
     /// missing directory lists as empty.
     pub fn list(&self, dir: &str, recursive: bool) -> Result<Vec<Entry>> {
         init()?;
-        let full = self.object_path(dir);
-        let (root, cdir) = (cstring(self.root())?, cstring(&full)?);
+        let (root, cdir) = (cstring(&self.fs_string())?, cstring(dir)?);
         let mut err = std::ptr::null_mut();
         // SAFETY: as in `upload`; the result is NULL or a string we own.
         let out = unsafe {
@@ -177,8 +174,7 @@ impl Remote {
     /// Describes the object at `path`, or `None` if there is none.
     pub fn stat(&self, path: &str) -> Result<Option<Entry>> {
         init()?;
-        let full = self.object_path(path);
-        let (root, cpath) = (cstring(self.root())?, cstring(&full)?);
+        let (root, cpath) = (cstring(&self.fs_string())?, cstring(path)?);
         let mut err = std::ptr::null_mut();
         // SAFETY: as in `list`.
         let out = unsafe {
@@ -198,8 +194,7 @@ impl Remote {
     /// Deletes the object at `path`.
     pub fn delete(&self, path: &str) -> Result<()> {
         init()?;
-        let full = self.object_path(path);
-        let (root, cpath) = (cstring(self.root())?, cstring(&full)?);
+        let (root, cpath) = (cstring(&self.fs_string())?, cstring(path)?);
         // SAFETY: valid C strings; the result is NULL or a string we own.
         let err = unsafe { sys::DbbrDelete(root.as_ptr().cast_mut(), cpath.as_ptr().cast_mut()) };
         match take_error(err) {
@@ -222,7 +217,7 @@ pub struct Upload {
 }
 
 impl Upload {
-    /// The object's path relative to the remote root.
+    /// The object's path relative to the remote path and prefix.
     pub fn path(&self) -> &str {
         &self.path
     }

@@ -63,6 +63,13 @@ impl Remote {
         &self.name
     }
 
+    /// What rclone opens as the file system: the root and the remote path
+    /// with the prefix, e.g. `store:bucket/nightly`. Object paths are
+    /// relative to it.
+    pub fn fs_string(&self) -> String {
+        format!("{}{}", self.root, self.base)
+    }
+
     /// The path of `relative` inside the root, with the remote path and prefix.
     pub fn object_path(&self, relative: &str) -> String {
         join(&self.base, relative)
@@ -214,13 +221,17 @@ fn validate_name(name: &str) -> Result<()> {
     }
 }
 
-/// Joins two remote paths with one `/`, keeping a leading `/` of `a`.
+/// Joins two remote paths with one `/`. A leading `/` of the first non-empty
+/// part is kept (absolute paths matter on local and sftp remotes).
 fn join(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        return clean(b);
+    }
     let b = b.trim_matches('/');
-    match (a.is_empty(), b.is_empty()) {
-        (_, true) => a.to_string(),
-        (true, false) => b.to_string(),
-        (false, false) => format!("{}/{b}", a.trim_end_matches('/')),
+    if b.is_empty() {
+        a.to_string()
+    } else {
+        format!("{}/{b}", a.trim_end_matches('/'))
     }
 }
 
@@ -281,6 +292,12 @@ mod tests {
         assert!(Remote::parse("").is_err());
         assert!(Remote::parse("bad/name:x").is_err());
         assert!(Remote::parse("-x").is_err());
+    }
+
+    #[test]
+    fn absolute_prefix_is_kept() {
+        let r = Remote::parse("store").unwrap().with_prefix("/srv/backups/");
+        assert_eq!(r.object_path("f"), "/srv/backups/f");
     }
 
     #[test]

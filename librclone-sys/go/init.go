@@ -69,6 +69,16 @@ func doInitialise() error {
 
 	// Never ask on a terminal for the config password.
 	ci.AskPassword = false
+	// Without RCLONE_CONFIG and without a config file at the default place,
+	// remotes come from the environment: use an in-memory config instead of
+	// announcing the missing file.
+	if _, set := os.LookupEnv("RCLONE_CONFIG"); !set {
+		if _, err := os.Stat(config.GetConfigPath()); errors.Is(err, os.ErrNotExist) {
+			if err := config.SetConfigPath(""); err != nil {
+				return configError(err)
+			}
+		}
+	}
 	configfile.Install()
 	if err := config.Data().Load(); err != nil && !errors.Is(err, config.ErrorConfigFileNotFound) {
 		return configError(fmt.Errorf("failed to load rclone config file %q: %w", config.GetConfigPath(), err))

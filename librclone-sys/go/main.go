@@ -29,12 +29,18 @@ import (
 	"log/slog"
 	"unsafe"
 
+	"github.com/dbbr/librclone-sys/envguard"
 	_ "github.com/rclone/rclone/backend/all" // every storage backend
 	fslog "github.com/rclone/rclone/fs/log"
 	"github.com/rclone/rclone/librclone/librclone"
 )
 
 func main() {}
+
+// init runs after every imported package has initialised.
+func init() {
+	envguard.Restore()
+}
 
 // DbbrSetLogger routes rclone's log lines to fn instead of stderr. Call it
 // before DbbrInit so that nothing is printed behind the host's back.

@@ -14,17 +14,21 @@ import (
 	"github.com/rclone/rclone/fs/operations"
 )
 
-// getFs returns the (cached) Fs for a remote root such as "store:" or
-// ":sftp,host=example:". Paths are always given relative to that root.
+// getFs returns the (cached) Fs for a remote and directory such as
+// "store:bucket/prefix" or ":sftp,host=example:/srv". Object paths are
+// given relative to it.
 func getFs(ctx context.Context, fsString string) (fs.Fs, error) {
 	f, err := cache.Get(ctx, fsString)
-	if err != nil && !errors.Is(err, fs.ErrorIsFile) {
-		if errors.Is(err, fs.ErrorNotFoundInConfigFile) {
-			return nil, err
-		}
+	switch {
+	case err == nil:
+		return f, nil
+	case errors.Is(err, fs.ErrorIsFile):
+		return nil, configError(errors.New("the remote path or UPLOAD_PREFIX names a file, not a directory"))
+	case errors.Is(err, fs.ErrorNotFoundInConfigFile):
+		return nil, err
+	default:
 		return nil, configError(fmt.Errorf("cannot open remote: %w", err))
 	}
-	return f, nil
 }
 
 // download reads one object, reopening it on errors as rclone does and
@@ -116,11 +120,7 @@ func listJSON(fsString, dir string, recurse bool) (string, error) {
 	entries := []entry{}
 	opt := &operations.ListJSONOpt{Recurse: recurse, NoMimeType: true}
 	err = operations.ListJSON(ctx, f, dir, opt, func(item *operations.ListJSONItem) error {
-		p := item.Path
-		if dir != "" {
-			p = dir + "/" + p
-		}
-		entries = append(entries, entry{Path: p, Size: item.Size, ModTime: rfc3339(item.ModTime.When), IsDir: item.IsDir})
+		entries = append(entries, entry{Path: item.Path, Size: item.Size, ModTime: rfc3339(item.ModTime.When), IsDir: item.IsDir})
 		return nil
 	})
 	if errors.Is(err, fs.ErrorDirNotFound) {

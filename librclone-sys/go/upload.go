@@ -46,7 +46,7 @@ func startUpload(fsString, p string) (uint64, error) {
 		return 0, configError(fmt.Errorf("object path %q names no file", p))
 	}
 	if _, err := f.NewObject(ctx, p); err == nil {
-		return 0, existsError(fmt.Errorf("%q already exists: refusing to overwrite it", p))
+		return 0, existsError(errors.New(p))
 	} else if !errors.Is(err, fs.ErrorObjectNotFound) && !errors.Is(err, fs.ErrorDirNotFound) && !errors.Is(err, fs.ErrorIsDir) {
 		return 0, err
 	}
@@ -101,7 +101,7 @@ func (u *upload) commit() (string, error) {
 	if u.staging != u.final {
 		if _, err := u.f.NewObject(ctx, u.final); err == nil {
 			u.removeStaging(ctx)
-			return "", existsError(fmt.Errorf("%q appeared during the upload: refusing to overwrite it", u.final))
+			return "", existsError(errors.New(u.final))
 		}
 		moved, err := u.f.Features().Move(ctx, obj, u.final)
 		if err != nil {

@@ -1,0 +1,120 @@
+//! `dbbr remote ...`: look at and test the configured storage directly.
+
+use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use dbbr::{Error, Remote, Result};
+
+/// Where the remote commands operate.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// rclone remote name (configured by RCLONE_CONFIG_<NAME>_* or the rclone
+    /// config file), `name:path`, or a connection string starting with `:`.
+    #[arg(long, env = "REMOTE_NAME", default_value = "store", global = true)]
+    pub remote_name: String,
+    /// Path prepended to every object path (e.g. bucket/prefix).
+    #[arg(long, env = "UPLOAD_PREFIX", default_value = "", global = true)]
+    pub upload_prefix: String,
+    #[command(subcommand)]
+    pub action: RemoteAction,
+}
+
+/// A storage operation.
+#[derive(Debug, Subcommand)]
+pub enum RemoteAction {
+    /// List objects below DIR (relative to the prefix).
+    Ls {
+        /// Directory to list.
+        #[arg(default_value = "")]
+        dir: String,
+        /// List recursively.
+        #[arg(short = 'R', long)]
+        recursive: bool,
+    },
+    /// Upload standard input to PATH; commits only at the end of the input.
+    Put {
+        /// Object path relative to the prefix.
+        path: String,
+    },
+    /// Write the object at PATH to standard output.
+    Cat {
+        /// Object path relative to the prefix.
+        path: String,
+    },
+    /// Delete the object at PATH.
+    Rm {
+        /// Object path relative to the prefix.
+        path: String,
+    },
+    /// Run an rclone rc method and print its JSON reply (e.g. `options/get`).
+    #[command(hide = true)]
+    Rc {
+        /// Method name.
+        method: String,
+        /// JSON input.
+        #[arg(default_value = "{}")]
+        input: String,
+    },
+}
+
+/// Runs one remote command.
+pub fn run(args: RemoteArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
+    let remote = Remote::parse(&args.remote_name)?.with_prefix(&args.upload_prefix);
+    match args.action {
+        RemoteAction::Ls { dir, recursive } => {
+            let mut out = io::stdout().lock();
+            for e in remote.list(&dir, recursive)? {
+                let time = e.mod_time.map(|t| t.to_rfc3339()).unwrap_or_default();
+                let kind = if e.is_dir { "dir" } else { "file" };
+                writeln!(out, "{kind}\t{}\t{time}\t{}", e.size, e.path)
+                    .map_err(|e| Error::io("stdout", e))?;
+            }
+            Ok(())
+        }
+        RemoteAction::Put { path } => put(&remote, &path, &interrupted),
+        RemoteAction::Cat { path } => {
+            let mut download = remote.download(&path)?;
+            io::copy(&mut download, &mut io::stdout().lock())
+                .map_err(|e| Error::Storage(e.to_string()))?;
+            Ok(())
+        }
+        RemoteAction::Rm { path } => remote.delete(&path),
+        RemoteAction::Rc { method, input } => {
+            let input = serde_json::from_str(&input)
+                .map_err(|e| Error::Config(format!("rc input is not JSON: {e}")))?;
+            println!("{:#}", dbbr::rclone::rpc(&method, &input)?);
+            Ok(())
+        }
+    }
+}
+
+/// Streams stdin into an upload, aborting on a read error or a signal.
+fn put(remote: &Remote, path: &str, interrupted: &AtomicBool) -> Result<()> {
+    let mut upload = remote.upload(path)?;
+    let mut stdin = io::stdin().lock();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        if interrupted.load(Ordering::Relaxed) {
+            upload.abort();
+            return Err(Error::Interrupted);
+        }
+        let n = match stdin.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                upload.abort();
+                return Err(Error::io("reading standard input", e));
+            }
+        };
+        if let Err(e) = upload.write_all(&buf[..n]) {
+            upload.abort();
+            return Err(Error::Storage(e.to_string()));
+        }
+    }
+    let done = upload.commit()?;
+    tracing::info!(path = %done.path, size = done.size, "uploaded");
+    Ok(())
+}

@@ -1,0 +1,418 @@
+//! The running dump process: its stdout as a stream, its stderr drained on a
+//! thread, its exit status checked at the end.
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::redact::redact;
+
+/// Stderr lines kept for the error message.
+const TAIL_LINES: usize = 20;
+/// Stderr bytes kept for the error message (about).
+const TAIL_BYTES: usize = 4096;
+/// Longest stderr line kept; the rest of it is dropped.
+const LINE_BYTES: usize = 1024;
+/// How long [`DumpReader::finish`] waits for stderr to close after the
+/// child exited (a grandchild may hold it open).
+const STDERR_GRACE: Duration = Duration::from_secs(2);
+
+/// The running dump's stdout as a [`Read`]: the plain bytes of the dump.
+///
+/// End of file is not success: call [`DumpReader::finish`] after reading to
+/// the end to check the exit status. Dropping an unfinished reader kills the
+/// child (SIGKILL) and reaps it.
+pub struct DumpReader {
+    child: Option<Child>,
+    stdout: Option<ChildStdout>,
+    tail: Arc<Mutex<Tail>>,
+    stderr_done: mpsc::Receiver<()>,
+    pid: u32,
+    eof: bool,
+    program: String,
+    database: String,
+}
+
+impl std::fmt::Debug for DumpReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DumpReader")
+            .field("program", &self.program)
+            .field("database", &self.database)
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DumpReader {
+    /// Spawns `cmd` with stdin closed and stdout and stderr piped. `program`
+    /// names it in messages; `database` is the dump's label.
+    pub(super) fn start(mut cmd: Command, program: &str, database: &str) -> io::Result<Self> {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn()?;
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let tail = Arc::new(Mutex::new(Tail::default()));
+        let (done_tx, stderr_done) = mpsc::channel();
+        if let Some(stderr) = stderr {
+            let tail = Arc::clone(&tail);
+            let label = program.to_string();
+            let spawned = std::thread::Builder::new()
+                .name("dump-stderr".into())
+                .spawn(move || {
+                    drain(stderr, &tail, &label);
+                    let _ = done_tx.send(());
+                });
+            if let Err(e) = spawned {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        }
+        let pid = child.id();
+        tracing::debug!(target: "dbbr::dump", pid, program, database, "dump started");
+        Ok(DumpReader {
+            child: Some(child),
+            stdout,
+            tail,
+            stderr_done,
+            pid,
+            eof: false,
+            program: program.to_string(),
+            database: database.to_string(),
+        })
+    }
+
+    /// Waits for the child and checks that it exited with status 0;
+    /// otherwise an [`Error::Dump`] with the exit status (or signal) and the
+    /// last lines of its stderr, redacted. Call after reading to the end:
+    /// output left unread is read and discarded, and makes the dump fail.
+    /// To abandon a dump, use [`DumpReader::kill`].
+    pub fn finish(mut self) -> Result<()> {
+        let mut unread = 0;
+        if let Some(mut stdout) = self.stdout.take() {
+            if !self.eof {
+                unread = io::copy(&mut stdout, &mut io::sink()).unwrap_or(0);
+            }
+        }
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        let status = child
+            .wait()
+            .map_err(|e| Error::io(format!("waiting for {}", self.program), e))?;
+        // The stderr thread ends when stderr closes, normally as the child exits.
+        let _ = self.stderr_done.recv_timeout(STDERR_GRACE);
+        let tail = self.tail.lock().unwrap_or_else(|e| e.into_inner()).joined();
+        tracing::debug!(target: "dbbr::dump", pid = self.pid, program = %self.program, %status, "dump ended");
+        let mut message = if let Some(code) = status.code() {
+            if code == 0 {
+                if unread == 0 {
+                    return Ok(());
+                }
+                return Err(Error::Dump {
+                    database: self.database.clone(),
+                    message: format!(
+                        "{} output was not read to the end ({unread} bytes left)",
+                        self.program
+                    ),
+                });
+            }
+            format!("{} exited with status {code}", self.program)
+        } else if let Some(signal) = status.signal() {
+            format!("{} was killed by signal {signal}", self.program)
+        } else {
+            format!("{} failed: {status}", self.program)
+        };
+        if !tail.is_empty() {
+            message.push_str(": ");
+            message.push_str(&tail);
+        }
+        Err(Error::Dump {
+            database: self.database.clone(),
+            message: redact(&message),
+        })
+    }
+
+    /// Kills the child (SIGKILL) and reaps it.
+    pub fn kill(mut self) {
+        self.terminate();
+    }
+
+    /// The child's pid.
+    pub fn id(&self) -> u32 {
+        self.pid
+    }
+
+    fn terminate(&mut self) {
+        self.stdout = None;
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+            tracing::debug!(target: "dbbr::dump", pid = self.pid, program = %self.program, "dump killed");
+        }
+    }
+}
+
+impl Read for DumpReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(stdout) = self.stdout.as_mut() else {
+            return Ok(0);
+        };
+        let n = stdout.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.eof = true;
+        }
+        Ok(n)
+    }
+}
+
+impl Drop for DumpReader {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// The last stderr lines, bounded in count and size.
+#[derive(Debug, Default)]
+struct Tail {
+    lines: VecDeque<String>,
+    bytes: usize,
+}
+
+impl Tail {
+    fn push(&mut self, line: String) {
+        self.bytes += line.len();
+        self.lines.push_back(line);
+        while self.lines.len() > TAIL_LINES || (self.bytes > TAIL_BYTES && self.lines.len() > 1) {
+            if let Some(old) = self.lines.pop_front() {
+                self.bytes -= old.len();
+            }
+        }
+    }
+
+    fn joined(&self) -> String {
+        let lines: Vec<&str> = self.lines.iter().map(String::as_str).collect();
+        lines.join(" | ")
+    }
+}
+
+/// Reads `stderr` to its end, logging each line at debug level and keeping
+/// the last ones in `tail`. Memory stays bounded whatever the child writes.
+fn drain(mut stderr: ChildStderr, tail: &Mutex<Tail>, program: &str) {
+    let mut buf = vec![0u8; 8192];
+    let mut line = Vec::with_capacity(256);
+    let mut cut = false;
+    let emit = |line: &mut Vec<u8>, cut: &mut bool| {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim();
+        if !text.is_empty() {
+            let mut text = redact(text);
+            if *cut {
+                text.push_str(" [...]");
+            }
+            tracing::debug!(target: "dbbr::dump", "{program}: {text}");
+            tail.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+        }
+        line.clear();
+        *cut = false;
+    };
+    loop {
+        let n = match stderr.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        for piece in buf[..n].split_inclusive(|&b| b == b'\n') {
+            let (body, ends) = match piece.split_last() {
+                Some((b'\n', body)) => (body, true),
+                _ => (piece, false),
+            };
+            let room = LINE_BYTES.saturating_sub(line.len());
+            line.extend_from_slice(&body[..body.len().min(room)]);
+            cut |= body.len() > room;
+            if ends {
+                emit(&mut line, &mut cut);
+            }
+        }
+    }
+    emit(&mut line, &mut cut);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Instant;
+
+    use super::*;
+
+    fn sh(script: &str) -> DumpReader {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script]);
+        DumpReader::start(cmd, "pg_dump", "shop").unwrap()
+    }
+
+    fn read_all(reader: &mut DumpReader) -> Vec<u8> {
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        out
+    }
+
+    fn dump_message(err: Error) -> String {
+        match err {
+            Error::Dump { database, message } => {
+                assert_eq!(database, "shop");
+                message
+            }
+            other => panic!("expected a dump error, got {other:?}"),
+        }
+    }
+
+    fn gone(pid: u32) -> bool {
+        !Path::new(&format!("/proc/{pid}")).exists()
+    }
+
+    #[test]
+    fn success() {
+        let mut reader = sh("echo data; echo 'some notice' >&2");
+        assert_eq!(read_all(&mut reader), b"data\n");
+        let pid = reader.id();
+        reader.finish().unwrap();
+        assert!(gone(pid));
+    }
+
+    #[test]
+    fn exit_status_and_stderr_tail() {
+        let mut reader = sh("echo data; echo oops >&2; echo 'second line' >&2; exit 3");
+        assert_eq!(read_all(&mut reader), b"data\n");
+        let message = dump_message(reader.finish().unwrap_err());
+        assert_eq!(message, "pg_dump exited with status 3: oops | second line");
+    }
+
+    #[test]
+    fn exit_status_without_stderr() {
+        let mut reader = sh("exit 1");
+        assert_eq!(read_all(&mut reader), b"");
+        let err = reader.finish().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dump of shop failed: pg_dump exited with status 1"
+        );
+    }
+
+    #[test]
+    fn killed_by_signal() {
+        let mut reader = sh("echo partial; echo dying >&2; kill -9 $$");
+        assert_eq!(read_all(&mut reader), b"partial\n");
+        let message = dump_message(reader.finish().unwrap_err());
+        assert_eq!(message, "pg_dump was killed by signal 9: dying");
+    }
+
+    #[test]
+    fn stderr_is_redacted() {
+        crate::redact::add_secret("child-secret-8c1f");
+        let mut reader = sh("echo 'auth failed for child-secret-8c1f' >&2; exit 2");
+        read_all(&mut reader);
+        let message = dump_message(reader.finish().unwrap_err());
+        assert!(!message.contains("child-secret-8c1f"), "{message}");
+        assert!(message.contains("auth failed for ***"), "{message}");
+    }
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        let mut reader =
+            sh("i=1; while [ $i -le 100 ]; do echo line$i >&2; i=$((i+1)); done; exit 1");
+        read_all(&mut reader);
+        let message = dump_message(reader.finish().unwrap_err());
+        assert!(message.ends_with("line99 | line100"), "{message}");
+        assert!(message.contains(": line81 | line82"), "{message}");
+        assert!(!message.contains("line80 "), "{message}");
+    }
+
+    #[test]
+    fn tail_is_bounded_in_bytes() {
+        let mut reader = sh("yes 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' | head -c 1000000 >&2; \
+             head -c 100000 /dev/zero | tr '\\0' b >&2; echo >&2; echo last >&2; exit 1");
+        read_all(&mut reader);
+        let message = dump_message(reader.finish().unwrap_err());
+        assert!(message.len() < 2 * TAIL_BYTES, "{}", message.len());
+        assert!(
+            message.ends_with("b [...] | last"),
+            "{}",
+            &message[message.len() - 40..]
+        );
+    }
+
+    #[test]
+    fn chatty_stderr_does_not_deadlock() {
+        let mut reader = sh("yes 'warning: something' | head -c 1000000 >&2; \
+             head -c 1000000 /dev/zero | tr '\\0' x >&2; echo done");
+        assert_eq!(read_all(&mut reader), b"done\n");
+        reader.finish().unwrap();
+    }
+
+    #[test]
+    fn large_stdout_is_read_fully() {
+        let mut reader = sh("head -c 52428800 /dev/zero; echo 'progress' >&2");
+        let n = io::copy(&mut reader, &mut io::sink()).unwrap();
+        assert_eq!(n, 52_428_800);
+        reader.finish().unwrap();
+    }
+
+    #[test]
+    fn finish_before_the_end_fails() {
+        let mut reader = sh("echo a; echo b");
+        let mut first = [0u8; 1];
+        reader.read_exact(&mut first).unwrap();
+        let message = dump_message(reader.finish().unwrap_err());
+        assert!(
+            message.contains("not read to the end (3 bytes left)"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn kill_stops_and_reaps() {
+        let mut cmd = Command::new("sleep");
+        cmd.arg("100");
+        let reader = DumpReader::start(cmd, "sleep", "shop").unwrap();
+        let pid = reader.id();
+        assert!(!gone(pid));
+        let start = Instant::now();
+        reader.kill();
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(gone(pid));
+    }
+
+    #[test]
+    fn drop_kills_and_reaps() {
+        let reader = sh("echo started; exec sleep 100");
+        let pid = reader.id();
+        drop(reader);
+        assert!(gone(pid));
+
+        // An exited but unfinished child is reaped too (no zombie).
+        let mut reader = sh("echo quick");
+        read_all(&mut reader);
+        let pid = reader.id();
+        std::thread::sleep(Duration::from_millis(50));
+        drop(reader);
+        assert!(gone(pid));
+    }
+
+    #[test]
+    fn grandchild_holding_stderr_does_not_block_finish() {
+        let mut reader = sh("sleep 5 >/dev/null 2>&2 & echo err >&2; exit 4");
+        read_all(&mut reader);
+        let start = Instant::now();
+        let message = dump_message(reader.finish().unwrap_err());
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert_eq!(message, "pg_dump exited with status 4: err");
+    }
+}
