@@ -121,6 +121,15 @@ impl Connection {
         Self::from_var(var, std::env::var_os(var))
     }
 
+    /// Reads the password from `path`, as [`Connection::from_env`] does for
+    /// the engine's `*_FILE` variable (named in errors).
+    pub fn from_password_file(engine: Engine, path: &Path) -> Result<Connection> {
+        Self::from_var(
+            engine.password_file_var(),
+            Some(path.as_os_str().to_owned()),
+        )
+    }
+
     fn from_var(var: &str, value: Option<OsString>) -> Result<Connection> {
         let Some(path) = value.filter(|v| !v.is_empty()) else {
             return Ok(Connection::default());

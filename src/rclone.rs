@@ -24,6 +24,15 @@ pub fn rclone_version() -> &'static str {
     sys::RCLONE_VERSION
 }
 
+/// Waits until the embedded Go runtime has started. Programs that read the
+/// environment from several threads at start-up should call this first:
+/// while Go initialises, it briefly hides and restores `RCLONE_*` variables.
+pub fn wait_ready() {
+    // SAFETY: DbbrVersion takes nothing and returns a string we own; like
+    // every exported Go call it first waits for the Go runtime to start.
+    take_string(unsafe { sys::DbbrVersion() });
+}
+
 /// Initialises the embedded rclone once: routes its logs to `tracing` and
 /// applies the `RCLONE_*` environment as the rclone command line does.
 ///
@@ -100,6 +109,19 @@ pub struct Committed {
 }
 
 impl Remote {
+    /// Checks that the remote is configured and its backend exists, without
+    /// connecting to it.
+    pub fn check(&self) -> Result<()> {
+        init()?;
+        let root = cstring(&self.fs_string())?;
+        // SAFETY: valid C string; the result is NULL or a string we own.
+        let err = unsafe { sys::DbbrCheckRemote(root.as_ptr().cast_mut()) };
+        match take_error(err) {
+            Some(e) => Err(go_error(Some(self), e)),
+            None => Ok(()),
+        }
+    }
+
     /// Starts a streaming upload to `path` (relative to the prefix). Fails
     /// with [`Error::Exists`] if an object is already there.
     pub fn upload(&self, path: &str) -> Result<Upload> {

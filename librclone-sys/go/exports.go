@@ -141,3 +141,11 @@ func DbbrStat(fsString, path *C.char, err **C.char) *C.char {
 func DbbrDelete(fsString, path *C.char) *C.char {
 	return cError(deleteObject(C.GoString(fsString), C.GoString(path)))
 }
+
+// DbbrCheckRemote checks that a remote is configured and its backend
+// exists, without any network I/O. It returns NULL or an error.
+//
+//export DbbrCheckRemote
+func DbbrCheckRemote(fsString *C.char) *C.char {
+	return cError(checkRemote(C.GoString(fsString)))
+}

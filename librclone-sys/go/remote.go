@@ -173,3 +173,18 @@ func deleteObject(fsString, p string) error {
 	}
 	return obj.Remove(ctx)
 }
+
+// checkRemote resolves the remote's backend and configuration without
+// connecting to it: an unconfigured remote or unknown backend is an error.
+func checkRemote(fsString string) error {
+	if err := initialise(); err != nil {
+		return err
+	}
+	if _, _, _, _, err := fs.ConfigFs(fsString); err != nil {
+		if errors.Is(err, fs.ErrorNotFoundInConfigFile) {
+			return err
+		}
+		return configError(err)
+	}
+	return nil
+}

@@ -227,10 +227,14 @@ fn unknown_remote_says_how_to_configure_it() {
 #[test]
 fn errors_do_not_show_connection_string_secrets() {
     let secret = "Sup3rSecretValue-4471";
-    // Nothing listens on port 1: the S3 request fails and rclone's error
-    // may echo its configuration.
+    // The S3 server rejects the wrong secret; rclone's error may echo its
+    // configuration.
+    let bucket = unique("bucket");
+    s3_remote(&bucket);
     let remote = Remote::parse(&format!(
-        ":s3,provider=Other,endpoint='http://127.0.0.1:1',access_key_id=AKID-visible-in-config,secret_access_key={secret}:bucket"
+        ":s3,provider=Rclone,endpoint='{}',access_key_id={},secret_access_key={secret}:{bucket}",
+        setting("DBBR_TEST_S3_ENDPOINT"),
+        setting("DBBR_TEST_S3_ACCESS_KEY"),
     ))
     .unwrap();
     let err = remote.list("", false).expect_err("must fail");

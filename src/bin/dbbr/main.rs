@@ -1,6 +1,7 @@
 //! The `dbbr` command line: flags and environment into library options,
 //! errors into exit codes (0 done, 1 failed, 2 rejected before any I/O).
 
+mod backup_cmd;
 mod logging;
 mod remote_cmd;
 
@@ -32,6 +33,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Back up databases: `dbbr backup postgresql|mariadb [-- DUMP_ARGS...]`.
+    Backup(backup_cmd::BackupArgs),
     /// Inspect or test the storage remote.
     Remote(remote_cmd::RemoteArgs),
 }
@@ -47,6 +50,9 @@ fn version() -> &'static str {
 }
 
 fn main() -> ExitCode {
+    // Let the embedded Go runtime finish starting before anything else reads
+    // the environment (it adjusts RCLONE_* variables while it initialises).
+    dbbr::rclone::wait_ready();
     let cli = Cli::parse();
     logging::init(cli.log_format, &cli.log_level);
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -55,11 +61,16 @@ fn main() -> ExitCode {
             tracing::warn!("cannot handle signal {signal}: {e}");
         }
     }
+    let json = cli.log_format == logging::LogFormat::Json;
     let result = match cli.command {
-        Command::Remote(args) => remote_cmd::run(args, interrupted),
+        Command::Backup(args) => {
+            backup_cmd::run(args, interrupted, json).map(|report| report.all_succeeded())
+        }
+        Command::Remote(args) => remote_cmd::run(args, interrupted).map(|()| true),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(e) => {
             tracing::error!("{e}");
             ExitCode::from(if e.is_usage() { 2 } else { 1 })

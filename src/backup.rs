@@ -1,0 +1,320 @@
+//! One backup run: for each database, dump -> compress -> encrypt -> upload,
+//! commit only when every stage succeeded, then write the manifest.
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{BackupOptions, Plan};
+use crate::dump::{self, DumpCommand, Engine, Target};
+use crate::encode::{Codec, Encoder};
+use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+use crate::report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
+
+/// Bytes read from the dump per step.
+const READ_CHUNK: usize = 256 * 1024;
+/// How often progress is reported.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// A backup run, configured with chained calls and started with [`run`](Backup::run).
+///
+/// ```no_run
+/// use dbbr::{Backup, Engine};
+///
+/// let report = Backup::new(Engine::Postgres)
+///     .databases(["app", "billing"])
+///     .remote(":local:/var/backups")
+///     .run()?;
+/// assert!(report.all_succeeded());
+/// # Ok::<(), dbbr::Error>(())
+/// ```
+pub struct Backup {
+    options: BackupOptions,
+    progress: Arc<dyn Progress>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Backup {
+    /// A run for `engine` with default options (remote `store`, gzip).
+    pub fn new(engine: Engine) -> Backup {
+        Backup::from_options(BackupOptions::new(engine))
+    }
+
+    /// A run with the given options.
+    pub fn from_options(options: BackupOptions) -> Backup {
+        Backup {
+            options,
+            progress: Arc::new(NoProgress),
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Databases to dump, one object each (`BACKUP_DATABASES`).
+    pub fn databases<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Backup {
+        self.options.databases = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Dump the whole server into one object (`BACKUP_ALL`).
+    pub fn all(mut self, all: bool) -> Backup {
+        self.options.all = all;
+        self
+    }
+
+    /// Object name pattern (`BACKUP_FILE_NAME`).
+    pub fn file_name(mut self, pattern: impl Into<String>) -> Backup {
+        self.options.file_name = Some(pattern.into());
+        self
+    }
+
+    /// rclone remote name, `name:path` or connection string (`REMOTE_NAME`).
+    pub fn remote(mut self, remote: impl Into<String>) -> Backup {
+        self.options.remote_name = remote.into();
+        self
+    }
+
+    /// Path prepended to object names (`UPLOAD_PREFIX`).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Backup {
+        self.options.upload_prefix = prefix.into();
+        self
+    }
+
+    /// age recipients, inline (`ENCRYPT_RECIPIENTS`).
+    pub fn recipients(mut self, recipients: impl Into<String>) -> Backup {
+        self.options.encrypt_recipients = Some(recipients.into());
+        self
+    }
+
+    /// An age recipients file (`ENCRYPT_RECIPIENTS_FILE`).
+    pub fn recipients_file(mut self, path: impl Into<PathBuf>) -> Backup {
+        self.options.encrypt_recipients_file = Some(path.into());
+        self
+    }
+
+    /// Read the database password from a file (`PGPASSWORD_FILE`, `MYSQL_PWD_FILE`).
+    pub fn password_file(mut self, path: impl Into<PathBuf>) -> Backup {
+        self.options.password_file = Some(path.into());
+        self
+    }
+
+    /// Arguments passed unchanged to the dump tool.
+    pub fn dump_args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Backup {
+        self.options.dump_args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Compression codec.
+    pub fn codec(mut self, codec: Codec) -> Backup {
+        self.options.codec = codec;
+        self
+    }
+
+    /// Where progress goes.
+    pub fn progress(mut self, progress: Arc<dyn Progress>) -> Backup {
+        self.progress = progress;
+        self
+    }
+
+    /// A flag that, once set (e.g. by a signal handler), stops the run: the
+    /// current dump is killed and its upload aborted.
+    pub fn cancel_flag(mut self, flag: Arc<AtomicBool>) -> Backup {
+        self.cancel = flag;
+        self
+    }
+
+    /// Validates everything, then backs up each database in turn (a failure
+    /// does not stop the others).
+    ///
+    /// `Err` means the configuration was rejected before any database or
+    /// network I/O; otherwise the [`Report`] says how each database went.
+    pub fn run(&self) -> Result<Report> {
+        let plan = self.options.validate()?;
+        crate::rclone::init()?;
+        plan.remote.check()?;
+        let started = Utc::now();
+        let context = RunContext {
+            plan: &plan,
+            time: started,
+            tool_version: dump::tool_version(plan.engine, plan.targets == [Target::All]),
+            server_version: dump::server_version(plan.engine, &plan.connection),
+            progress: self.progress.as_ref(),
+            cancel: &self.cancel,
+        };
+        let mut report = Report::default();
+        for target in &plan.targets {
+            let outcome = if self.cancel.load(Ordering::Relaxed) {
+                DatabaseReport {
+                    database: target.label().to_string(),
+                    object: None,
+                    result: Err(Error::Interrupted),
+                }
+            } else {
+                context.backup_one(target)
+            };
+            self.progress.finished(&outcome);
+            report.databases.push(outcome);
+        }
+        Ok(report)
+    }
+}
+
+/// What every database of a run shares.
+struct RunContext<'a> {
+    plan: &'a Plan,
+    time: DateTime<Utc>,
+    tool_version: Option<String>,
+    server_version: Option<String>,
+    progress: &'a dyn Progress,
+    cancel: &'a AtomicBool,
+}
+
+impl RunContext<'_> {
+    fn backup_one(&self, target: &Target) -> DatabaseReport {
+        let label = target.label().to_string();
+        let database = match target {
+            Target::Database(name) => Some(name.as_str()),
+            Target::All => None,
+        };
+        let encrypted = self.plan.recipients.is_some();
+        let object =
+            self.plan
+                .pattern
+                .render(database, self.time, self.plan.codec.extension(), encrypted);
+        match object {
+            Err(e) => DatabaseReport {
+                database: label,
+                object: None,
+                result: Err(e),
+            },
+            Ok(object) => {
+                self.progress.started(&label, &object);
+                let result = self.stream(target, &object);
+                DatabaseReport {
+                    database: label,
+                    object: Some(object),
+                    result,
+                }
+            }
+        }
+    }
+
+    /// Streams one dump into `object` and writes its manifest.
+    fn stream(&self, target: &Target, object: &str) -> Result<BackupStats> {
+        let plan = self.plan;
+        let label = target.label();
+        let started_at = Utc::now();
+        let clock = Instant::now();
+
+        // The upload starts first: a name collision fails before dumping.
+        let upload = plan.remote.upload(object)?;
+        let mut encoder = Encoder::new(upload, plan.codec, plan.recipients.as_ref())?;
+        let command = DumpCommand::new(plan.engine, target, &plan.dump_args, &plan.connection);
+        tracing::debug!(program = command.program(), args = ?command.args(), "starting dump");
+        let mut dump = command.spawn()?;
+
+        // Any early return below drops the encoder and with it the upload,
+        // which aborts it: nothing is left at the name.
+        if let Err(e) = self.copy(label, &mut dump, &mut encoder, clock) {
+            dump.kill();
+            return Err(e);
+        }
+        // A terminal's Ctrl-C reaches the dump tool too: report the
+        // interruption rather than the dump's death.
+        if self.cancel.load(Ordering::Relaxed) {
+            dump.kill();
+            return Err(Error::Interrupted);
+        }
+        dump.finish()?;
+        let (upload, encoded) = encoder.finish()?;
+        upload.commit()?;
+
+        let manifest = Manifest {
+            format: Manifest::FORMAT,
+            dbbr_version: env!("CARGO_PKG_VERSION").into(),
+            rclone_version: crate::rclone::rclone_version().into(),
+            engine: plan.engine.name().into(),
+            database: label.into(),
+            object: object.into(),
+            server_version: self.server_version.clone(),
+            dump_tool: self.tool_version.clone(),
+            started_at,
+            finished_at: Utc::now(),
+            raw_bytes: encoded.raw_bytes,
+            stored_bytes: encoded.stored_bytes,
+            sha256: encoded.sha256.clone(),
+            codec: plan.codec.name().into(),
+            encrypted: plan.recipients.is_some(),
+            recipients: plan
+                .recipients
+                .as_ref()
+                .map(|r| r.fingerprints().to_vec())
+                .unwrap_or_default(),
+        };
+        let manifest_name = Manifest::object_name(object);
+        if let Err(e) = self.write_manifest(&manifest_name, &manifest) {
+            // Without its manifest the data object is not a backup: remove it
+            // rather than leave something that looks like one.
+            if let Err(cleanup) = plan.remote.delete(object) {
+                tracing::error!("could not remove {object} after its manifest failed: {cleanup}");
+            }
+            return Err(e);
+        }
+        Ok(BackupStats {
+            raw_bytes: encoded.raw_bytes,
+            stored_bytes: encoded.stored_bytes,
+            sha256: encoded.sha256,
+            manifest: manifest_name,
+            elapsed: clock.elapsed(),
+        })
+    }
+
+    /// Copies the dump into the encoder, reporting progress and honouring
+    /// the cancel flag.
+    fn copy<W: Write>(
+        &self,
+        label: &str,
+        dump: &mut dump::DumpReader,
+        encoder: &mut Encoder<W>,
+        clock: Instant,
+    ) -> Result<()> {
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut last_report = Instant::now();
+        loop {
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted);
+            }
+            let n = match dump.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(format!("reading the dump of {label}"), e)),
+            };
+            encoder
+                .write_all(&buf[..n])
+                .map_err(|e| Error::Storage(crate::redact::redact(&e.to_string())))?;
+            if last_report.elapsed() >= PROGRESS_EVERY {
+                last_report = Instant::now();
+                self.progress.advanced(
+                    label,
+                    encoder.raw_bytes(),
+                    encoder.stored_bytes(),
+                    clock.elapsed(),
+                );
+            }
+        }
+    }
+
+    fn write_manifest(&self, name: &str, manifest: &Manifest) -> Result<()> {
+        let mut upload = self.plan.remote.upload(name)?;
+        upload
+            .write_all(manifest.to_json().as_bytes())
+            .map_err(|e| Error::Storage(e.to_string()))?;
+        upload.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,97 @@
+//! The manifest written next to each backup once its data object has
+//! committed: the commit marker that listing, pruning and verification
+//! trust. A data object without its manifest is not a finished backup.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Suffix of a manifest's object name, after the data object's name.
+pub const MANIFEST_SUFFIX: &str = ".manifest.json";
+
+/// What is known about one backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Manifest format version.
+    pub format: u32,
+    /// The dbbr version that wrote it.
+    pub dbbr_version: String,
+    /// The embedded rclone's version.
+    pub rclone_version: String,
+    /// `postgresql` or `mariadb`.
+    pub engine: String,
+    /// The database, or `all` for a whole-server dump.
+    pub database: String,
+    /// The data object's name, relative to the remote path and prefix.
+    pub object: String,
+    /// The server's version, if it could be read.
+    pub server_version: Option<String>,
+    /// The dump tool's `--version` line, if it could be read.
+    pub dump_tool: Option<String>,
+    /// When the dump started.
+    pub started_at: DateTime<Utc>,
+    /// When the data object committed.
+    pub finished_at: DateTime<Utc>,
+    /// Bytes the dump tool produced.
+    pub raw_bytes: u64,
+    /// Bytes stored (after compression and encryption).
+    pub stored_bytes: u64,
+    /// SHA-256 of the stored bytes, hex.
+    pub sha256: String,
+    /// Compression codec (`gzip`).
+    pub codec: String,
+    /// Whether the data is age-encrypted.
+    pub encrypted: bool,
+    /// Fingerprints of the recipients it is encrypted to.
+    pub recipients: Vec<String>,
+}
+
+impl Manifest {
+    /// The current manifest format.
+    pub const FORMAT: u32 = 1;
+
+    /// The manifest's object name for a data object.
+    pub fn object_name(data_object: &str) -> String {
+        format!("{data_object}{MANIFEST_SUFFIX}")
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a manifest always serialises");
+        text.push('\n');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_json() {
+        let now = Utc::now();
+        let m = Manifest {
+            format: Manifest::FORMAT,
+            dbbr_version: "0.1.0".into(),
+            rclone_version: "v1.76.0".into(),
+            engine: "postgresql".into(),
+            database: "app".into(),
+            object: "app.sql.gz".into(),
+            server_version: Some("15.1".into()),
+            dump_tool: None,
+            started_at: now,
+            finished_at: now,
+            raw_bytes: 10,
+            stored_bytes: 5,
+            sha256: "ab".into(),
+            codec: "gzip".into(),
+            encrypted: false,
+            recipients: vec![],
+        };
+        let back: Manifest = serde_json::from_str(&m.to_json()).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(
+            Manifest::object_name("a/b.sql.gz"),
+            "a/b.sql.gz.manifest.json"
+        );
+    }
+}
