@@ -76,6 +76,7 @@ fn go_build(go_dir: &Path, out_dir: &Path, rclone_version: &str) -> PathBuf {
         .args([
             "build",
             "-trimpath",
+            "-buildvcs=false",
             "-buildmode=c-archive",
             "-ldflags",
             &ldflags,
