@@ -141,7 +141,7 @@ impl Backup {
             plan: &plan,
             time: started,
             tool_version: dump::tool_version(plan.engine, plan.targets == [Target::All]),
-            server_version: dump::server_version(plan.engine, &plan.connection),
+            server_version: dump::server_version(plan.engine, &plan.connection, &plan.dump_args),
             progress: self.progress.as_ref(),
             cancel: &self.cancel,
         };

@@ -47,21 +47,32 @@ impl DumpCommand {
     /// ours. The password, if any, goes to the child's environment
     /// (`PGPASSWORD` / `MYSQL_PWD`), never to its arguments. For MariaDB,
     /// `MYSQL_USER` (if set) becomes `--user=` unless `extra_args` name a
-    /// user, and the program is `mariadb-dump` if on `PATH`, else `mysqldump`.
+    /// user, `MYSQL_HOST` becomes `--host=` unless they name a host (the
+    /// `mariadb` client reads `MYSQL_HOST`, `mariadb-dump` does not), and the
+    /// program is `mariadb-dump` if on `PATH`, else `mysqldump`.
     pub fn new(
         engine: Engine,
         target: &Target,
         extra_args: &[String],
         conn: &Connection,
     ) -> DumpCommand {
-        let (program, user) = match engine {
-            Engine::Postgres => ("", None),
+        let (program, user, host) = match engine {
+            Engine::Postgres => ("", None, None),
             Engine::MariaDb => (
                 pick_program("mariadb-dump", "mysqldump"),
                 env_nonempty("MYSQL_USER"),
+                env_nonempty("MYSQL_HOST"),
             ),
         };
-        Self::build(engine, target, extra_args, conn, program, user.as_deref())
+        Self::build(
+            engine,
+            target,
+            extra_args,
+            conn,
+            program,
+            user.as_deref(),
+            host.as_deref(),
+        )
     }
 
     fn build(
@@ -71,12 +82,13 @@ impl DumpCommand {
         conn: &Connection,
         mariadb_program: &str,
         mysql_user: Option<&str>,
+        mysql_host: Option<&str>,
     ) -> DumpCommand {
         let (program, args) = match engine {
             Engine::Postgres => postgres_args(target, extra_args),
             Engine::MariaDb => (
                 mariadb_program.to_string(),
-                mariadb_args(target, extra_args, mysql_user),
+                mariadb_args(target, extra_args, mysql_user, mysql_host),
             ),
         };
         let problem = match target {
@@ -145,6 +157,42 @@ impl DumpCommand {
     }
 }
 
+/// What every MariaDB client call of a backup starts with: the option-file
+/// options of `extra_args` (the client only accepts them first), then
+/// `--user=` / `--host=` from `MYSQL_USER` / `MYSQL_HOST` unless `extra_args`
+/// name a user / host. Arguments after a `--` are names, not options.
+pub(super) fn mariadb_connection_args(
+    extra_args: &[String],
+    mysql_user: Option<&str>,
+    mysql_host: Option<&str>,
+) -> Vec<String> {
+    let options = &extra_args[..options_end(extra_args)];
+    let mut args: Vec<String> = options.iter().filter(|a| is_leading(a)).cloned().collect();
+    let names_user = options
+        .iter()
+        .any(|a| a == "--user" || a.starts_with("--user=") || a.starts_with("-u"));
+    if let (Some(user), false) = (mysql_user, names_user) {
+        args.push(format!("--user={user}"));
+    }
+    let names_host = options
+        .iter()
+        .any(|a| a == "--host" || a.starts_with("--host=") || a.starts_with("-h"));
+    if let (Some(host), false) = (mysql_host, names_host) {
+        args.push(format!("--host={host}"));
+    }
+    args
+}
+
+/// Whether the MariaDB client accepts `arg` only as a first argument.
+fn is_leading(arg: &str) -> bool {
+    arg == "--no-defaults" || MARIADB_LEADING.iter().any(|p| arg.starts_with(p))
+}
+
+/// The index of the first `--` of `args`, or their length.
+fn options_end(args: &[String]) -> usize {
+    args.iter().position(|a| a == "--").unwrap_or(args.len())
+}
+
 /// `pg_dump` for one database, `pg_dumpall` for all, and the arguments.
 fn postgres_args(target: &Target, extra_args: &[String]) -> (String, Vec<String>) {
     let (program, mut args) = match target {
@@ -172,32 +220,22 @@ fn postgres_dbname(name: &str) -> Vec<String> {
     }
 }
 
-/// `mariadb-dump` arguments: option-file options first (the client requires
-/// it), then `--user=`, ours, and the rest of `extra_args`.
-fn mariadb_args(target: &Target, extra_args: &[String], mysql_user: Option<&str>) -> Vec<String> {
-    let options = extra_args
-        .iter()
-        .position(|a| a == "--")
-        .unwrap_or(extra_args.len());
-    let is_leading =
-        |a: &String| a == "--no-defaults" || MARIADB_LEADING.iter().any(|p| a.starts_with(p));
-    let mut args: Vec<String> = extra_args[..options]
-        .iter()
-        .filter(|a| is_leading(a))
-        .cloned()
-        .collect();
+/// `mariadb-dump` arguments: [`mariadb_connection_args`], ours, and the
+/// rest of `extra_args`.
+fn mariadb_args(
+    target: &Target,
+    extra_args: &[String],
+    mysql_user: Option<&str>,
+    mysql_host: Option<&str>,
+) -> Vec<String> {
+    let options = options_end(extra_args);
     let rest: Vec<String> = extra_args
         .iter()
         .enumerate()
         .filter(|(i, a)| *i >= options || !is_leading(a))
         .map(|(_, a)| a.clone())
         .collect();
-    let names_user = extra_args[..options]
-        .iter()
-        .any(|a| a == "--user" || a.starts_with("--user=") || a.starts_with("-u"));
-    if let (Some(user), false) = (mysql_user, names_user) {
-        args.push(format!("--user={user}"));
-    }
+    let mut args = mariadb_connection_args(extra_args, mysql_user, mysql_host);
     args.push("--single-transaction".to_string());
     match target {
         Target::All => {
@@ -245,6 +283,7 @@ mod tests {
             &Connection::default(),
             "",
             None,
+            None,
         )
     }
 
@@ -256,6 +295,7 @@ mod tests {
             &Connection::default(),
             "mariadb-dump",
             user,
+            None,
         )
     }
 
@@ -383,13 +423,59 @@ mod tests {
     }
 
     #[test]
+    fn mariadb_host_from_env() {
+        let build = |extra: &[&str]| {
+            DumpCommand::build(
+                Engine::MariaDb,
+                &db("shop"),
+                &strings(extra),
+                &Connection::default(),
+                "mariadb-dump",
+                Some("backup"),
+                Some("db.internal"),
+            )
+        };
+        assert_eq!(
+            build(&["--defaults-extra-file=/etc/x.cnf"]).args(),
+            [
+                "--defaults-extra-file=/etc/x.cnf",
+                "--user=backup",
+                "--host=db.internal",
+                "--single-transaction",
+                "--databases",
+                "shop",
+            ]
+        );
+        for extra in [
+            ["-h", "other"],
+            ["-hother", "-v"],
+            ["--host", "other"],
+            ["--host=other", "-v"],
+        ] {
+            let cmd = build(&extra);
+            assert!(
+                !cmd.args().contains(&"--host=db.internal".to_string()),
+                "{extra:?}"
+            );
+        }
+        // `--hex-blob` is not a host, and after `--` nothing is an option.
+        assert!(build(&["--hex-blob"])
+            .args()
+            .contains(&"--host=db.internal".to_string()));
+        assert!(build(&["--", "-h"])
+            .args()
+            .contains(&"--host=db.internal".to_string()));
+    }
+
+    #[test]
     fn password_stays_out_of_args_and_debug() {
         let conn = Connection {
             password: Some("hunter2-secret".into()),
         };
         for engine in [Engine::Postgres, Engine::MariaDb] {
             for target in [db("shop"), Target::All] {
-                let cmd = DumpCommand::build(engine, &target, &[], &conn, "mysqldump", Some("u"));
+                let cmd =
+                    DumpCommand::build(engine, &target, &[], &conn, "mysqldump", Some("u"), None);
                 assert!(!cmd.args().iter().any(|a| a.contains("hunter2")));
                 let debug = format!("{cmd:?}");
                 assert!(!debug.contains("hunter2"), "{debug}");

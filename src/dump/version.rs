@@ -4,6 +4,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::command::mariadb_connection_args;
 use super::{env_nonempty, pick_program, Connection, Engine};
 
 /// How long a version probe may take before it is given up.
@@ -29,9 +30,10 @@ pub fn tool_version(engine: Engine, all: bool) -> Option<String> {
 /// The server version, best effort, using the same environment and password
 /// handling as the dump: `psql -XAtqw -c 'SHOW server_version'` (with
 /// `-d postgres` unless `PGDATABASE` is set) or
-/// `mariadb -N -B -e 'SELECT VERSION()'` (fallback `mysql`, with
-/// `--user=$MYSQL_USER` if set). `None` on any failure; never prompts.
-pub fn server_version(engine: Engine, conn: &Connection) -> Option<String> {
+/// `mariadb -N -B -e 'SELECT VERSION()'` (fallback `mysql`, starting with
+/// the option-file options of `dump_args` and `--user=` / `--host=` as the
+/// dump does). `None` on any failure; never prompts.
+pub fn server_version(engine: Engine, conn: &Connection, dump_args: &[String]) -> Option<String> {
     let cmd = match engine {
         Engine::Postgres => postgres_version_command(
             conn,
@@ -41,7 +43,11 @@ pub fn server_version(engine: Engine, conn: &Connection) -> Option<String> {
         Engine::MariaDb => mariadb_version_command(
             conn,
             pick_program("mariadb", "mysql"),
-            env_nonempty("MYSQL_USER").as_deref(),
+            &mariadb_connection_args(
+                dump_args,
+                env_nonempty("MYSQL_USER").as_deref(),
+                env_nonempty("MYSQL_HOST").as_deref(),
+            ),
         ),
     };
     run_capture(cmd, PROBE_TIMEOUT)
@@ -62,11 +68,9 @@ fn postgres_version_command(conn: &Connection, has_pgdatabase: bool, has_timeout
     cmd
 }
 
-fn mariadb_version_command(conn: &Connection, program: &str, user: Option<&str>) -> Command {
+fn mariadb_version_command(conn: &Connection, program: &str, leading: &[String]) -> Command {
     let mut cmd = Command::new(program);
-    if let Some(user) = user {
-        cmd.arg(format!("--user={user}"));
-    }
+    cmd.args(leading);
     cmd.arg(format!("--connect-timeout={PROBE_CONNECT_TIMEOUT}"));
     cmd.args(["-N", "-B", "-e", "SELECT VERSION()"]);
     if let Some((var, password)) = conn.env(Engine::MariaDb) {
@@ -157,11 +161,18 @@ mod tests {
         let conn = Connection {
             password: Some("probe-secret".into()),
         };
-        let cmd = mariadb_version_command(&conn, "mariadb", Some("backup"));
+        let dump_args = [
+            "--routines".to_string(),
+            "--defaults-extra-file=/etc/x.cnf".to_string(),
+        ];
+        let leading = mariadb_connection_args(&dump_args, Some("backup"), Some("db"));
+        let cmd = mariadb_version_command(&conn, "mariadb", &leading);
         assert_eq!(
             args_of(&cmd),
             [
+                "--defaults-extra-file=/etc/x.cnf",
                 "--user=backup",
+                "--host=db",
                 "--connect-timeout=10",
                 "-N",
                 "-B",
@@ -170,7 +181,7 @@ mod tests {
             ]
         );
         assert_eq!(env_of(&cmd, "MYSQL_PWD").as_deref(), Some("probe-secret"));
-        let cmd = mariadb_version_command(&Connection::default(), "mysql", None);
+        let cmd = mariadb_version_command(&Connection::default(), "mysql", &[]);
         assert_eq!(cmd.get_program(), "mysql");
         assert_eq!(args_of(&cmd)[0], "--connect-timeout=10");
     }

@@ -2,6 +2,10 @@
 //! `bash scripts/test`, which installs and starts PostgreSQL, MariaDB, an
 //! SFTP server (OpenSSH) and an S3 server and exports their addresses.
 
+mod backup_mariadb;
+mod backup_postgres;
 mod common;
+mod mariadb;
+mod pg;
 mod storage;
 mod storage_cli;

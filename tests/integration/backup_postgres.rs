@@ -1,0 +1,626 @@
+//! `dbbr backup postgresql` end to end against a real PostgreSQL 15 server:
+//! what lands in the remote, that it restores with the standard tools
+//! (gunzip, age, psql) to the same data, and that failures leave nothing.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dbbr::{Backup, DatabaseReport, Engine, Manifest, Progress};
+
+use crate::common::*;
+use crate::pg::*;
+
+#[test]
+fn single_database_restores_with_gunzip_and_psql() {
+    let db = TestDb::sample();
+    let source = db.checksums();
+    assert_eq!(
+        source.keys().collect::<Vec<_>>(),
+        ["blobs", "cities", "items"]
+    );
+    assert!(source["items"].starts_with("4000:"), "{source:?}");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = succeed(backup_to(tmp.path()).env("BACKUP_DATABASES", &db.name));
+    assert!(out.stdout.is_empty(), "the backup writes nothing on stdout");
+
+    let object = only_object(tmp.path());
+    assert!(
+        is_timestamped(&object, &format!("{}-", db.name), ".sql.gz"),
+        "{object}"
+    );
+    let m = checked_manifest(tmp.path(), &object);
+    assert_eq!(m.database, db.name);
+    assert!(!m.encrypted);
+    assert!(m.recipients.is_empty());
+    assert!(m.raw_bytes > m.stored_bytes, "{m:?}");
+    assert!(m.raw_bytes > 5_000_000, "the 5 MB value is in the dump");
+    let server = m.server_version.as_deref().unwrap_or_default();
+    assert!(server.starts_with("15"), "{m:?}");
+    assert!(m.dump_tool.as_deref().unwrap().starts_with("pg_dump"));
+    let bytes = std::fs::read(tmp.path().join(&object)).unwrap();
+    assert_eq!(&bytes[..2], [0x1f, 0x8b], "gzip magic");
+
+    let copy = TestDb::create();
+    let file = tmp.path().join(&object);
+    Server::shared().restore(&copy.name, r#"gunzip -c "$1""#, &[&file], true);
+    assert_eq!(copy.checksums(), source);
+    let seq = Server::shared().psql(&copy.name, "SELECT last_value FROM ticket_seq");
+    assert_eq!(seq, "4242");
+}
+
+#[test]
+fn age_x25519_backup_decrypts_with_age_and_restores() {
+    let db = TestDb::sample();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("key.txt");
+    run_ok(Command::new("age-keygen").arg("-o").arg(&key));
+    let text = std::fs::read_to_string(&key).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+    assert!(recipient.starts_with("age1"));
+
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(
+        backup_to(tmp.path())
+            .env("BACKUP_DATABASES", &db.name)
+            .env("ENCRYPT_RECIPIENTS", &recipient),
+    );
+    let object = only_object(tmp.path());
+    assert!(
+        is_timestamped(&object, &format!("{}-", db.name), ".sql.gz.age"),
+        "{object}"
+    );
+    let m = checked_manifest(tmp.path(), &object);
+    assert!(m.encrypted);
+    assert_eq!(m.recipients, [recipient]);
+    let file = tmp.path().join(&object);
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n"), "not age");
+    assert!(!bytes.windows(6).any(|w| w == b"COPY p"), "plain text");
+
+    let copy = TestDb::create();
+    let decode = r#"age -d -i "$2" "$1" | gunzip"#;
+    Server::shared().restore(&copy.name, decode, &[&file, &key], true);
+    assert_eq!(copy.checksums(), db.checksums());
+}
+
+#[test]
+fn ssh_ed25519_recipients_file_decrypts_with_the_ssh_key() {
+    let db = TestDb::small();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("id_ed25519");
+    run_ok(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "backup@test", "-f"])
+            .arg(&key),
+    );
+    let public = keys.path().join("id_ed25519.pub");
+    let fingerprint = run_ok(Command::new("ssh-keygen").arg("-lf").arg(&public));
+    let fingerprint = fingerprint.split_whitespace().nth(1).unwrap().to_string();
+    assert!(fingerprint.starts_with("SHA256:"), "{fingerprint}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(
+        backup_to(tmp.path())
+            .env("BACKUP_DATABASES", &db.name)
+            .env("ENCRYPT_RECIPIENTS_FILE", &public),
+    );
+    let object = only_object(tmp.path());
+    assert!(object.ends_with(".sql.gz.age"), "{object}");
+    let m = checked_manifest(tmp.path(), &object);
+    assert!(m.encrypted);
+    assert_eq!(m.recipients, [fingerprint]);
+
+    let copy = TestDb::create();
+    let file = tmp.path().join(&object);
+    let decode = r#"age -d -i "$2" "$1" | gunzip"#;
+    Server::shared().restore(&copy.name, decode, &[&file, &key], true);
+    assert_eq!(copy.checksums(), db.checksums());
+}
+
+#[test]
+fn backup_all_restores_a_whole_cluster_into_another() {
+    let origin = Cluster::start();
+    let (a, b) = (unique("pga"), unique("pgb"));
+    for name in [&a, &b] {
+        origin.server.create_database(name);
+        origin.server.fill_sample(name);
+    }
+    origin.server.psql(
+        &b,
+        "CREATE TABLE only_b (id int PRIMARY KEY, v text); INSERT INTO only_b VALUES (1, 'b');
+         CREATE ROLE dbbr_reader LOGIN; GRANT SELECT ON only_b TO dbbr_reader;",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(
+        backup_cmd_for(&origin.server)
+            .env("REMOTE_NAME", local_remote(tmp.path()))
+            .env("BACKUP_ALL", "true"),
+    );
+    let object = only_object(tmp.path());
+    assert!(is_timestamped(&object, "all_", ".sql.gz"), "{object}");
+    let m = checked_manifest(tmp.path(), &object);
+    assert_eq!(m.database, "all");
+    assert!(m.dump_tool.as_deref().unwrap().starts_with("pg_dumpall"));
+    assert!(m.server_version.as_deref().unwrap().starts_with("15"));
+
+    let target = Cluster::start();
+    let file = tmp.path().join(&object);
+    let out = target
+        .server
+        .restore("postgres", r#"gunzip -c "$1""#, &[&file], false);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    // The only statement that may fail: creating the role psql runs as.
+    for line in err.lines().filter(|l| l.contains("ERROR")) {
+        assert!(line.contains(r#"role "postgres" already exists"#), "{err}");
+    }
+    for name in [&a, &b] {
+        assert_eq!(
+            target.server.checksums(name),
+            origin.server.checksums(name),
+            "{name}"
+        );
+    }
+    assert!(target.server.checksums(&b).contains_key("only_b"));
+    let grant = target.server.psql(
+        &b,
+        "SELECT has_table_privilege('dbbr_reader', 'only_b', 'SELECT')",
+    );
+    assert_eq!(grant, "t", "roles and grants are restored");
+}
+
+#[test]
+fn several_databases_follow_the_name_pattern() {
+    let (a, b) = (TestDb::small(), TestDb::small());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = succeed(
+        backup_to(tmp.path())
+            .env("BACKUP_DATABASES", format!("{},{}", a.name, b.name))
+            .env("BACKUP_FILE_NAME", "nightly/%Y/${DB}_%H"),
+    );
+    let now = chrono::Utc::now();
+    let names: Vec<String> = files_below(tmp.path());
+    assert_eq!(names.len(), 4, "{names:?}");
+    for db in [&a, &b] {
+        // The hour may have turned during the run.
+        let object = names
+            .iter()
+            .filter(|n| n.starts_with(&format!("nightly/{}/{}_", now.format("%Y"), db.name)))
+            .find_map(|n| n.strip_suffix(".manifest.json").map(String::from))
+            .unwrap_or_else(|| panic!("{names:?}"));
+        let hour = object
+            .rsplit_once('_')
+            .and_then(|(_, h)| h.strip_suffix(".sql.gz"))
+            .unwrap();
+        assert!(
+            hour.len() == 2 && hour.parse::<u32>().unwrap() < 24,
+            "{object}"
+        );
+        let m = checked_manifest(tmp.path(), &object);
+        assert_eq!(m.database, db.name);
+    }
+    assert!(stderr(&out).contains(&a.name) && stderr(&out).contains(&b.name));
+}
+
+#[test]
+fn several_databases_with_a_fixed_name_are_refused_before_dumping() {
+    let (a, b) = (TestDb::small(), TestDb::small());
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("remote");
+    std::fs::create_dir(&remote).unwrap();
+    let (path, marker) = tripwire_tools(tmp.path());
+    let err = fail_with(
+        backup_to(&remote)
+            .env("PATH", path)
+            .env("BACKUP_DATABASES", format!("{},{}", a.name, b.name))
+            .env("BACKUP_FILE_NAME", "fixed"),
+        2,
+    );
+    assert!(err.contains("$DB"), "{err}");
+    assert_eq!(files_below(&remote), Vec::<String>::new());
+    assert!(!marker.exists(), "a database tool ran");
+}
+
+#[test]
+fn upload_prefix_puts_objects_below_it() {
+    let db = TestDb::small();
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(
+        backup_to(tmp.path())
+            .env("BACKUP_DATABASES", &db.name)
+            .env("UPLOAD_PREFIX", "sub/dir"),
+    );
+    let below = tmp.path().join("sub/dir");
+    let object = only_object(&below);
+    assert_eq!(files_below(tmp.path()).len(), 2);
+    checked_manifest(&below, &object);
+    assert!(object.starts_with(&db.name), "{object}");
+}
+
+#[test]
+fn remote_from_rclone_environment_over_sftp() {
+    let db = TestDb::small();
+    let dir = unique("pgsftp");
+    let out = succeed(
+        backup_cmd()
+            .env("BACKUP_DATABASES", &db.name)
+            .env("RCLONE_CONFIG_STORE_TYPE", "sftp")
+            .env("RCLONE_CONFIG_STORE_HOST", setting("DBBR_TEST_SFTP_HOST"))
+            .env("RCLONE_CONFIG_STORE_PORT", setting("DBBR_TEST_SFTP_PORT"))
+            .env("RCLONE_CONFIG_STORE_USER", setting("DBBR_TEST_SFTP_USER"))
+            .env(
+                "RCLONE_CONFIG_STORE_KEY_FILE",
+                setting("DBBR_TEST_SFTP_KEY_FILE"),
+            )
+            .env("UPLOAD_PREFIX", sftp_dir(&dir)),
+    );
+    let landed = sftp_dir(&dir);
+    let object = only_object(&landed);
+    assert!(
+        is_timestamped(&object, &format!("{}-", db.name), ".sql.gz"),
+        "{object}"
+    );
+    assert_eq!(checked_manifest(&landed, &object).database, db.name);
+    assert!(stderr(&out).contains(&object), "{}", stderr(&out));
+}
+
+#[test]
+fn remote_as_s3_connection_string() {
+    let db = TestDb::small();
+    let bucket = unique("pgbucket");
+    let out = succeed(
+        backup_cmd()
+            .env("BACKUP_DATABASES", &db.name)
+            .env("REMOTE_NAME", s3_remote(&bucket))
+            .env("UPLOAD_PREFIX", "pg/nightly"),
+    );
+    let landed = s3_bucket_dir(&bucket).join("pg/nightly");
+    let object = only_object(&landed);
+    assert_eq!(checked_manifest(&landed, &object).database, db.name);
+    let secret = setting("DBBR_TEST_S3_SECRET_KEY");
+    assert!(!stderr(&out).contains(&secret), "{}", stderr(&out));
+}
+
+#[test]
+fn password_from_file_is_used() {
+    let db = TestDb::small();
+    let tmp = tempfile::tempdir().unwrap();
+    let pw = tmp.path().join("pgpassword");
+    write_private(&pw, &format!("{}\n", setting("DBBR_TEST_PG_PASSWORD")));
+    let remote = tmp.path().join("remote");
+    let out = succeed(
+        backup_to(&remote)
+            .env_remove("PGPASSWORD")
+            .env("PGPASSWORD_FILE", &pw)
+            .env("BACKUP_DATABASES", &db.name),
+    );
+    let object = only_object(&remote);
+    let m = checked_manifest(&remote, &object);
+    assert!(
+        m.server_version.unwrap().starts_with("15"),
+        "probe has it too"
+    );
+    let password = setting("DBBR_TEST_PG_PASSWORD");
+    assert!(!stderr(&out).contains(&password));
+}
+
+#[test]
+fn wrong_password_fails_cleanly_without_showing_it() {
+    let db = TestDb::small();
+    let real = setting("DBBR_TEST_PG_PASSWORD");
+    let tmp = tempfile::tempdir().unwrap();
+    let pw = tmp.path().join("wrong");
+    write_private(&pw, "wrong-File-Pw-456\n");
+    let by_env = ("PGPASSWORD", "wrong-Pw-123");
+    let by_file = ("PGPASSWORD_FILE", pw.to_str().unwrap());
+    for (var, value) in [by_env, by_file] {
+        let remote = tempfile::tempdir().unwrap();
+        let mut cmd = backup_to(remote.path());
+        cmd.env_remove("PGPASSWORD")
+            .env(var, value)
+            .env("BACKUP_DATABASES", &db.name);
+        let out = cmd.output().unwrap();
+        let (err, stdout) = (stderr(&out), String::from_utf8_lossy(&out.stdout));
+        assert_eq!(out.status.code(), Some(1), "{var}: {err}");
+        assert!(err.contains("authentication failed"), "{var}: {err}");
+        for secret in ["wrong-Pw-123", "wrong-File-Pw-456", &real] {
+            assert!(!err.contains(secret) && !stdout.contains(secret), "{err}");
+        }
+        assert_eq!(files_below(remote.path()), Vec::<String>::new(), "{var}");
+    }
+}
+
+#[test]
+fn missing_database_fails_and_leaves_nothing() {
+    let missing = unique("pgmissing");
+    let tmp = tempfile::tempdir().unwrap();
+    let err = fail_with(backup_to(tmp.path()).env("BACKUP_DATABASES", &missing), 1);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(err.contains(&missing), "{err}");
+    assert_eq!(files_below(tmp.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_failing_database_does_not_stop_the_others() {
+    let good = TestDb::small();
+    let missing = unique("pgmissing");
+    for list in [
+        format!("{},{missing}", good.name),
+        format!("{missing},{}", good.name),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = fail_with(backup_to(tmp.path()).env("BACKUP_DATABASES", &list), 1);
+        assert!(err.contains("does not exist"), "{err}");
+        let object = only_object(tmp.path());
+        assert!(object.starts_with(&format!("{}-", good.name)), "{list}");
+        assert_eq!(checked_manifest(tmp.path(), &object).database, good.name);
+    }
+}
+
+#[test]
+fn killed_dump_leaves_nothing_behind() {
+    let db = TestDb::create();
+    // About 70 MB of dump text: seconds of gzip, created in a few seconds.
+    Server::shared().psql(
+        &db.name,
+        "CREATE UNLOGGED TABLE big AS SELECT g AS id, md5(g::text) AS a, \
+         md5(random()::text) AS b FROM generate_series(1, 1000000) g",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = backup_to(tmp.path())
+        .env("BACKUP_DATABASES", &db.name)
+        .env("LOG_LEVEL", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let staging = |dir: &Path| {
+        files_below(dir)
+            .into_iter()
+            .any(|f| f.starts_with(&format!(".{}-", db.name)) && f.ends_with(".partial"))
+    };
+    let started = wait_until(Duration::from_secs(60), || {
+        staging(tmp.path()) || child.try_wait().unwrap().is_some()
+    });
+    assert!(started && staging(tmp.path()), "no staging file appeared");
+    let dump = run_ok(Command::new("pgrep").args(["-P", &child.id().to_string(), "-x", "pg_dump"]));
+    let dump = dump.trim();
+    assert!(!dump.is_empty() && !dump.contains('\n'), "{dump:?}");
+    run_ok(Command::new("kill").args(["-KILL", dump]));
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("killed by signal 9"), "{err}");
+    assert_eq!(files_below(tmp.path()), Vec::<String>::new(), "{err}");
+}
+
+#[test]
+fn arguments_after_double_dash_reach_pg_dump() {
+    let db = TestDb::sample();
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(
+        backup_to(tmp.path())
+            .env("BACKUP_DATABASES", &db.name)
+            .args(["--", "--schema-only", "--no-owner"]),
+    );
+    let object = only_object(tmp.path());
+    let m = checked_manifest(tmp.path(), &object);
+    assert!(
+        m.raw_bytes < 100_000,
+        "no data in a schema-only dump: {m:?}"
+    );
+    let file = tmp.path().join(&object);
+    let text = run_ok(Command::new("gunzip").arg("-c").arg(&file));
+    assert!(text.contains("CREATE TABLE public.items"), "{text}");
+    assert!(!text.contains("COPY public.items"), "{text}");
+    assert!(!text.contains("OWNER TO"), "--no-owner was passed too");
+
+    let copy = TestDb::create();
+    Server::shared().restore(&copy.name, r#"gunzip -c "$1""#, &[&file], true);
+    let sums = copy.checksums();
+    assert_eq!(
+        sums.keys().collect::<Vec<_>>(),
+        ["blobs", "cities", "items"]
+    );
+    assert!(sums.values().all(|s| s.starts_with("0:")), "{sums:?}");
+}
+
+#[test]
+fn an_existing_object_is_never_overwritten() {
+    let db = TestDb::small();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = || {
+        let mut cmd = backup_to(tmp.path());
+        cmd.env("BACKUP_DATABASES", &db.name)
+            .env("BACKUP_FILE_NAME", "fixed-$DB");
+        cmd
+    };
+    succeed(&mut run());
+    let object = format!("fixed-{}.sql.gz", db.name);
+    assert_eq!(only_object(tmp.path()), object);
+    let manifest = tmp.path().join(Manifest::object_name(&object));
+    let before = (
+        std::fs::read(tmp.path().join(&object)).unwrap(),
+        std::fs::read(&manifest).unwrap(),
+    );
+    let first = checked_manifest(tmp.path(), &object);
+    // Something to tell the dumps apart, had the second one been written.
+    Server::shared().psql(&db.name, "INSERT INTO t VALUES (3, 'new')");
+
+    let err = fail_with(&mut run(), 1);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(only_object(tmp.path()), object);
+    let after = (
+        std::fs::read(tmp.path().join(&object)).unwrap(),
+        std::fs::read(&manifest).unwrap(),
+    );
+    assert!(before == after, "the first backup changed");
+    assert_eq!(checked_manifest(tmp.path(), &object).sha256, first.sha256);
+}
+
+#[test]
+fn configuration_errors_exit_2_before_any_io() {
+    let tmp = tempfile::tempdir().unwrap();
+    let comments = tmp.path().join("recipients.txt");
+    std::fs::write(&comments, "# nobody yet\n\n# still nobody\n").unwrap();
+    let (path, marker) = tripwire_tools(tmp.path());
+    let remote = tmp.path().join("remote");
+    std::fs::create_dir(&remote).unwrap();
+    let db = ("BACKUP_DATABASES", "app");
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![], "nothing to back up"),
+        (vec![db, ("BACKUP_ALL", "true")], "both set"),
+        (
+            vec![db, ("ENCRYPT_RECIPIENTS", "not-a-key")],
+            "ENCRYPT_RECIPIENTS",
+        ),
+        (
+            vec![db, ("ENCRYPT_RECIPIENTS_FILE", comments.to_str().unwrap())],
+            "contains no recipient",
+        ),
+        (vec![db, ("BACKUP_FILE_NAME", "../x")], "BACKUP_FILE_NAME"),
+        (vec![db, ("BACKUP_FILE_NAME", "%Q")], "strftime"),
+        (
+            vec![db, ("PGPASSWORD_FILE", "/nonexistent/pw")],
+            "PGPASSWORD_FILE",
+        ),
+        (
+            vec![db, ("REMOTE_NAME", "unconfigured")],
+            "RCLONE_CONFIG_UNCONFIGURED_TYPE",
+        ),
+    ];
+    for (env, expected) in cases {
+        let mut cmd = backup_to(&remote);
+        cmd.env("PATH", &path).envs(env.iter().copied());
+        let out = cmd.output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{env:?}: {err}");
+        assert!(err.contains(expected), "{env:?}: {err}");
+        assert_eq!(files_below(&remote), Vec::<String>::new(), "{env:?}");
+        assert!(!marker.exists(), "{env:?}: a database tool ran");
+    }
+    // The tripwire works: past validation, the stand-in tools do run.
+    let err = fail_with(backup_to(&remote).env("PATH", &path).envs([db]), 1);
+    assert!(marker.exists(), "{err}");
+    assert_eq!(files_below(&remote), Vec::<String>::new(), "{err}");
+}
+
+#[test]
+fn json_log_lines_carry_the_results() {
+    let db = TestDb::small();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = succeed(
+        backup_to(tmp.path())
+            .env("BACKUP_DATABASES", &db.name)
+            .env("LOG_FORMAT", "json"),
+    );
+    let err = stderr(&out);
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let last = lines.last().unwrap();
+    let object = only_object(tmp.path());
+    let m = checked_manifest(tmp.path(), &object);
+    assert_eq!(last["level"], "INFO", "{last}");
+    assert_eq!(last["database"], db.name.as_str(), "{last}");
+    assert_eq!(last["object"], object.as_str(), "{last}");
+    assert_eq!(last["raw_bytes"], m.raw_bytes, "{last}");
+    assert_eq!(last["stored_bytes"], m.stored_bytes, "{last}");
+    assert_eq!(last["sha256"], m.sha256.as_str(), "{last}");
+    assert!(lines
+        .iter()
+        .any(|l| l["database"] == db.name.as_str() && l["raw_bytes"].is_null()));
+}
+
+/// Records what a run reports, in order.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Progress for Recorder {
+    fn started(&self, database: &str, object: &str) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("started {database} {object}"));
+    }
+
+    fn finished(&self, outcome: &DatabaseReport) {
+        let ok = if outcome.result.is_ok() {
+            "ok"
+        } else {
+            "failed"
+        };
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("{ok} {}", outcome.database));
+    }
+}
+
+#[test]
+fn library_run_reports_what_it_stored() {
+    let db = TestDb::sample();
+    let tmp = tempfile::tempdir().unwrap();
+    let pw = tmp.path().join("pw");
+    write_private(&pw, &setting("DBBR_TEST_PG_PASSWORD"));
+    let remote = tmp.path().join("remote");
+    let missing = unique("pgmissing");
+    let recorder = Arc::new(Recorder::default());
+    // Connection settings as pg_dump options: the test process's own
+    // environment is shared by every test.
+    let report = Backup::new(Engine::Postgres)
+        .databases([db.name.clone(), missing.clone()])
+        .file_name("lib/$DB")
+        .remote(local_remote(&remote))
+        .prefix("p")
+        .password_file(&pw)
+        .dump_args([
+            format!("--host={}", setting("DBBR_TEST_PG_HOST")),
+            format!("--port={}", setting("DBBR_TEST_PG_PORT")),
+            format!("--username={}", setting("DBBR_TEST_PG_USER")),
+            "--no-password".to_string(),
+        ])
+        .progress(recorder.clone())
+        .run()
+        .unwrap();
+    assert!(!report.all_succeeded());
+    assert_eq!(report.databases.len(), 2);
+    let first = &report.databases[0];
+    let object = format!("lib/{}.sql.gz", db.name);
+    assert_eq!(first.object.as_deref(), Some(object.as_str()));
+    let stats = first.result.as_ref().unwrap();
+    let below = remote.join("p");
+    let m = checked_manifest(&below, &object);
+    assert_eq!(stats.sha256, m.sha256);
+    assert_eq!(
+        (stats.raw_bytes, stats.stored_bytes),
+        (m.raw_bytes, m.stored_bytes)
+    );
+    assert_eq!(stats.manifest, Manifest::object_name(&object));
+    let failure = report.failures().next().unwrap();
+    assert_eq!(failure.database, missing);
+    let text = failure.result.as_ref().unwrap_err().to_string();
+    assert!(text.contains("does not exist"), "{text}");
+    assert_eq!(only_object(&below), object);
+    assert_eq!(
+        *recorder.0.lock().unwrap(),
+        [
+            format!("started {} {object}", db.name),
+            format!("ok {}", db.name),
+            format!("started {missing} lib/{missing}.sql.gz"),
+            format!("failed {missing}"),
+        ]
+    );
+
+    let copy = TestDb::create();
+    let file = below.join(&object);
+    Server::shared().restore(&copy.name, r#"gunzip -c "$1""#, &[&file], true);
+    assert_eq!(copy.checksums(), db.checksums());
+}

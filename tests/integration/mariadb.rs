@@ -1,0 +1,330 @@
+//! MariaDB helpers: admin clients, sample data, checksums, restores through
+//! the standard tools, and throwaway servers.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// Bytes of the large LONGTEXT value of the sample data (5 MiB).
+pub const LARGE_TEXT_BYTES: u64 = 5 << 20;
+/// Bytes of the large LONGBLOB value of the sample data (5 MiB).
+pub const LARGE_BLOB_BYTES: u64 = 5 << 20;
+/// Rows of the sample data's `events` table.
+pub const EVENT_ROWS: u64 = 4000;
+
+/// A MariaDB server reached as root through its unix socket (socket auth).
+pub struct Server {
+    socket: PathBuf,
+}
+
+impl Server {
+    /// The shared test server started by scripts/services.
+    pub fn shared() -> Server {
+        Server {
+            socket: setting("DBBR_TEST_MYSQL_SOCKET").into(),
+        }
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// `mariadb` as root over the socket, without option files.
+    pub fn client(&self) -> Command {
+        let mut cmd = Command::new("mariadb");
+        cmd.arg("--no-defaults")
+            .arg(format!("--socket={}", self.socket.display()))
+            .args(["--user=root", "--default-character-set=utf8mb4"])
+            .args(["--batch", "--skip-column-names"]);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MYSQL_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd
+    }
+
+    /// Runs `sql` (given on stdin) and returns its output; panics on failure.
+    pub fn sql(&self, sql: &str) -> String {
+        let out = feed(self.client(), sql.as_bytes());
+        assert!(out.status.success(), "SQL failed: {}\n{sql}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Whether database `db` exists.
+    pub fn has_database(&self, db: &str) -> bool {
+        let n = self.sql(&format!(
+            "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{db}';"
+        ));
+        n.trim() == "1"
+    }
+
+    pub fn drop_database(&self, db: &str) {
+        self.sql(&format!("DROP DATABASE IF EXISTS `{db}`;"));
+    }
+
+    /// Creates database `db` with the sample data (see [`sample_sql`]).
+    pub fn create_sample(&self, db: &str, large: bool) {
+        self.sql(&sample_sql(db, large));
+    }
+
+    /// A fingerprint of every base table of `db`: its row count and its
+    /// `CHECKSUM TABLE` value, by table name.
+    pub fn checksums(&self, db: &str) -> BTreeMap<String, String> {
+        let tables = self.sql(&format!(
+            "SELECT table_name FROM information_schema.tables \
+             WHERE table_schema = '{db}' AND table_type = 'BASE TABLE' ORDER BY table_name;"
+        ));
+        let mut out = BTreeMap::new();
+        for table in tables.lines().filter(|t| !t.is_empty()) {
+            let count = self.sql(&format!("SELECT COUNT(*) FROM `{db}`.`{table}`;"));
+            let sum = self.sql(&format!("CHECKSUM TABLE `{db}`.`{table}`;"));
+            let sum = sum.split('\t').nth(1).unwrap_or("").trim().to_string();
+            assert!(
+                !sum.is_empty() && sum != "NULL",
+                "no checksum for {db}.{table}"
+            );
+            out.insert(table.to_string(), format!("{} rows, {sum}", count.trim()));
+        }
+        assert!(!out.is_empty(), "{db} has no tables");
+        out
+    }
+
+    /// Checks, value by value, that `db` holds what [`sample_sql`] stored:
+    /// the text and the large values as read back through the client.
+    pub fn assert_sample(&self, db: &str, large: bool) {
+        let names = self.sql(&format!("SELECT name FROM `{db}`.cities ORDER BY id;"));
+        assert_eq!(
+            names.lines().collect::<Vec<_>>(),
+            ["Zürich", "東京", "São Paulo", "emoji 😀🎉"],
+            "{db}"
+        );
+        let nulls = self.sql(&format!(
+            "SELECT COUNT(*), SUM(note IS NULL), SUM(population IS NULL) FROM `{db}`.cities;"
+        ));
+        assert_eq!(nulls.trim(), "4\t1\t2", "{db}");
+        let special = self.sql(&format!(
+            "SELECT HEX(note) FROM `{db}`.cities WHERE id = 4;"
+        ));
+        assert_eq!(
+            special.trim(),
+            hex::encode_upper("a'quote \"double\" back\\slash\nnew\tline\0nul".as_bytes()),
+            "{db}"
+        );
+        let events = self.sql(&format!(
+            "SELECT COUNT(*), SUM(payload IS NULL), MAX(id) FROM `{db}`.events;"
+        ));
+        assert_eq!(
+            events.trim(),
+            format!("{EVENT_ROWS}\t{}\t{EVENT_ROWS}", EVENT_ROWS / 7),
+            "{db}"
+        );
+        let blobs = self.sql(&format!(
+            "SELECT id, LENGTH(body), LENGTH(data), SHA2(body, 256), SHA2(data, 256) \
+             FROM `{db}`.blobs ORDER BY id;"
+        ));
+        let rows: Vec<&str> = blobs.lines().collect();
+        assert_eq!(rows.len(), if large { 3 } else { 1 }, "{db}: {blobs}");
+        assert!(rows[0].starts_with("1\t4\t8\t"), "{db}: {}", rows[0]);
+        if large {
+            let text: Vec<&str> = rows[1].split('\t').collect();
+            let blob: Vec<&str> = rows[2].split('\t').collect();
+            assert_eq!(text[1], LARGE_TEXT_BYTES.to_string(), "{db}");
+            assert_eq!(text[2], "NULL", "{db}");
+            assert_eq!(blob[1], "NULL", "{db}");
+            assert_eq!(blob[2], LARGE_BLOB_BYTES.to_string(), "{db}");
+            let repeated = "Zürich 東京 🎉 ".repeat((LARGE_TEXT_BYTES / 20) as usize);
+            assert_eq!(text[3], sha256(repeated.as_bytes()), "{db}");
+        }
+    }
+
+    /// Feeds `decoder`'s output (a shell pipeline reading file "$F", with
+    /// "$K" set to `key`) into `mariadb` on this server; panics on failure.
+    pub fn restore(&self, decoder: &str, file: &Path, key: Option<&Path>) {
+        let script = format!(
+            "set -euo pipefail; {decoder} | mariadb --no-defaults --user=root --socket=\"$S\""
+        );
+        let out = Command::new("bash")
+            .args(["-c", &script])
+            .env("F", file)
+            .env("K", key.unwrap_or(Path::new("")))
+            .env("S", &self.socket)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "restore failed: {}", stderr(&out));
+    }
+}
+
+/// Runs `cmd` with `input` on stdin and collects its output.
+pub fn feed(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// SQL creating database `db` with InnoDB tables holding non-ASCII text
+/// (utf8mb4), NULLs, characters that need escaping, a foreign key, a view,
+/// [`EVENT_ROWS`] generated rows and, if `large`, a 5 MiB LONGTEXT and a
+/// 5 MiB LONGBLOB of every byte value.
+pub fn sample_sql(db: &str, large: bool) -> String {
+    let mut sql = format!(
+        r#"
+CREATE DATABASE `{db}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+USE `{db}`;
+CREATE TABLE cities (
+  id INT PRIMARY KEY,
+  name VARCHAR(100) NOT NULL,
+  note TEXT NULL,
+  population BIGINT NULL,
+  founded DATE NULL,
+  ratio DECIMAL(10,4) NULL
+) ENGINE=InnoDB;
+INSERT INTO cities VALUES
+  (1, 'Zürich', 'Grüezi 🇨🇭', 421878, '1218-01-01', 0.5),
+  (2, '東京', 'こんにちは 🗼', 13960000, NULL, NULL),
+  (3, 'São Paulo', NULL, NULL, '1554-01-25', 1.25),
+  (4, 'emoji 😀🎉', UNHEX('{special}'), NULL, NULL, -3.1416);
+CREATE TABLE events (
+  id INT AUTO_INCREMENT PRIMARY KEY,
+  city_id INT NOT NULL,
+  at DATETIME(6) NOT NULL,
+  payload VARCHAR(255) NULL,
+  amount DOUBLE NULL,
+  KEY (city_id),
+  CONSTRAINT events_city FOREIGN KEY (city_id) REFERENCES cities (id)
+) ENGINE=InnoDB;
+INSERT INTO events (city_id, at, payload, amount)
+  SELECT 1 + seq % 4, TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq * 1001 MICROSECOND,
+         IF(seq % 7 = 0, NULL, CONCAT('évènement-', seq, '-', SHA2(seq, 224))),
+         IF(seq % 5 = 0, NULL, seq / 3)
+  FROM seq_1_to_{EVENT_ROWS};
+CREATE VIEW city_events AS
+  SELECT c.name, COUNT(*) AS n FROM cities c JOIN events e ON e.city_id = c.id GROUP BY c.name;
+CREATE TABLE blobs (
+  id INT PRIMARY KEY,
+  label VARCHAR(50) NOT NULL,
+  body LONGTEXT NULL,
+  data LONGBLOB NULL
+) ENGINE=InnoDB;
+INSERT INTO blobs VALUES (1, 'small', 'tiny', x'00ff27225c0a0d1a');
+"#,
+        special = hex::encode("a'quote \"double\" back\\slash\nnew\tline\0nul".as_bytes()),
+    );
+    if large {
+        sql.push_str(&format!(
+            r#"
+SET SESSION group_concat_max_len = 64 * 1024 * 1024;
+INSERT INTO blobs VALUES (2, 'large text', REPEAT('Zürich 東京 🎉 ', {reps}), NULL);
+INSERT INTO blobs
+  SELECT 3, 'large blob', NULL, GROUP_CONCAT(UNHEX(SHA2(seq, 256)) ORDER BY seq SEPARATOR '')
+  FROM seq_1_to_{chunks};
+"#,
+            reps = LARGE_TEXT_BYTES / 20,
+            chunks = LARGE_BLOB_BYTES / 32,
+        ));
+    }
+    sql
+}
+
+/// A private MariaDB server in a temporary directory, reachable only through
+/// its unix socket (root by socket auth). Killed when dropped, even on panic.
+pub struct Instance {
+    server: Server,
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Instance {
+    pub fn start() -> Instance {
+        let dir = tempfile::Builder::new()
+            .prefix("dbbr-my")
+            .tempdir()
+            .unwrap();
+        let data = dir.path().join("data");
+        let out = Command::new("mariadb-install-db")
+            .arg("--no-defaults")
+            .arg("--user=root")
+            .arg(format!("--datadir={}", data.display()))
+            .arg("--auth-root-authentication-method=socket")
+            .arg("--skip-test-db")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mariadb-install-db failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(&out)
+        );
+        let socket = dir.path().join("s.sock");
+        let child = Command::new("mariadbd")
+            .arg("--no-defaults")
+            .arg("--user=root")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--socket={}", socket.display()))
+            .arg(format!("--pid-file={}", dir.path().join("pid").display()))
+            .arg(format!(
+                "--log-error={}",
+                dir.path().join("error.log").display()
+            ))
+            .args(["--skip-networking", "--innodb-buffer-pool-size=64M"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut instance = Instance {
+            server: Server { socket },
+            child,
+            dir,
+        };
+        instance.wait_ready();
+        instance
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let mut probe = self.server.client();
+            probe.args(["-e", "SELECT 1"]);
+            if probe.output().is_ok_and(|o| o.status.success()) {
+                return;
+            }
+            let log = || std::fs::read_to_string(self.dir.path().join("error.log"));
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("mariadbd exited with {status}: {:?}", log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mariadbd did not start: {:?}",
+                log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,488 @@
+//! PostgreSQL helpers: connection settings for the shared test server,
+//! throwaway databases and clusters, sample data and its checksums, restores
+//! with the standard tools, and checks on what a backup left in a directory.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Utc};
+use dbbr::Manifest;
+
+use crate::common::*;
+
+/// How to reach a PostgreSQL server with libpq's environment variables.
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub host: String,
+    pub port: String,
+    pub user: String,
+    pub password: Option<String>,
+}
+
+impl Server {
+    /// The shared test server (TCP, scram password auth, superuser).
+    pub fn shared() -> Server {
+        Server {
+            host: setting("DBBR_TEST_PG_HOST"),
+            port: setting("DBBR_TEST_PG_PORT"),
+            user: setting("DBBR_TEST_PG_USER"),
+            password: Some(setting("DBBR_TEST_PG_PASSWORD")),
+        }
+    }
+
+    /// Sets the connection variables on `cmd` and clears every other libpq
+    /// or dbbr setting the test process may have inherited.
+    pub fn env<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
+        for var in [
+            "PGDATABASE",
+            "PGSERVICE",
+            "PGSERVICEFILE",
+            "PGPASSWORD",
+            "PGPASSWORD_FILE",
+            "PGSSLMODE",
+            "BACKUP_DATABASES",
+            "BACKUP_ALL",
+            "BACKUP_FILE_NAME",
+            "ENCRYPT_RECIPIENTS",
+            "ENCRYPT_RECIPIENTS_FILE",
+            "LOG_LEVEL",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("PGHOST", &self.host)
+            .env("PGPORT", &self.port)
+            .env("PGUSER", &self.user)
+            // No ~/.pgpass may stand in for a password under test.
+            .env("PGPASSFILE", "/nonexistent/dbbr-test-pgpass")
+            .env("PGCONNECT_TIMEOUT", "10")
+            .env("PGTZ", "UTC");
+        if let Some(password) = &self.password {
+            cmd.env("PGPASSWORD", password);
+        }
+        cmd
+    }
+
+    /// Runs `sql` (any number of statements, outside a transaction block)
+    /// in `db` with psql and returns its unaligned output; panics on error.
+    pub fn psql(&self, db: &str, sql: &str) -> String {
+        let mut cmd = Command::new("psql");
+        self.env(&mut cmd).args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            db,
+            "-f",
+            "-",
+        ]);
+        let out = feed(&mut cmd, sql.as_bytes());
+        assert!(
+            out.status.success(),
+            "psql on {db} failed: {}\n{sql:.500}",
+            stderr(&out)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// Creates database `name` (owned by the caller from then on).
+    pub fn create_database(&self, name: &str) {
+        self.psql("postgres", &format!("CREATE DATABASE \"{name}\""));
+    }
+
+    /// Restores into `db` what the shell command `decode` writes on stdout,
+    /// with `psql -d db` (and ON_ERROR_STOP if `strict`). `decode` sees
+    /// `args` as `$1`, `$2`, ...; e.g. `gunzip -c "$1"`.
+    pub fn restore(&self, db: &str, decode: &str, args: &[&Path], strict: bool) -> Output {
+        let stop = if strict { "-v ON_ERROR_STOP=1" } else { "" };
+        let script = format!(
+            "set -euo pipefail; {decode} | psql -X -q {stop} -d \"$DBBR_RESTORE_DB\" >/dev/null"
+        );
+        let mut cmd = Command::new("bash");
+        self.env(&mut cmd)
+            .env("DBBR_RESTORE_DB", db)
+            .args(["-c", &script, "restore"])
+            .args(args);
+        let out = cmd.output().unwrap();
+        if strict {
+            assert!(
+                out.status.success(),
+                "restore into {db} failed: {}",
+                stderr(&out)
+            );
+        }
+        out
+    }
+
+    /// Per table of schema `public`: `rows:md5 of every row as text, in id
+    /// order`.
+    pub fn checksums(&self, db: &str) -> BTreeMap<String, String> {
+        let tables = self.psql(
+            db,
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1",
+        );
+        let mut sums = BTreeMap::new();
+        for table in tables.lines() {
+            let sum = self.psql(
+                db,
+                &format!(
+                    "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY id)), '-') \
+                     FROM public.\"{table}\" t"
+                ),
+            );
+            sums.insert(table.to_string(), sum);
+        }
+        sums
+    }
+
+    /// Fills `db` with the sample tables: non-ASCII text, NULLs, a 5 MB text
+    /// value and a 2.6 MB bytea, a few thousand rows, a view and a sequence.
+    pub fn fill_sample(&self, db: &str) {
+        self.psql(db, SAMPLE_SQL);
+    }
+}
+
+/// The sample schema and data (see [`Server::fill_sample`]).
+pub const SAMPLE_SQL: &str = r#"
+CREATE TABLE cities (id int PRIMARY KEY, name text NOT NULL, note text, population bigint);
+INSERT INTO cities VALUES
+  (1, 'Zürich', 'Grüezi mitenand', 421878),
+  (2, '東京', '日本の首都', 13960000),
+  (3, 'emoji 🐘🎉👩‍💻', NULL, NULL),
+  (4, E'tab\tnewline\nbackslash \\ quote '' done', E'\\x00 is not a NUL', 0),
+  (5, 'Ελληνικά', 'Ünïcödé', -1);
+CREATE TABLE items (
+  id int PRIMARY KEY, label text, qty int, price numeric(12,2),
+  created timestamptz, flag boolean, tags text[]);
+INSERT INTO items
+  SELECT g,
+         CASE WHEN g % 7 = 0 THEN NULL ELSE 'item ' || g || ' ' || md5(g::text) END,
+         CASE WHEN g % 5 = 0 THEN NULL ELSE g * 3 END,
+         round((g * 1.37)::numeric, 2),
+         timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute',
+         g % 2 = 0,
+         ARRAY['a' || g, 'ß', NULL]
+  FROM generate_series(1, 4000) g;
+CREATE TABLE blobs (id int PRIMARY KEY, big text, bin bytea);
+INSERT INTO blobs
+  SELECT 1, string_agg(md5(g::text), '' ORDER BY g),
+         decode(string_agg(md5((g * 7)::text), '' ORDER BY g), 'hex')
+  FROM generate_series(1, 163840) g;
+INSERT INTO blobs VALUES (2, NULL, NULL), (3, '', '\x');
+CREATE VIEW item_flags AS SELECT flag, count(*) AS n FROM items GROUP BY flag;
+CREATE SEQUENCE ticket_seq START 1000;
+SELECT setval('ticket_seq', 4242);
+"#;
+
+/// A database on the shared server, dropped (with its connections) when
+/// the guard goes out of scope.
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    /// A new, empty database with a unique name.
+    pub fn create() -> TestDb {
+        let name = unique("pg");
+        Server::shared().create_database(&name);
+        TestDb { name }
+    }
+
+    /// A new database holding the sample data.
+    pub fn sample() -> TestDb {
+        let db = TestDb::create();
+        Server::shared().fill_sample(&db.name);
+        db
+    }
+
+    /// A new database with one small table.
+    pub fn small() -> TestDb {
+        let db = TestDb::create();
+        Server::shared().psql(
+            &db.name,
+            "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'ä'), (2, NULL);",
+        );
+        db
+    }
+
+    pub fn checksums(&self) -> BTreeMap<String, String> {
+        Server::shared().checksums(&self.name)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let mut cmd = Command::new("psql");
+        Server::shared()
+            .env(&mut cmd)
+            .args(["-X", "-q", "-d", "postgres", "-c"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let _ = cmd.status();
+    }
+}
+
+/// A throwaway PostgreSQL cluster owned by the `postgres` OS user, reachable
+/// only through a unix socket in its own temporary directory, with trust
+/// auth. Stopped (`-m immediate`) and removed when dropped, even on panic.
+pub struct Cluster {
+    pub server: Server,
+    data: PathBuf,
+    bin: PathBuf,
+    // Last: removed after the server has stopped.
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    pub fn start() -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        run_ok(
+            Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(dir.path()),
+        );
+        let bin = PathBuf::from(setting("DBBR_TEST_PG_BIN"));
+        let data = dir.path().join("data");
+        run_ok(
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(bin.join("initdb"))
+                .arg("-D")
+                .arg(&data)
+                .args(["-U", "postgres", "-A", "trust", "-E", "UTF8"])
+                .args(["--locale=C.UTF-8", "--no-sync"]),
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cluster = Cluster {
+            server: Server {
+                host: dir.path().to_str().unwrap().to_string(),
+                port: port.to_string(),
+                user: "postgres".into(),
+                password: None,
+            },
+            data,
+            bin,
+            _dir: dir,
+        };
+        // From here on, Drop stops the server whatever happens.
+        let log = Path::new(&cluster.server.host).join("server.log");
+        let options = format!(
+            "-c listen_addresses='' -p {port} -k {} -c fsync=off",
+            cluster.server.host
+        );
+        let status = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(cluster.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&cluster.data)
+            .arg("-l")
+            .arg(&log)
+            .args(["-w", "-t", "60", "-o", &options, "start"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "pg_ctl start failed: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        cluster
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// `dbbr backup postgresql` against the shared server, with a clean
+/// environment and no remote set (so the default `store` applies).
+pub fn backup_cmd() -> Command {
+    backup_cmd_for(&Server::shared())
+}
+
+/// `dbbr backup postgresql` against `server`.
+pub fn backup_cmd_for(server: &Server) -> Command {
+    let mut cmd = dbbr();
+    server.env(&mut cmd);
+    cmd.args(["backup", "postgresql"]);
+    cmd
+}
+
+/// [`backup_cmd`] uploading to the local directory `dir`.
+pub fn backup_to(dir: &Path) -> Command {
+    let mut cmd = backup_cmd();
+    cmd.env("REMOTE_NAME", local_remote(dir));
+    cmd
+}
+
+pub fn local_remote(dir: &Path) -> String {
+    format!(":local:{}", dir.display())
+}
+
+/// Runs `cmd`, asserting exit status 0, and returns its output.
+pub fn succeed(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        stderr(&out)
+    );
+    out
+}
+
+/// Runs `cmd`, asserting exit code `code`, and returns its stderr.
+pub fn fail_with(cmd: &mut Command, code: i32) -> String {
+    let out = cmd.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    err
+}
+
+/// The manifest stored next to `object` below `dir`, checked against the
+/// object's bytes: name, sha256, size; returns it.
+pub fn checked_manifest(dir: &Path, object: &str) -> Manifest {
+    let bytes = std::fs::read(dir.join(object)).unwrap();
+    let text = std::fs::read_to_string(dir.join(Manifest::object_name(object))).unwrap();
+    let m: Manifest = serde_json::from_str(&text).unwrap();
+    assert_eq!(m.format, Manifest::FORMAT);
+    assert_eq!(m.engine, "postgresql");
+    assert_eq!(m.object, object);
+    assert_eq!(m.sha256, sha256(&bytes), "sha256 of {object}");
+    assert_eq!(m.stored_bytes, bytes.len() as u64, "size of {object}");
+    assert!(m.raw_bytes > 0);
+    assert!(m.started_at <= m.finished_at);
+    assert_eq!(m.codec, "gzip");
+    m
+}
+
+/// Whether `name` is `{prefix}YYYY-MM-DDTHH-MM-SSZ{suffix}` with a time
+/// within ten minutes of now.
+pub fn is_timestamped(name: &str, prefix: &str, suffix: &str) -> bool {
+    let Some(stamp) = name
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix(suffix))
+    else {
+        return false;
+    };
+    let shape = "0000-00-00T00-00-00Z";
+    let shaped = stamp.len() == shape.len()
+        && stamp.chars().zip(shape.chars()).all(|(c, s)| match s {
+            '0' => c.is_ascii_digit(),
+            _ => c == s,
+        });
+    let Ok(time) = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%dT%H-%M-%SZ") else {
+        return false;
+    };
+    shaped && (Utc::now().naive_utc() - time).num_seconds().abs() < 600
+}
+
+/// The one data object below `dir` (with its manifest and nothing else).
+pub fn only_object(dir: &Path) -> String {
+    let files = files_below(dir);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let object = files
+        .iter()
+        .find(|f| !f.ends_with(".manifest.json"))
+        .unwrap_or_else(|| panic!("no data object in {files:?}"))
+        .clone();
+    assert!(files.contains(&Manifest::object_name(&object)), "{files:?}");
+    object
+}
+
+/// A directory holding stand-ins for `pg_dump`, `pg_dumpall` and `psql`
+/// that only leave a marker file: put it first on PATH to prove that no
+/// database tool ran. Returns (PATH value, marker path).
+pub fn tripwire_tools(dir: &Path) -> (String, PathBuf) {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let marker = dir.join("a-database-tool-ran");
+    for tool in ["pg_dump", "pg_dumpall", "psql"] {
+        let path = bin.join(tool);
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\necho {tool} >>'{}'\nexit 1\n", marker.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (path, marker)
+}
+
+/// Writes `text` to `path` with mode 0600.
+pub fn write_private(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// Runs `cmd` with `input` on stdin.
+pub fn feed(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// Runs `cmd` and panics with its stderr if it fails; returns stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    assert!(out.status.success(), "{cmd:?}: {}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Polls `check` every few milliseconds for up to `limit`.
+pub fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
