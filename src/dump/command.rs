@@ -134,6 +134,12 @@ impl DumpCommand {
         }
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args);
+        // The dump tool has no business with the storage credentials.
+        for (var, _) in std::env::vars_os() {
+            if var.to_str().is_some_and(|v| v.starts_with("RCLONE_")) {
+                cmd.env_remove(var);
+            }
+        }
         for (var, value) in &self.env {
             cmd.env(var, value);
         }

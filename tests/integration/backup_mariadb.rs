@@ -29,7 +29,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let _ = feed(
-            Server::shared().client(),
+            &mut Server::shared().client(),
             format!("DROP DATABASE IF EXISTS `{}`;", self.name).as_bytes(),
         );
     }

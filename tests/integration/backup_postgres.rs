@@ -250,14 +250,7 @@ fn remote_from_rclone_environment_over_sftp() {
     let out = succeed(
         backup_cmd()
             .env("BACKUP_DATABASES", &db.name)
-            .env("RCLONE_CONFIG_STORE_TYPE", "sftp")
-            .env("RCLONE_CONFIG_STORE_HOST", setting("DBBR_TEST_SFTP_HOST"))
-            .env("RCLONE_CONFIG_STORE_PORT", setting("DBBR_TEST_SFTP_PORT"))
-            .env("RCLONE_CONFIG_STORE_USER", setting("DBBR_TEST_SFTP_USER"))
-            .env(
-                "RCLONE_CONFIG_STORE_KEY_FILE",
-                setting("DBBR_TEST_SFTP_KEY_FILE"),
-            )
+            .envs(sftp_store_env())
             .env("UPLOAD_PREFIX", sftp_dir(&dir)),
     );
     let landed = sftp_dir(&dir);

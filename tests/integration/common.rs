@@ -37,6 +37,21 @@ pub fn sftp_remote(dir: &str) -> String {
     )
 }
 
+/// `RCLONE_CONFIG_STORE_*` variables that make the default remote `store`
+/// the test SFTP server.
+pub fn sftp_store_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("RCLONE_CONFIG_STORE_TYPE", "sftp".into()),
+        ("RCLONE_CONFIG_STORE_HOST", setting("DBBR_TEST_SFTP_HOST")),
+        ("RCLONE_CONFIG_STORE_PORT", setting("DBBR_TEST_SFTP_PORT")),
+        ("RCLONE_CONFIG_STORE_USER", setting("DBBR_TEST_SFTP_USER")),
+        (
+            "RCLONE_CONFIG_STORE_KEY_FILE",
+            setting("DBBR_TEST_SFTP_KEY_FILE"),
+        ),
+    ]
+}
+
 /// Where files of `sftp_remote(dir)` land on this machine.
 pub fn sftp_dir(dir: &str) -> PathBuf {
     Path::new(&setting("DBBR_TEST_SFTP_ROOT")).join(dir)
@@ -117,4 +132,24 @@ pub fn dbbr() -> Command {
 /// Output's stderr as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `cmd` with `input` on stdin (written from a thread, so a command
+/// that writes a lot first cannot deadlock) and collects its output.
+pub fn feed(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
 }

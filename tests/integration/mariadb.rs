@@ -2,9 +2,8 @@
 //! the standard tools, and throwaway servers.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -50,7 +49,7 @@ impl Server {
 
     /// Runs `sql` (given on stdin) and returns its output; panics on failure.
     pub fn sql(&self, sql: &str) -> String {
-        let out = feed(self.client(), sql.as_bytes());
+        let out = feed(&mut self.client(), sql.as_bytes());
         assert!(out.status.success(), "SQL failed: {}\n{sql}", stderr(&out));
         String::from_utf8(out.stdout).unwrap()
     }
@@ -157,24 +156,6 @@ impl Server {
             .unwrap();
         assert!(out.status.success(), "restore failed: {}", stderr(&out));
     }
-}
-
-/// Runs `cmd` with `input` on stdin and collects its output.
-pub fn feed(mut cmd: Command, input: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
 }
 
 /// SQL creating database `db` with InnoDB tables holding non-ASCII text

@@ -12,14 +12,7 @@ fn remote_from_environment_variables() {
     let dir = unique("envremote");
     let out = dbbr()
         .args(["remote", "put", "hello.txt"])
-        .env("RCLONE_CONFIG_STORE_TYPE", "sftp")
-        .env("RCLONE_CONFIG_STORE_HOST", setting("DBBR_TEST_SFTP_HOST"))
-        .env("RCLONE_CONFIG_STORE_PORT", setting("DBBR_TEST_SFTP_PORT"))
-        .env("RCLONE_CONFIG_STORE_USER", setting("DBBR_TEST_SFTP_USER"))
-        .env(
-            "RCLONE_CONFIG_STORE_KEY_FILE",
-            setting("DBBR_TEST_SFTP_KEY_FILE"),
-        )
+        .envs(sftp_store_env())
         .env("UPLOAD_PREFIX", sftp_dir(&dir))
         .stdin_bytes(b"hello over sftp\n");
     assert!(out.status.success(), "{}", stderr(&out));
