@@ -219,7 +219,8 @@ impl RunContext<'_> {
 
         // Any early return below drops the encoder and with it the upload,
         // which aborts it: nothing is left at the name.
-        if let Err(e) = self.copy(label, &mut dump, &mut encoder, clock) {
+        let copied = self.copy_watched(label, &mut dump, &mut encoder, clock);
+        if let Err(e) = copied {
             dump.kill();
             return Err(e);
         }
@@ -273,6 +274,34 @@ impl RunContext<'_> {
         })
     }
 
+    /// [`copy`](Self::copy) with a watcher that kills the dump when the run
+    /// is cancelled, so that a dump blocked without output (waiting for a
+    /// lock, a stalled server) cannot hold the run up.
+    fn copy_watched<W: Write>(
+        &self,
+        label: &str,
+        dump: &mut dump::DumpReader,
+        encoder: &mut Encoder<W>,
+        clock: Instant,
+    ) -> Result<()> {
+        let killer = dump.killer();
+        let copying = AtomicBool::new(true);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while copying.load(Ordering::Relaxed) {
+                    if self.cancel.load(Ordering::Relaxed) {
+                        killer.kill();
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+            let result = self.copy(label, dump, encoder, clock);
+            copying.store(false, Ordering::Relaxed);
+            result
+        })
+    }
+
     /// Copies the dump into the encoder, reporting progress and honouring
     /// the cancel flag.
     fn copy<W: Write>(
@@ -289,6 +318,7 @@ impl RunContext<'_> {
                 return Err(Error::Interrupted);
             }
             let n = match dump.read(&mut buf) {
+                Ok(0) if self.cancel.load(Ordering::Relaxed) => return Err(Error::Interrupted),
                 Ok(0) => return Ok(()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

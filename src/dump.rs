@@ -18,7 +18,7 @@ mod child;
 mod command;
 mod version;
 
-pub use child::DumpReader;
+pub use child::{DumpKiller, DumpReader};
 pub use command::DumpCommand;
 pub use version::{server_version, tool_version};
 

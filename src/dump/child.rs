@@ -27,7 +27,7 @@ const STDERR_GRACE: Duration = Duration::from_secs(2);
 /// the end to check the exit status. Dropping an unfinished reader kills the
 /// child (SIGKILL) and reaps it.
 pub struct DumpReader {
-    child: Option<Child>,
+    child: Arc<Mutex<Option<Child>>>,
     stdout: Option<ChildStdout>,
     tail: Arc<Mutex<Tail>>,
     stderr_done: mpsc::Receiver<()>,
@@ -77,7 +77,7 @@ impl DumpReader {
         let pid = child.id();
         tracing::debug!(target: "dbbr::dump", pid, program, database, "dump started");
         Ok(DumpReader {
-            child: Some(child),
+            child: Arc::new(Mutex::new(Some(child))),
             stdout,
             tail,
             stderr_done,
@@ -100,7 +100,7 @@ impl DumpReader {
                 unread = io::copy(&mut stdout, &mut io::sink()).unwrap_or(0);
             }
         }
-        let Some(mut child) = self.child.take() else {
+        let Some(mut child) = self.take_child() else {
             return Ok(());
         };
         let status = child
@@ -149,12 +149,36 @@ impl DumpReader {
         self.pid
     }
 
+    /// A handle that kills the child from another thread, e.g. when a signal
+    /// arrives while a read is blocked on a dump that produces nothing.
+    pub fn killer(&self) -> DumpKiller {
+        DumpKiller(Arc::clone(&self.child))
+    }
+
+    fn take_child(&mut self) -> Option<Child> {
+        self.child.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
     fn terminate(&mut self) {
         self.stdout = None;
-        if let Some(mut child) = self.child.take() {
+        if let Some(mut child) = self.take_child() {
             let _ = child.kill();
             let _ = child.wait();
             tracing::debug!(target: "dbbr::dump", pid = self.pid, program = %self.program, "dump killed");
+        }
+    }
+}
+
+/// Kills a running dump from another thread; see [`DumpReader::killer`].
+/// The reader still reaps the child and reports it killed.
+#[derive(Debug, Clone)]
+pub struct DumpKiller(Arc<Mutex<Option<Child>>>);
+
+impl DumpKiller {
+    /// Sends SIGKILL to the dump if it is still running.
+    pub fn kill(&self) {
+        if let Some(child) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            let _ = child.kill();
         }
     }
 }

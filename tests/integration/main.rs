@@ -7,5 +7,6 @@ mod backup_postgres;
 mod common;
 mod mariadb;
 mod pg;
+mod signals;
 mod storage;
 mod storage_cli;
