@@ -5,6 +5,7 @@
 mod backup_mariadb;
 mod backup_postgres;
 mod common;
+mod dump_env;
 mod mariadb;
 mod pg;
 mod signals;

@@ -1,0 +1,83 @@
+//! What the dump tool receives: the password by environment only, never on
+//! its command line, and none of the storage settings.
+
+use std::process::Command;
+
+use crate::common::*;
+use crate::pg::*;
+
+#[test]
+fn dump_tool_gets_the_password_by_environment_and_no_storage_secrets() {
+    let db = TestDb::small();
+    let tmp = tempfile::tempdir().unwrap();
+    let remote_dir = tmp.path().join("remote");
+    let record = tmp.path().join("pg_dump-saw");
+    // A pg_dump that records its arguments and environment, then runs the
+    // real one.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v pg_dump"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let wrapper = bin.join("pg_dump");
+    write_private(
+        &wrapper,
+        &format!(
+            "#!/bin/sh\n{{ echo \"ARGS: $*\"; env; }} >'{}'\nexec '{real}' \"$@\"\n",
+            record.display()
+        ),
+    );
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let password_file = tmp.path().join("pgpassword");
+    write_private(
+        &password_file,
+        &format!("{}\n", setting("DBBR_TEST_PG_PASSWORD")),
+    );
+
+    let storage_secret = "storage-Secret-31337";
+    let out = backup_cmd()
+        .env_remove("PGPASSWORD")
+        .env("PGPASSWORD_FILE", &password_file)
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("BACKUP_DATABASES", &db.name)
+        .env("RCLONE_CONFIG_STORE_TYPE", "local")
+        .env("RCLONE_CONFIG_STORE_PASS", storage_secret)
+        .env("UPLOAD_PREFIX", &remote_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let saw = std::fs::read_to_string(&record).unwrap();
+    let args = saw.lines().next().unwrap();
+    let password = setting("DBBR_TEST_PG_PASSWORD");
+    assert!(args.contains(&db.name), "{args}");
+    assert!(
+        !args.contains(&password),
+        "the password must not be on the command line"
+    );
+    assert!(
+        saw.lines().any(|l| l == format!("PGPASSWORD={password}")),
+        "the password goes by environment"
+    );
+    assert!(
+        !saw.contains("RCLONE_"),
+        "the dump tool must not see storage settings"
+    );
+    assert!(!saw.contains(storage_secret));
+    assert!(!stderr(&out).contains(&password) && !stderr(&out).contains(storage_secret));
+    assert_eq!(files_below(&remote_dir).len(), 2, "object and manifest");
+}
