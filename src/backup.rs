@@ -212,6 +212,7 @@ impl RunContext<'_> {
 
         // The upload starts first: a name collision fails before dumping.
         let upload = plan.remote.upload(object)?;
+        let aborter = upload.aborter();
         let mut encoder = Encoder::new(upload, plan.codec, plan.recipients.as_ref())?;
         let command = DumpCommand::new(plan.engine, target, &plan.dump_args, &plan.connection);
         tracing::debug!(program = command.program(), args = ?command.args(), "starting dump");
@@ -219,7 +220,7 @@ impl RunContext<'_> {
 
         // Any early return below drops the encoder and with it the upload,
         // which aborts it: nothing is left at the name.
-        let copied = self.copy_watched(label, &mut dump, &mut encoder, clock);
+        let copied = self.copy_watched(label, &mut dump, &mut encoder, &aborter, clock);
         if let Err(e) = copied {
             dump.kill();
             return Err(e);
@@ -274,14 +275,16 @@ impl RunContext<'_> {
         })
     }
 
-    /// [`copy`](Self::copy) with a watcher that kills the dump when the run
-    /// is cancelled, so that a dump blocked without output (waiting for a
-    /// lock, a stalled server) cannot hold the run up.
+    /// [`copy`](Self::copy) with a watcher that, when the run is cancelled,
+    /// kills the dump and aborts the upload, so that neither a dump blocked
+    /// without output (waiting for a lock) nor a stalled upload can hold the
+    /// run up.
     fn copy_watched<W: Write>(
         &self,
         label: &str,
         dump: &mut dump::DumpReader,
         encoder: &mut Encoder<W>,
+        aborter: &crate::rclone::UploadAborter,
         clock: Instant,
     ) -> Result<()> {
         let killer = dump.killer();
@@ -291,6 +294,7 @@ impl RunContext<'_> {
                 while copying.load(Ordering::Relaxed) {
                     if self.cancel.load(Ordering::Relaxed) {
                         killer.kill();
+                        aborter.abort();
                         return;
                     }
                     std::thread::sleep(Duration::from_millis(100));
@@ -324,9 +328,12 @@ impl RunContext<'_> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Error::io(format!("reading the dump of {label}"), e)),
             };
-            encoder
-                .write_all(&buf[..n])
-                .map_err(|e| Error::Storage(crate::redact::redact(&e.to_string())))?;
+            if let Err(e) = encoder.write_all(&buf[..n]) {
+                if self.cancel.load(Ordering::Relaxed) {
+                    return Err(Error::Interrupted);
+                }
+                return Err(Error::Storage(crate::redact::redact(&e.to_string())));
+            }
             if last_report.elapsed() >= PROGRESS_EVERY {
                 last_report = Instant::now();
                 self.progress.advanced(

@@ -65,6 +65,6 @@ pub use dump::{Engine, Target};
 pub use encode::{Codec, Recipients};
 pub use error::{Error, Result};
 pub use manifest::Manifest;
-pub use rclone::{Committed, Download, Entry, Upload};
+pub use rclone::{Committed, Download, Entry, Upload, UploadAborter};
 pub use remote::Remote;
 pub use report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};

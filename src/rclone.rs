@@ -249,6 +249,14 @@ impl Upload {
         self.written
     }
 
+    /// A handle that aborts this upload from another thread, e.g. when a
+    /// signal arrives while a write is blocked on a stalled network.
+    pub fn aborter(&self) -> UploadAborter {
+        UploadAborter {
+            handle: self.handle,
+        }
+    }
+
     /// Ends the input and makes the object visible under its name.
     pub fn commit(mut self) -> Result<Committed> {
         if let Some(message) = self.failed.take() {
@@ -336,6 +344,23 @@ impl Write for Upload {
 impl Drop for Upload {
     fn drop(&mut self) {
         self.finish_abort();
+    }
+}
+
+/// Aborts an [`Upload`] from another thread; see [`Upload::aborter`].
+/// A blocked or later write, and the commit, then fail; nothing is left.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadAborter {
+    handle: u64,
+}
+
+impl UploadAborter {
+    /// Aborts the upload if it is still running (a no-op once committed or
+    /// aborted).
+    pub fn abort(&self) {
+        // SAFETY: the Go side looks handles up in its registry: an unknown
+        // or finished handle is ignored, so this is safe at any time.
+        unsafe { sys::DbbrUploadAbort(self.handle) };
     }
 }
 

@@ -245,3 +245,20 @@ fn errors_do_not_show_connection_string_secrets() {
     assert!(!msg.contains(secret), "{msg}");
     assert!(msg.contains("nosuchbackend"), "{msg}");
 }
+
+#[test]
+fn aborting_from_another_thread_fails_the_upload_and_leaves_nothing() {
+    for b in [sftp(), s3()] {
+        let mut up = start_big_upload(&b, "aborted-elsewhere.bin");
+        let aborter = up.aborter();
+        std::thread::spawn(move || aborter.abort()).join().unwrap();
+        // Writes and the commit now fail, whatever the writer does next.
+        let more = up
+            .write_all(&data(2 * 1024 * 1024, 5))
+            .and_then(|()| up.flush());
+        assert!(more.is_err(), "a write after the abort must fail");
+        assert!(up.commit().is_err(), "an aborted upload cannot commit");
+        assert_eq!(b.remote.stat("aborted-elsewhere.bin").unwrap(), None);
+        assert_eq!(files_below(&b.dir), Vec::<String>::new());
+    }
+}
