@@ -37,22 +37,28 @@ fn encode(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.sample_size(10);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     for level in [1, 6] {
         let codec = Codec::Gzip { level };
-        group.bench_with_input(BenchmarkId::new("gzip", level), &codec, |b, &codec| {
-            b.iter(|| {
-                let mut enc = Encoder::new(io::sink(), codec, None).unwrap();
-                enc.write_all(&data).unwrap();
-                enc.finish().unwrap()
-            })
-        });
-        group.bench_with_input(BenchmarkId::new("gzip+age", level), &codec, |b, &codec| {
-            b.iter(|| {
-                let mut enc = Encoder::new(io::sink(), codec, Some(&recipients)).unwrap();
-                enc.write_all(&data).unwrap();
-                enc.finish().unwrap()
-            })
-        });
+        for threads in [1, cores] {
+            let id = format!("level{level}/threads{threads}");
+            group.bench_with_input(BenchmarkId::new("gzip", &id), &codec, |b, &codec| {
+                b.iter(|| {
+                    let mut enc = Encoder::with_threads(io::sink(), codec, None, threads).unwrap();
+                    enc.write_all(&data).unwrap();
+                    enc.finish().unwrap()
+                })
+            });
+            group.bench_with_input(BenchmarkId::new("gzip+age", &id), &codec, |b, &codec| {
+                b.iter(|| {
+                    let mut enc =
+                        Encoder::with_threads(io::sink(), codec, Some(&recipients), threads)
+                            .unwrap();
+                    enc.write_all(&data).unwrap();
+                    enc.finish().unwrap()
+                })
+            });
+        }
     }
     group.finish();
 }

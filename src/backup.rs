@@ -279,7 +279,7 @@ impl RunContext<'_> {
     /// kills the dump and aborts the upload, so that neither a dump blocked
     /// without output (waiting for a lock) nor a stalled upload can hold the
     /// run up.
-    fn copy_watched<W: Write>(
+    fn copy_watched<W: Write + Send + 'static>(
         &self,
         label: &str,
         dump: &mut dump::DumpReader,
@@ -308,7 +308,7 @@ impl RunContext<'_> {
 
     /// Copies the dump into the encoder, reporting progress and honouring
     /// the cancel flag.
-    fn copy<W: Write>(
+    fn copy<W: Write + Send + 'static>(
         &self,
         label: &str,
         dump: &mut dump::DumpReader,

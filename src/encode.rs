@@ -1,6 +1,9 @@
 //! The encode pipeline: dump bytes -> compression -> optional age encryption
 //! -> a counting sha256 hasher -> the upload writer.
 //!
+//! gzip runs on every core (blocks compressed in parallel, pigz style, into
+//! one standard gzip member); with a single core it runs inline.
+//!
 //! Every stage owns the next one and is finished explicitly by
 //! [`Encoder::finish`]; nothing relies on `Drop` to complete a stream (flate2
 //! swallows errors there, and an unfinished age stream is truncated).
@@ -11,6 +14,9 @@ use std::sync::Arc;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use gzp::deflate::Gzip;
+use gzp::par::compress::{ParCompress, ParCompressBuilder};
+use gzp::ZWriter;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -143,23 +149,43 @@ impl<W: Write> Write for Crypt<W> {
     }
 }
 
+/// The compression stage: gzip inline, or gzip on worker threads.
+enum Compressor<W: Write + Send + 'static> {
+    Inline(Box<GzEncoder<Crypt<W>>>),
+    Parallel(ParCompress<'static, Gzip, Crypt<W>>),
+}
+
 /// dump bytes -> gzip -> (age) -> counting sha256 hasher -> inner writer.
 ///
 /// Write the dump into it, then call [`Encoder::finish`]; dropping it
 /// unfinished leaves a truncated stream in `inner`. After a write error the
-/// stream is unusable: later writes and `finish` fail too.
-pub struct Encoder<W: Write> {
-    gzip: GzEncoder<Crypt<W>>,
+/// stream is unusable: later writes and `finish` fail too. With several
+/// compression threads, an error of `inner` may surface on a later write or
+/// only at `finish`.
+pub struct Encoder<W: Write + Send + 'static> {
+    compressor: Option<Compressor<W>>,
     raw: u64,
     shared: Arc<Shared>,
 }
 
-impl<W: Write> Encoder<W> {
+impl<W: Write + Send + 'static> Encoder<W> {
     /// Starts an encoded stream into `inner`, encrypted to `recipients` if
-    /// given. With recipients the age header is written to `inner` at once.
+    /// given, compressing on as many threads as there are cores. With
+    /// recipients the age header is written to `inner` at once.
     ///
     /// Fails with [`Error::Config`] for a gzip level above 9, before any I/O.
     pub fn new(inner: W, codec: Codec, recipients: Option<&Recipients>) -> Result<Encoder<W>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
+        Self::with_threads(inner, codec, recipients, threads)
+    }
+
+    /// [`Encoder::new`] with `threads` compression threads (1: inline).
+    pub fn with_threads(
+        inner: W,
+        codec: Codec,
+        recipients: Option<&Recipients>,
+        threads: usize,
+    ) -> Result<Encoder<W>> {
         let Codec::Gzip { level } = codec;
         if level > 9 {
             return Err(Error::Config(format!(
@@ -185,8 +211,17 @@ impl<W: Write> Encoder<W> {
                 Crypt::Age(stream)
             }
         };
+        let compressor = if threads > 1 {
+            let builder = ParCompressBuilder::<Gzip>::new()
+                .num_threads(threads)
+                .map_err(|e| Error::Config(format!("compression threads: {e}")))?
+                .compression_level(gzp::Compression::new(level));
+            Compressor::Parallel(builder.from_writer(crypt))
+        } else {
+            Compressor::Inline(Box::new(GzEncoder::new(crypt, Compression::new(level))))
+        };
         Ok(Encoder {
-            gzip: GzEncoder::new(crypt, Compression::new(level)),
+            compressor: Some(compressor),
             raw: 0,
             shared,
         })
@@ -208,22 +243,45 @@ impl<W: Write> Encoder<W> {
     ///
     /// A failure of the inner writer is an [`Error::Io`]; a failure inside
     /// compression or encryption is an [`Error::Encode`].
-    pub fn finish(self) -> Result<(W, EncodeStats)> {
-        let Encoder { gzip, raw, shared } = self;
-        let crypt = gzip
-            .finish()
-            .map_err(|e| stage_error(&shared, "finishing the gzip stream", e))?;
+    pub fn finish(mut self) -> Result<(W, EncodeStats)> {
+        let shared = Arc::clone(&self.shared);
+        let doing = "finishing the gzip stream";
+        let crypt = match self.compressor.take() {
+            Some(Compressor::Inline(gzip)) => {
+                gzip.finish().map_err(|e| stage_error(&shared, doing, e))?
+            }
+            Some(Compressor::Parallel(mut gzip)) => gzip
+                .finish()
+                .map_err(|e| stage_error(&shared, doing, io::Error::other(e.to_string())))?,
+            None => return Err(stage_error(&shared, doing, io::Error::other(BROKEN))),
+        };
         let mut sink = crypt
             .finish()
             .map_err(|e| stage_error(&shared, "finishing the age stream", e))?;
         sink.flush()
             .map_err(|e| Error::io("flushing the encoded backup stream", e))?;
         let stats = EncodeStats {
-            raw_bytes: raw,
+            raw_bytes: self.raw,
             stored_bytes: shared.stored.load(Ordering::Relaxed),
             sha256: hex::encode(sink.hasher.finalize()),
         };
         Ok((sink.inner, stats))
+    }
+}
+
+/// Why a stream whose parallel compressor shut down cannot go on.
+const BROKEN: &str = "an earlier write to the backup stream failed";
+
+/// At most this many compression threads.
+const MAX_THREADS: usize = 8;
+
+impl<W: Write + Send + 'static> Drop for Encoder<W> {
+    /// An unfinished parallel compressor is stopped here, ignoring errors
+    /// (its own `Drop` would panic on one). The stream is abandoned either way.
+    fn drop(&mut self) {
+        if let Some(Compressor::Parallel(mut gzip)) = self.compressor.take() {
+            let _ = gzip.finish();
+        }
     }
 }
 
@@ -236,9 +294,21 @@ fn stage_error(shared: &Shared, doing: &str, e: io::Error) -> Error {
     }
 }
 
-impl<W: Write> Write for Encoder<W> {
+impl<W: Write + Send + 'static> Write for Encoder<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.gzip.write(buf)?;
+        let n = match self.compressor.as_mut() {
+            Some(Compressor::Inline(gzip)) => gzip.write(buf)?,
+            Some(Compressor::Parallel(gzip)) => match gzip.write(buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    // The parallel compressor has shut down (and must not be
+                    // used again): the stream is broken.
+                    self.compressor = None;
+                    return Err(e);
+                }
+            },
+            None => return Err(io::Error::other(BROKEN)),
+        };
         self.raw += n as u64;
         Ok(n)
     }
@@ -246,7 +316,13 @@ impl<W: Write> Write for Encoder<W> {
     /// Flushes compressed data through every stage. This costs compression
     /// ratio and age still holds back its last partial 64 KiB chunk.
     fn flush(&mut self) -> io::Result<()> {
-        self.gzip.flush()
+        match self.compressor.as_mut() {
+            Some(Compressor::Inline(gzip)) => gzip.flush(),
+            Some(Compressor::Parallel(gzip)) => {
+                gzip.flush().inspect_err(|_| self.compressor = None)
+            }
+            None => Err(io::Error::other(BROKEN)),
+        }
     }
 }
 
@@ -484,7 +560,8 @@ Cj5UzwmBRRXM5msAAAAJZGJici10ZXN0AQI=
     fn inner_failure_during_write_is_an_error() {
         let identity = age::x25519::Identity::generate();
         let to = recipients(&identity.to_public().to_string());
-        let mut encoder = Encoder::new(failing(1000), Codec::default(), Some(&to)).unwrap();
+        let mut encoder =
+            Encoder::with_threads(failing(1000), Codec::default(), Some(&to), 1).unwrap();
         let input = pseudo_dump(1 << 20);
         let error = encoder.write_all(&input).unwrap_err();
         assert_eq!(error.to_string(), "disk full");
@@ -503,7 +580,7 @@ Cj5UzwmBRRXM5msAAAAJZGJici10ZXN0AQI=
     fn inner_failure_at_finish_is_an_error() {
         // Only the 10-byte gzip header gets through; a small input stays in
         // gzip's buffer until finish.
-        let mut encoder = Encoder::new(failing(10), Codec::default(), None).unwrap();
+        let mut encoder = Encoder::with_threads(failing(10), Codec::default(), None, 1).unwrap();
         encoder.write_all(SAMPLE).unwrap();
         assert_eq!(encoder.stored_bytes(), 10);
         match encoder.finish() {
@@ -515,6 +592,53 @@ Cj5UzwmBRRXM5msAAAAJZGJici10ZXN0AQI=
             }
             other => panic!("expected an io error, got {:?}", other.map(|r| r.1)),
         }
+    }
+
+    #[test]
+    fn parallel_compression_makes_one_standard_gzip_member() {
+        let identity = age::x25519::Identity::generate();
+        let to = recipients(&identity.to_public().to_string());
+        let input = pseudo_dump(9 << 20);
+        for threads in [2, 3] {
+            let mut encoder =
+                Encoder::with_threads(Vec::new(), Codec::default(), Some(&to), threads).unwrap();
+            for chunk in input.chunks(100_003) {
+                encoder.write_all(chunk).unwrap();
+            }
+            let (stored, stats) = encoder.finish().unwrap();
+            assert_eq!(stats.raw_bytes, input.len() as u64);
+            assert_eq!(stats.stored_bytes, stored.len() as u64);
+            assert_eq!(stats.sha256, hex::encode(Sha256::digest(&stored)));
+            let decryptor = age::Decryptor::new(&stored[..]).unwrap();
+            let mut compressed = Vec::new();
+            decryptor
+                .decrypt(std::iter::once(&identity as &dyn age::Identity))
+                .unwrap()
+                .read_to_end(&mut compressed)
+                .unwrap();
+            // A single-member decoder reads it all: not a concatenation.
+            assert_eq!(gunzip(&compressed[..]), input);
+        }
+    }
+
+    #[test]
+    fn parallel_inner_failure_is_an_io_error_and_drop_does_not_panic() {
+        let input = pseudo_dump(4 << 20);
+        let mut encoder = Encoder::with_threads(failing(5000), Codec::default(), None, 2).unwrap();
+        let wrote = input
+            .chunks(64 * 1024)
+            .try_for_each(|c| encoder.write_all(c));
+        match (wrote, encoder.finish()) {
+            (_, Err(Error::Io { .. })) => {}
+            (Err(_), Err(_)) => {}
+            (w, f) => panic!(
+                "expected a failure, got write {w:?} finish {:?}",
+                f.map(|r| r.1)
+            ),
+        }
+        let mut abandoned = Encoder::with_threads(failing(100), Codec::default(), None, 2).unwrap();
+        let _ = abandoned.write_all(&input);
+        drop(abandoned);
     }
 
     #[test]
