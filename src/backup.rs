@@ -134,27 +134,33 @@ impl Backup {
     /// network I/O; otherwise the [`Report`] says how each database went.
     pub fn run(&self) -> Result<Report> {
         let plan = self.options.validate()?;
+        let started = Utc::now();
+        let objects = object_names(&plan, started)?;
         crate::rclone::init()?;
         plan.remote.check()?;
-        let started = Utc::now();
         let context = RunContext {
             plan: &plan,
-            time: started,
             tool_version: dump::tool_version(plan.engine, plan.targets == [Target::All]),
             server_version: dump::server_version(plan.engine, &plan.connection, &plan.dump_args),
             progress: self.progress.as_ref(),
             cancel: &self.cancel,
         };
         let mut report = Report::default();
-        for target in &plan.targets {
+        for (target, object) in plan.targets.iter().zip(objects) {
             let outcome = if self.cancel.load(Ordering::Relaxed) {
                 DatabaseReport {
                     database: target.label().to_string(),
-                    object: None,
+                    object: Some(object),
                     result: Err(Error::Interrupted),
                 }
             } else {
-                context.backup_one(target)
+                self.progress.started(target.label(), &object);
+                let result = context.stream(target, &object);
+                DatabaseReport {
+                    database: target.label().to_string(),
+                    object: Some(object),
+                    result,
+                }
             };
             self.progress.finished(&outcome);
             report.databases.push(outcome);
@@ -163,10 +169,36 @@ impl Backup {
     }
 }
 
+/// Every object name of the run, rendered before any I/O: a name that does
+/// not render, or two databases that would share one, is a configuration
+/// error.
+fn object_names(plan: &Plan, time: DateTime<Utc>) -> Result<Vec<String>> {
+    let encrypted = plan.recipients.is_some();
+    let mut names: Vec<String> = Vec::with_capacity(plan.targets.len());
+    for target in &plan.targets {
+        let database = match target {
+            Target::Database(name) => Some(name.as_str()),
+            Target::All => None,
+        };
+        let name = plan
+            .pattern
+            .render(database, time, plan.codec.extension(), encrypted)?;
+        if let Some(i) = names.iter().position(|n| *n == name) {
+            return Err(Error::Config(format!(
+                "databases `{}` and `{}` would both be stored as `{name}`: put $DB in BACKUP_FILE_NAME \
+                 or rename one",
+                plan.targets[i].label(),
+                target.label()
+            )));
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
 /// What every database of a run shares.
 struct RunContext<'a> {
     plan: &'a Plan,
-    time: DateTime<Utc>,
     tool_version: Option<String>,
     server_version: Option<String>,
     progress: &'a dyn Progress,
@@ -174,35 +206,6 @@ struct RunContext<'a> {
 }
 
 impl RunContext<'_> {
-    fn backup_one(&self, target: &Target) -> DatabaseReport {
-        let label = target.label().to_string();
-        let database = match target {
-            Target::Database(name) => Some(name.as_str()),
-            Target::All => None,
-        };
-        let encrypted = self.plan.recipients.is_some();
-        let object =
-            self.plan
-                .pattern
-                .render(database, self.time, self.plan.codec.extension(), encrypted);
-        match object {
-            Err(e) => DatabaseReport {
-                database: label,
-                object: None,
-                result: Err(e),
-            },
-            Ok(object) => {
-                self.progress.started(&label, &object);
-                let result = self.stream(target, &object);
-                DatabaseReport {
-                    database: label,
-                    object: Some(object),
-                    result,
-                }
-            }
-        }
-    }
-
     /// Streams one dump into `object` and writes its manifest.
     fn stream(&self, target: &Target, object: &str) -> Result<BackupStats> {
         let plan = self.plan;
@@ -353,5 +356,42 @@ impl RunContext<'_> {
             .map_err(|e| Error::Storage(e.to_string()))?;
         upload.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn plan(databases: &str, pattern: &str) -> Result<Vec<String>> {
+        let mut options = BackupOptions::new(Engine::Postgres);
+        options.remote_name = ":local:/tmp".into();
+        options.databases = vec![databases.into()];
+        options.file_name = Some(pattern.into());
+        let plan = options.validate()?;
+        object_names(&plan, Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap())
+    }
+
+    #[test]
+    fn names_are_rendered_up_front() {
+        assert_eq!(
+            plan("app,billing", "%Y/$DB").unwrap(),
+            vec![
+                "2026/app.sql.gz".to_string(),
+                "2026/billing.sql.gz".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn two_databases_sharing_a_name_are_rejected() {
+        // Both sanitise to `a-b`.
+        match plan("a b,a-b", "$DB") {
+            Err(Error::Config(message)) => {
+                assert!(message.contains("`a b` and `a-b`"), "{message}")
+            }
+            other => panic!("expected a configuration error, got {other:?}"),
+        }
     }
 }
