@@ -14,6 +14,16 @@ import (
 	"github.com/rclone/rclone/fs/operations"
 )
 
+// openFs initialises rclone and opens the remote (see getFs).
+func openFs(fsString string) (context.Context, fs.Fs, error) {
+	if err := initialise(); err != nil {
+		return nil, nil, err
+	}
+	ctx := context.Background()
+	f, err := getFs(ctx, fsString)
+	return ctx, f, err
+}
+
 // getFs returns the (cached) Fs for a remote and directory such as
 // "store:bucket/prefix" or ":sftp,host=example:/srv". Object paths are
 // given relative to it.
@@ -43,11 +53,7 @@ type download struct {
 var downloads = newRegistry[*download]()
 
 func startDownload(fsString, p string) (uint64, error) {
-	if err := initialise(); err != nil {
-		return 0, err
-	}
-	ctx := context.Background()
-	f, err := getFs(ctx, fsString)
+	ctx, f, err := openFs(fsString)
 	if err != nil {
 		return 0, err
 	}
@@ -109,11 +115,7 @@ type entry struct {
 }
 
 func listJSON(fsString, dir string, recurse bool) (string, error) {
-	if err := initialise(); err != nil {
-		return "", err
-	}
-	ctx := context.Background()
-	f, err := getFs(ctx, fsString)
+	ctx, f, err := openFs(fsString)
 	if err != nil {
 		return "", err
 	}
@@ -134,11 +136,7 @@ func listJSON(fsString, dir string, recurse bool) (string, error) {
 }
 
 func statJSON(fsString, p string) (string, error) {
-	if err := initialise(); err != nil {
-		return "", err
-	}
-	ctx := context.Background()
-	f, err := getFs(ctx, fsString)
+	ctx, f, err := openFs(fsString)
 	if err != nil {
 		return "", err
 	}
@@ -159,11 +157,7 @@ func rfc3339(t time.Time) string {
 }
 
 func deleteObject(fsString, p string) error {
-	if err := initialise(); err != nil {
-		return err
-	}
-	ctx := context.Background()
-	f, err := getFs(ctx, fsString)
+	ctx, f, err := openFs(fsString)
 	if err != nil {
 		return err
 	}

@@ -34,11 +34,7 @@ var uploads = newRegistry[*upload]()
 
 // startUpload opens an upload of remote path p. It fails if p exists.
 func startUpload(fsString, p string) (uint64, error) {
-	if err := initialise(); err != nil {
-		return 0, err
-	}
-	ctx := context.Background()
-	f, err := getFs(ctx, fsString)
+	ctx, f, err := openFs(fsString)
 	if err != nil {
 		return 0, err
 	}
