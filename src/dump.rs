@@ -10,6 +10,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::process::Command;
 
 use crate::error::{Error, Result};
 use crate::redact::add_secret;
@@ -157,6 +158,20 @@ impl Connection {
         self.password
             .as_deref()
             .map(|password| (engine.password_var(), password))
+    }
+}
+
+/// Sets up a database client's environment: `env` (the password variable,
+/// if any) added, and the storage settings (`RCLONE_*`) removed: no client
+/// has any business with the storage credentials.
+fn client_environment<'a>(cmd: &mut Command, env: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    for (var, _) in std::env::vars_os() {
+        if var.to_str().is_some_and(|v| v.starts_with("RCLONE_")) {
+            cmd.env_remove(var);
+        }
+    }
+    for (var, value) in env {
+        cmd.env(var, value);
     }
 }
 

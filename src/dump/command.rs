@@ -5,7 +5,7 @@ use std::io;
 use std::process::Command;
 
 use super::child::DumpReader;
-use super::{env_nonempty, pick_program, Connection, Engine, Target};
+use super::{client_environment, env_nonempty, pick_program, Connection, Engine, Target};
 use crate::error::{Error, Result};
 use crate::redact::{redact, MASK};
 
@@ -134,15 +134,10 @@ impl DumpCommand {
         }
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args);
-        // The dump tool has no business with the storage credentials.
-        for (var, _) in std::env::vars_os() {
-            if var.to_str().is_some_and(|v| v.starts_with("RCLONE_")) {
-                cmd.env_remove(var);
-            }
-        }
-        for (var, value) in &self.env {
-            cmd.env(var, value);
-        }
+        client_environment(
+            &mut cmd,
+            self.env.iter().map(|(var, value)| (*var, value.as_str())),
+        );
         tracing::debug!(
             target: "dbbr::dump",
             program = %self.program,

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::command::mariadb_connection_args;
-use super::{env_nonempty, pick_program, Connection, Engine};
+use super::{client_environment, env_nonempty, pick_program, Connection, Engine};
 
 /// How long a version probe may take before it is given up.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -24,6 +24,7 @@ pub fn tool_version(engine: Engine, all: bool) -> Option<String> {
     };
     let mut cmd = Command::new(program);
     cmd.arg("--version");
+    client_environment(&mut cmd, None);
     run_capture(cmd, PROBE_TIMEOUT)
 }
 
@@ -62,9 +63,7 @@ fn postgres_version_command(conn: &Connection, has_pgdatabase: bool, has_timeout
     if !has_timeout {
         cmd.env("PGCONNECT_TIMEOUT", PROBE_CONNECT_TIMEOUT);
     }
-    if let Some((var, password)) = conn.env(Engine::Postgres) {
-        cmd.env(var, password);
-    }
+    client_environment(&mut cmd, conn.env(Engine::Postgres));
     cmd
 }
 
@@ -73,9 +72,7 @@ fn mariadb_version_command(conn: &Connection, program: &str, leading: &[String])
     cmd.args(leading);
     cmd.arg(format!("--connect-timeout={PROBE_CONNECT_TIMEOUT}"));
     cmd.args(["-N", "-B", "-e", "SELECT VERSION()"]);
-    if let Some((var, password)) = conn.env(Engine::MariaDb) {
-        cmd.env(var, password);
-    }
+    client_environment(&mut cmd, conn.env(Engine::MariaDb));
     cmd
 }
 
