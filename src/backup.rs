@@ -335,7 +335,7 @@ impl RunContext<'_> {
                 if self.cancel.load(Ordering::Relaxed) {
                     return Err(Error::Interrupted);
                 }
-                return Err(Error::Storage(crate::redact::redact(&e.to_string())));
+                return Err(Error::Storage(e.to_string()));
             }
             if last_report.elapsed() >= PROGRESS_EVERY {
                 last_report = Instant::now();

@@ -108,38 +108,46 @@ pub struct Committed {
     pub size: i64,
 }
 
+/// The arguments every remote call takes: the file system string, a path,
+/// and where the Go side puts an error.
+type CallArgs = (*mut c_char, *mut c_char, *mut *mut c_char);
+
 impl Remote {
+    /// Initialises rclone, runs `f` with this remote's file system string,
+    /// `path` and an error slot (all valid for the call), and turns an error
+    /// the Go side reports into ours.
+    fn call<T>(&self, path: &str, f: impl FnOnce(CallArgs) -> T) -> Result<T> {
+        init()?;
+        let (root, cpath) = (cstring(&self.fs_string())?, cstring(path)?);
+        let mut err = std::ptr::null_mut();
+        let out = f((
+            root.as_ptr().cast_mut(),
+            cpath.as_ptr().cast_mut(),
+            &mut err,
+        ));
+        match take_error(err) {
+            Some(e) => Err(go_error(Some(self), e)),
+            None => Ok(out),
+        }
+    }
+
     /// Checks that the remote is configured and its backend exists, without
     /// connecting to it.
     pub fn check(&self) -> Result<()> {
-        init()?;
-        let root = cstring(&self.fs_string())?;
-        // SAFETY: valid C string; the result is NULL or a string we own.
-        let err = unsafe { sys::DbbrCheckRemote(root.as_ptr().cast_mut()) };
-        match take_error(err) {
-            Some(e) => Err(go_error(Some(self), e)),
-            None => Ok(()),
-        }
+        // SAFETY: valid arguments (see `call`); the result is NULL or an
+        // error string we own, stored in the error slot.
+        self.call("", |(root, _, err)| unsafe {
+            *err = sys::DbbrCheckRemote(root)
+        })
     }
 
     /// Starts a streaming upload to `path` (relative to the prefix). Fails
     /// with [`Error::Exists`] if an object is already there.
     pub fn upload(&self, path: &str) -> Result<Upload> {
-        init()?;
-        let (root, cpath) = (cstring(&self.fs_string())?, cstring(path)?);
-        let mut err = std::ptr::null_mut();
-        // SAFETY: valid C strings for the duration of the call; err receives
-        // NULL or a string we own.
-        let handle = unsafe {
-            sys::DbbrUploadStart(
-                root.as_ptr().cast_mut(),
-                cpath.as_ptr().cast_mut(),
-                &mut err,
-            )
-        };
-        if let Some(e) = take_error(err) {
-            return Err(go_error(Some(self), e));
-        }
+        // SAFETY: valid arguments (see `call`).
+        let handle = self.call(path, |(root, p, err)| unsafe {
+            sys::DbbrUploadStart(root, p, err)
+        })?;
         Ok(Upload {
             handle,
             path: path.to_string(),
@@ -152,20 +160,10 @@ impl Remote {
 
     /// Opens `path` (relative to the prefix) for reading.
     pub fn download(&self, path: &str) -> Result<Download> {
-        init()?;
-        let (root, cpath) = (cstring(&self.fs_string())?, cstring(path)?);
-        let mut err = std::ptr::null_mut();
-        // SAFETY: as in `upload`.
-        let handle = unsafe {
-            sys::DbbrDownloadStart(
-                root.as_ptr().cast_mut(),
-                cpath.as_ptr().cast_mut(),
-                &mut err,
-            )
-        };
-        if let Some(e) = take_error(err) {
-            return Err(go_error(Some(self), e));
-        }
+        // SAFETY: valid arguments (see `call`).
+        let handle = self.call(path, |(root, p, err)| unsafe {
+            sys::DbbrDownloadStart(root, p, err)
+        })?;
         Ok(Download {
             handle,
             done: false,
@@ -175,54 +173,32 @@ impl Remote {
     /// Lists `dir` (relative to the prefix; "" for the prefix itself). A
     /// missing directory lists as empty.
     pub fn list(&self, dir: &str, recursive: bool) -> Result<Vec<Entry>> {
-        init()?;
-        let (root, cdir) = (cstring(&self.fs_string())?, cstring(dir)?);
-        let mut err = std::ptr::null_mut();
-        // SAFETY: as in `upload`; the result is NULL or a string we own.
-        let out = unsafe {
-            sys::DbbrList(
-                root.as_ptr().cast_mut(),
-                cdir.as_ptr().cast_mut(),
-                recursive.into(),
-                &mut err,
-            )
-        };
-        if let Some(e) = take_error(err) {
-            return Err(go_error(Some(self), e));
-        }
+        // SAFETY: valid arguments (see `call`); the result is NULL or a
+        // string we own.
+        let out = self.call(dir, |(root, d, err)| unsafe {
+            sys::DbbrList(root, d, recursive.into(), err)
+        })?;
         parse_json(&take_string(out).unwrap_or_default())
     }
 
     /// Describes the object at `path`, or `None` if there is none.
     pub fn stat(&self, path: &str) -> Result<Option<Entry>> {
-        init()?;
-        let (root, cpath) = (cstring(&self.fs_string())?, cstring(path)?);
-        let mut err = std::ptr::null_mut();
         // SAFETY: as in `list`.
-        let out = unsafe {
-            sys::DbbrStat(
-                root.as_ptr().cast_mut(),
-                cpath.as_ptr().cast_mut(),
-                &mut err,
-            )
-        };
-        match take_error(err) {
-            Some(e) if e.kind == "not_found" => Ok(None),
-            Some(e) => Err(go_error(Some(self), e)),
-            None => parse_json(&take_string(out).unwrap_or_default()).map(Some),
+        match self.call(path, |(root, p, err)| unsafe {
+            sys::DbbrStat(root, p, err)
+        }) {
+            Ok(out) => parse_json(&take_string(out).unwrap_or_default()).map(Some),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
     /// Deletes the object at `path`.
     pub fn delete(&self, path: &str) -> Result<()> {
-        init()?;
-        let (root, cpath) = (cstring(&self.fs_string())?, cstring(path)?);
-        // SAFETY: valid C strings; the result is NULL or a string we own.
-        let err = unsafe { sys::DbbrDelete(root.as_ptr().cast_mut(), cpath.as_ptr().cast_mut()) };
-        match take_error(err) {
-            Some(e) => Err(go_error(Some(self), e)),
-            None => Ok(()),
-        }
+        // SAFETY: as in `check`.
+        self.call(path, |(root, p, err)| unsafe {
+            *err = sys::DbbrDelete(root, p)
+        })
     }
 }
 
@@ -265,7 +241,7 @@ impl Upload {
         }
         if let Err(e) = self.send_buffer() {
             self.finish_abort();
-            return Err(Error::Storage(redact(&e.to_string())));
+            return Err(Error::Storage(e.to_string()));
         }
         let mut err = std::ptr::null_mut();
         // SAFETY: the handle is live (never committed or aborted: commit

@@ -10,8 +10,7 @@ use crate::redact;
 ///
 /// ```
 /// let remote = dbbr::Remote::parse("store:bucket/db")?.with_prefix("nightly");
-/// assert_eq!(remote.root(), "store:");
-/// assert_eq!(remote.object_path("x.sql.gz"), "bucket/db/nightly/x.sql.gz");
+/// assert_eq!(remote.fs_string(), "store:bucket/db/nightly");
 /// # Ok::<(), dbbr::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
@@ -53,11 +52,6 @@ impl Remote {
         self
     }
 
-    /// What rclone opens: `name:` or the connection string up to its colon.
-    pub fn root(&self) -> &str {
-        &self.root
-    }
-
     /// The remote's name (for a connection string, `:backend`).
     pub fn name(&self) -> &str {
         &self.name
@@ -68,16 +62,6 @@ impl Remote {
     /// relative to it.
     pub fn fs_string(&self) -> String {
         format!("{}{}", self.root, self.base)
-    }
-
-    /// The path of `relative` inside the root, with the remote path and prefix.
-    pub fn object_path(&self, relative: &str) -> String {
-        join(&self.base, relative)
-    }
-
-    /// The remote path and prefix (may be empty).
-    pub fn base(&self) -> &str {
-        &self.base
     }
 
     /// The error for this remote when rclone reports it unconfigured.
@@ -252,8 +236,7 @@ mod tests {
     #[test]
     fn plain_name_gets_a_colon() {
         let r = Remote::parse("store").unwrap();
-        assert_eq!(r.root(), "store:");
-        assert_eq!(r.object_path("a/b.gz"), "a/b.gz");
+        assert_eq!(r.fs_string(), "store:");
     }
 
     #[test]
@@ -261,16 +244,17 @@ mod tests {
         let r = Remote::parse("store:bucket/x/")
             .unwrap()
             .with_prefix("/pre/");
-        assert_eq!(r.root(), "store:");
-        assert_eq!(r.object_path("f"), "bucket/x/pre/f");
+        assert_eq!(r.fs_string(), "store:bucket/x/pre");
     }
 
     #[test]
     fn connection_string_with_quoted_colon() {
         let r = Remote::parse(":sftp,host=h,key_file='/a:b',user=u:/srv/backups").unwrap();
-        assert_eq!(r.root(), ":sftp,host=h,key_file='/a:b',user=u:");
+        assert_eq!(
+            r.fs_string(),
+            ":sftp,host=h,key_file='/a:b',user=u:/srv/backups"
+        );
         assert_eq!(r.name(), ":sftp");
-        assert_eq!(r.object_path("f"), "/srv/backups/f");
     }
 
     #[test]
@@ -297,12 +281,12 @@ mod tests {
     #[test]
     fn absolute_prefix_is_kept() {
         let r = Remote::parse("store").unwrap().with_prefix("/srv/backups/");
-        assert_eq!(r.object_path("f"), "/srv/backups/f");
+        assert_eq!(r.fs_string(), "store:/srv/backups");
     }
 
     #[test]
     fn local_root_path() {
         let r = Remote::parse(":local:/").unwrap();
-        assert_eq!(r.object_path("f"), "/f");
+        assert_eq!(r.fs_string(), ":local:/");
     }
 }

@@ -145,28 +145,29 @@ impl Progress for LogProgress {
         let database = outcome.database.as_str();
         let object = outcome.object.as_deref().unwrap_or("");
         match &outcome.result {
-            Ok(s) if !self.json => tracing::info!(
-                "{database}: {} in, {} out ({:.1}%), {:.1}s, {:.1} MB/s -> {object}",
-                bytes(s.raw_bytes),
-                bytes(s.stored_bytes),
-                s.ratio() * 100.0,
-                s.elapsed.as_secs_f64(),
-                s.raw_mb_per_second(),
-            ),
-            Ok(s) => tracing::info!(
-                database,
-                object,
-                raw_bytes = s.raw_bytes,
-                stored_bytes = s.stored_bytes,
-                sha256 = s.sha256.as_str(),
-                seconds = s.elapsed.as_secs_f64(),
-                "{database}: {} in, {} out ({:.1}%), {:.1}s, {:.1} MB/s -> {object}",
-                bytes(s.raw_bytes),
-                bytes(s.stored_bytes),
-                s.ratio() * 100.0,
-                s.elapsed.as_secs_f64(),
-                s.raw_mb_per_second(),
-            ),
+            Ok(s) => {
+                let summary = format!(
+                    "{database}: {} in, {} out ({:.1}%), {:.1}s, {:.1} MB/s -> {object}",
+                    bytes(s.raw_bytes),
+                    bytes(s.stored_bytes),
+                    s.ratio() * 100.0,
+                    s.elapsed.as_secs_f64(),
+                    s.raw_mb_per_second(),
+                );
+                if self.json {
+                    tracing::info!(
+                        database,
+                        object,
+                        raw_bytes = s.raw_bytes,
+                        stored_bytes = s.stored_bytes,
+                        sha256 = s.sha256.as_str(),
+                        seconds = s.elapsed.as_secs_f64(),
+                        "{summary}"
+                    );
+                } else {
+                    tracing::info!("{summary}");
+                }
+            }
             Err(e) if !self.json => tracing::error!("{database}: backup failed: {e}"),
             Err(e) => tracing::error!(database, object, "{database}: backup failed: {e}"),
         }
