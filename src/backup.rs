@@ -9,19 +9,23 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{BackupOptions, Plan};
-use crate::dump::{self, DumpCommand, Engine, Target};
-use crate::encode::{Codec, Encoder};
-use crate::error::{Error, Result};
-use crate::manifest::Manifest;
+use crate::config::{Options, Plan, Selection};
+use crate::dump::DumpReader;
+use crate::encode::{Codec, Encoder, Recipients};
+use crate::engine::{Engine, Target};
+use crate::error::{Error, Result, Setting};
+use crate::manifest::{Manifest, Versions};
 use crate::report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
+use crate::storage::UploadAborter;
 
 /// Bytes read from the dump per step.
 const READ_CHUNK: usize = 256 * 1024;
 /// How often progress is reported.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
-/// A backup run, configured with chained calls and started with [`run`](Backup::run).
+/// A backup run, configured with chained calls and started with
+/// [`run`](Backup::run). Nothing is checked until `run`, which validates
+/// every setting before any database or network I/O.
 ///
 /// ```no_run
 /// use dbbr::{Backup, Engine};
@@ -34,69 +38,85 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// # Ok::<(), dbbr::Error>(())
 /// ```
 pub struct Backup {
-    options: BackupOptions,
+    options: Options,
     progress: Arc<dyn Progress>,
     cancel: Arc<AtomicBool>,
 }
 
 impl Backup {
-    /// A run for `engine` with default options (remote `store`, gzip).
+    /// A run for `engine` with default options: no databases yet, remote
+    /// `store`, no prefix, gzip, no encryption.
     pub fn new(engine: Engine) -> Backup {
-        Backup::from_options(BackupOptions::new(engine))
-    }
-
-    /// A run with the given options.
-    pub fn from_options(options: BackupOptions) -> Backup {
         Backup {
-            options,
+            options: Options::new(engine),
             progress: Arc::new(NoProgress),
             cancel: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// Databases to dump, one object each (`BACKUP_DATABASES`).
+    /// Databases to dump, one object each. An item may itself be a
+    /// comma-separated list. Replaces an earlier [`Backup::all_databases`].
     pub fn databases<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Backup {
-        self.options.databases = names.into_iter().map(Into::into).collect();
+        self.options.selection = Selection::Databases(names.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Dump the whole server into one object (`BACKUP_ALL`).
-    pub fn all(mut self, all: bool) -> Backup {
-        self.options.all = all;
+    /// Dump the whole server into one object (`pg_dumpall`,
+    /// `mariadb-dump --all-databases`). Replaces an earlier
+    /// [`Backup::databases`].
+    pub fn all_databases(mut self) -> Backup {
+        self.options.selection = Selection::All;
         self
     }
 
-    /// Object name pattern (`BACKUP_FILE_NAME`).
+    /// What to back up, as a [`Selection`].
+    pub fn selection(mut self, selection: Selection) -> Backup {
+        self.options.selection = selection;
+        self
+    }
+
+    /// Object name pattern: strftime directives, subfolders, `$DB` for the
+    /// database name. Default `${DB}-%Y-%m-%dT%H-%M-%SZ.sql.gz`.
     pub fn file_name(mut self, pattern: impl Into<String>) -> Backup {
         self.options.file_name = Some(pattern.into());
         self
     }
 
-    /// rclone remote name, `name:path` or connection string (`REMOTE_NAME`).
+    /// rclone remote name, `name:path` or connection string (see
+    /// [`crate::Remote::parse`]). Default `store`.
     pub fn remote(mut self, remote: impl Into<String>) -> Backup {
-        self.options.remote_name = remote.into();
+        self.options.remote = remote.into();
         self
     }
 
-    /// Path prepended to object names (`UPLOAD_PREFIX`).
+    /// Path prepended to object names, below the remote's own path.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Backup {
-        self.options.upload_prefix = prefix.into();
+        self.options.prefix = prefix.into();
         self
     }
 
-    /// age recipients, inline (`ENCRYPT_RECIPIENTS`).
+    /// age recipients as text: `age1...`, `ssh-ed25519 ...` or `ssh-rsa ...`,
+    /// separated by commas or newlines. Blank text means no encryption.
     pub fn recipients(mut self, recipients: impl Into<String>) -> Backup {
-        self.options.encrypt_recipients = Some(recipients.into());
+        self.options.recipients_text = Some(recipients.into());
         self
     }
 
-    /// An age recipients file (`ENCRYPT_RECIPIENTS_FILE`).
+    /// An age recipients file (one recipient per line, `#` comments).
     pub fn recipients_file(mut self, path: impl Into<PathBuf>) -> Backup {
-        self.options.encrypt_recipients_file = Some(path.into());
+        self.options.recipients_file = Some(path.into());
         self
     }
 
-    /// Read the database password from a file (`PGPASSWORD_FILE`, `MYSQL_PWD_FILE`).
+    /// Recipients already parsed (e.g. [`Recipients::from_x25519`]). Given
+    /// with text or a file too, the backup is encrypted to all of them.
+    pub fn encrypt_to(mut self, recipients: Recipients) -> Backup {
+        self.options.recipients = Some(recipients);
+        self
+    }
+
+    /// Read the database password from a file. Without it, the file named by
+    /// `PGPASSWORD_FILE` / `MYSQL_PWD_FILE` is read if that is set.
     pub fn password_file(mut self, path: impl Into<PathBuf>) -> Backup {
         self.options.password_file = Some(path.into());
         self
@@ -132,16 +152,18 @@ impl Backup {
     ///
     /// `Err` means the configuration was rejected before any database or
     /// network I/O; otherwise the [`Report`] says how each database went.
-    pub fn run(&self) -> Result<Report> {
+    pub fn run(mut self) -> Result<Report> {
         let plan = self.options.validate()?;
         let started = Utc::now();
         let objects = object_names(&plan, started)?;
-        crate::rclone::init()?;
         plan.remote.check()?;
+        let kind = plan.engine.kind();
         let context = RunContext {
             plan: &plan,
-            tool_version: dump::tool_version(plan.engine, plan.targets == [Target::All]),
-            server_version: dump::server_version(plan.engine, &plan.connection, &plan.dump_args),
+            versions: Versions {
+                dump_tool: kind.tool_version(plan.targets == [Target::All]),
+                server: kind.server_version(&plan.connection, &plan.dump_args),
+            },
             progress: self.progress.as_ref(),
             cancel: &self.cancel,
         };
@@ -184,12 +206,15 @@ fn object_names(plan: &Plan, time: DateTime<Utc>) -> Result<Vec<String>> {
             .pattern
             .render(database, time, plan.codec.extension(), encrypted)?;
         if let Some(i) = names.iter().position(|n| *n == name) {
-            return Err(Error::Config(format!(
-                "databases `{}` and `{}` would both be stored as `{name}`: put $DB in BACKUP_FILE_NAME \
-                 or rename one",
-                plan.targets[i].label(),
-                target.label()
-            )));
+            return Err(Error::config(
+                Setting::FileName,
+                format!(
+                    "databases `{}` and `{}` would both be stored as `{name}`: put $DB in the \
+                     file name pattern or rename one",
+                    plan.targets[i].label(),
+                    target.label()
+                ),
+            ));
         }
         names.push(name);
     }
@@ -199,8 +224,7 @@ fn object_names(plan: &Plan, time: DateTime<Utc>) -> Result<Vec<String>> {
 /// What every database of a run shares.
 struct RunContext<'a> {
     plan: &'a Plan,
-    tool_version: Option<String>,
-    server_version: Option<String>,
+    versions: Versions,
     progress: &'a dyn Progress,
     cancel: &'a AtomicBool,
 }
@@ -217,8 +241,10 @@ impl RunContext<'_> {
         let upload = plan.remote.upload(object)?;
         let aborter = upload.aborter();
         let mut encoder = Encoder::new(upload, plan.codec, plan.recipients.as_ref())?;
-        let command = DumpCommand::new(plan.engine, target, &plan.dump_args, &plan.connection);
-        tracing::debug!(program = command.program(), args = ?command.args(), "starting dump");
+        let command = plan
+            .engine
+            .kind()
+            .dump_command(target, &plan.dump_args, &plan.connection);
         let mut dump = command.spawn()?;
 
         // Any early return below drops the encoder and with it the upload,
@@ -238,28 +264,7 @@ impl RunContext<'_> {
         let (upload, encoded) = encoder.finish()?;
         upload.commit()?;
 
-        let manifest = Manifest {
-            format: Manifest::FORMAT,
-            dbbr_version: env!("CARGO_PKG_VERSION").into(),
-            rclone_version: crate::rclone::rclone_version().into(),
-            engine: plan.engine.name().into(),
-            database: label.into(),
-            object: object.into(),
-            server_version: self.server_version.clone(),
-            dump_tool: self.tool_version.clone(),
-            started_at,
-            finished_at: Utc::now(),
-            raw_bytes: encoded.raw_bytes,
-            stored_bytes: encoded.stored_bytes,
-            sha256: encoded.sha256.clone(),
-            codec: plan.codec.name().into(),
-            encrypted: plan.recipients.is_some(),
-            recipients: plan
-                .recipients
-                .as_ref()
-                .map(|r| r.fingerprints().to_vec())
-                .unwrap_or_default(),
-        };
+        let manifest = Manifest::record(plan, &self.versions, label, object, started_at, &encoded);
         let manifest_name = Manifest::object_name(object);
         if let Err(e) = self.write_manifest(&manifest_name, &manifest) {
             // Without its manifest the data object is not a backup: remove it
@@ -285,9 +290,9 @@ impl RunContext<'_> {
     fn copy_watched<W: Write + Send + 'static>(
         &self,
         label: &str,
-        dump: &mut dump::DumpReader,
+        dump: &mut DumpReader,
         encoder: &mut Encoder<W>,
-        aborter: &crate::rclone::UploadAborter,
+        aborter: &UploadAborter,
         clock: Instant,
     ) -> Result<()> {
         let killer = dump.killer();
@@ -314,7 +319,7 @@ impl RunContext<'_> {
     fn copy<W: Write + Send + 'static>(
         &self,
         label: &str,
-        dump: &mut dump::DumpReader,
+        dump: &mut DumpReader,
         encoder: &mut Encoder<W>,
         clock: Instant,
     ) -> Result<()> {
@@ -335,7 +340,7 @@ impl RunContext<'_> {
                 if self.cancel.load(Ordering::Relaxed) {
                     return Err(Error::Interrupted);
                 }
-                return Err(Error::Storage(e.to_string()));
+                return Err(Error::io(format!("streaming the backup of {label}"), e));
             }
             if last_report.elapsed() >= PROGRESS_EVERY {
                 last_report = Instant::now();
@@ -353,7 +358,7 @@ impl RunContext<'_> {
         let mut upload = self.plan.remote.upload(name)?;
         upload
             .write_all(manifest.to_json().as_bytes())
-            .map_err(|e| Error::Storage(e.to_string()))?;
+            .map_err(|e| Error::io(format!("writing {name}"), e))?;
         upload.commit()?;
         Ok(())
     }
@@ -365,9 +370,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn plan(databases: &str, pattern: &str) -> Result<Vec<String>> {
-        let mut options = BackupOptions::new(Engine::Postgres);
-        options.remote_name = ":local:/tmp".into();
-        options.databases = vec![databases.into()];
+        let mut options = Options::new(Engine::Postgres);
+        options.remote = ":local:/tmp".into();
+        options.selection = Selection::Databases(vec![databases.into()]);
         options.file_name = Some(pattern.into());
         let plan = options.validate()?;
         object_names(&plan, Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap())
@@ -388,7 +393,7 @@ mod tests {
     fn two_databases_sharing_a_name_are_rejected() {
         // Both sanitise to `a-b`.
         match plan("a b,a-b", "$DB") {
-            Err(Error::Config(message)) => {
+            Err(Error::Config { message, .. }) => {
                 assert!(message.contains("`a b` and `a-b`"), "{message}")
             }
             other => panic!("expected a configuration error, got {other:?}"),

@@ -1,55 +1,54 @@
-//! The backup contract as typed options, and its validation. Everything here
-//! is checked before any database or network I/O; only local files (password
+//! A backup's settings, and their validation into a [`Plan`]. Everything is
+//! checked before any database or network I/O; only local files (password
 //! and recipients files) are read.
 
 use std::path::PathBuf;
 
-use crate::dump::{Connection, Engine, Target};
 use crate::encode::{Codec, Recipients};
-use crate::error::{Error, Result};
+use crate::engine::{Connection, Engine, Target};
+use crate::error::{Error, Result, Setting};
 use crate::naming::NamePattern;
-use crate::remote::Remote;
+use crate::storage::Remote;
 
-/// What to back up and where: the same settings as the container images'
-/// environment variables (named in each field's doc).
-#[derive(Debug, Clone)]
-pub struct BackupOptions {
-    /// Database engine.
+/// Which databases a backup covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Selection {
+    /// These databases, one object each.
+    Databases(Vec<String>),
+    /// Every database of the server in one object (`pg_dumpall`,
+    /// `mariadb-dump --all-databases`).
+    All,
+}
+
+/// The settings a [`crate::Backup`] collects; see its methods.
+#[derive(Debug)]
+pub(crate) struct Options {
     pub engine: Engine,
-    /// `BACKUP_DATABASES`: databases to dump, one file each.
-    pub databases: Vec<String>,
-    /// `BACKUP_ALL`: dump every database into one file instead.
-    pub all: bool,
-    /// `BACKUP_FILE_NAME`: the object name pattern (default per mode).
+    pub selection: Selection,
     pub file_name: Option<String>,
-    /// `REMOTE_NAME`: rclone remote name, `name:path` or connection string.
-    pub remote_name: String,
-    /// `UPLOAD_PREFIX`: path prepended to every object.
-    pub upload_prefix: String,
-    /// `ENCRYPT_RECIPIENTS`: age recipients given inline.
-    pub encrypt_recipients: Option<String>,
-    /// `ENCRYPT_RECIPIENTS_FILE`: an age recipients file.
-    pub encrypt_recipients_file: Option<PathBuf>,
-    /// `PGPASSWORD_FILE` / `MYSQL_PWD_FILE`: read the password from this file.
+    pub remote: String,
+    pub prefix: String,
+    pub recipients_text: Option<String>,
+    pub recipients_file: Option<PathBuf>,
+    pub recipients: Option<Recipients>,
     pub password_file: Option<PathBuf>,
-    /// Arguments passed unchanged to the dump tool.
     pub dump_args: Vec<String>,
-    /// Compression.
     pub codec: Codec,
 }
 
-impl BackupOptions {
+impl Options {
     /// Defaults: no databases yet, remote `store`, no prefix, gzip.
-    pub fn new(engine: Engine) -> BackupOptions {
-        BackupOptions {
+    pub(crate) fn new(engine: Engine) -> Options {
+        Options {
             engine,
-            databases: Vec::new(),
-            all: false,
+            selection: Selection::Databases(Vec::new()),
             file_name: None,
-            remote_name: "store".into(),
-            upload_prefix: String::new(),
-            encrypt_recipients: None,
-            encrypt_recipients_file: None,
+            remote: "store".into(),
+            prefix: String::new(),
+            recipients_text: None,
+            recipients_file: None,
+            recipients: None,
             password_file: None,
             dump_args: Vec::new(),
             codec: Codec::default(),
@@ -57,35 +56,38 @@ impl BackupOptions {
     }
 
     /// Checks every option and resolves files, without database or network I/O.
-    pub fn validate(&self) -> Result<Plan> {
-        let databases = parse_databases(&self.databases)?;
-        let targets =
-            match (self.all, databases.is_empty()) {
-                (true, true) => vec![Target::All],
-                (false, false) => databases.into_iter().map(Target::Database).collect(),
-                (true, false) => {
-                    return Err(Error::Config(
-                        "BACKUP_ALL and BACKUP_DATABASES are both set: set only one of them".into(),
-                    ))
+    pub(crate) fn validate(&mut self) -> Result<Plan> {
+        let targets = match &self.selection {
+            Selection::All => vec![Target::All],
+            Selection::Databases(names) => {
+                let names = parse_databases(names)?;
+                if names.is_empty() {
+                    return Err(Error::config(
+                        Setting::Databases,
+                        "nothing to back up: name the databases to back up, or select all of them",
+                    ));
                 }
-                (false, true) => return Err(Error::Config(
-                    "nothing to back up: set BACKUP_DATABASES (comma separated) or BACKUP_ALL=true"
-                        .into(),
-                )),
-            };
+                names.into_iter().map(Target::Database).collect()
+            }
+        };
+        let all = self.selection == Selection::All;
         let pattern = match self.file_name.as_deref().filter(|p| !p.trim().is_empty()) {
             Some(p) => NamePattern::parse(p, targets.len())?,
-            None => NamePattern::default_for(self.all),
+            None => NamePattern::default_for(all),
         };
-        let remote = Remote::parse(&self.remote_name)?.with_prefix(&self.upload_prefix);
-        let recipients = Recipients::from_config(
-            self.encrypt_recipients
+        let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
+        let from_config = Recipients::from_config(
+            self.recipients_text
                 .as_deref()
                 .filter(|r| !r.trim().is_empty()),
-            self.encrypt_recipients_file.as_deref(),
+            self.recipients_file.as_deref(),
         )?;
+        let recipients = match (self.recipients.take(), from_config) {
+            (Some(given), Some(more)) => Some(given.merge(more)?),
+            (given, more) => given.or(more),
+        };
         let connection = match &self.password_file {
-            Some(path) => Connection::from_password_file(self.engine, path)?,
+            Some(path) => Connection::from_password_file(path)?,
             None => Connection::from_env(self.engine)?,
         };
         Ok(Plan {
@@ -103,7 +105,7 @@ impl BackupOptions {
 
 /// Validated options, ready to run.
 #[derive(Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Database engine.
     pub engine: Engine,
     /// One dump (and one object) per target.
@@ -122,7 +124,7 @@ pub struct Plan {
     pub codec: Codec,
 }
 
-/// Splits and checks database names (the items of `BACKUP_DATABASES`).
+/// Splits and checks database names (items may hold comma-separated lists).
 fn parse_databases(items: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for item in items.iter().flat_map(|i| i.split(',')) {
@@ -131,12 +133,16 @@ fn parse_databases(items: &[String]) -> Result<Vec<String>> {
             continue;
         }
         if name.contains('\0') {
-            return Err(Error::Config("BACKUP_DATABASES contains a NUL byte".into()));
+            return Err(Error::config(
+                Setting::Databases,
+                "a database name contains a NUL byte",
+            ));
         }
         if out.iter().any(|n| n == name) {
-            return Err(Error::Config(format!(
-                "BACKUP_DATABASES names `{name}` twice: list each database once"
-            )));
+            return Err(Error::config(
+                Setting::Databases,
+                format!("database `{name}` is named twice: list each database once"),
+            ));
         }
         out.push(name.to_string());
     }
@@ -147,23 +153,27 @@ fn parse_databases(items: &[String]) -> Result<Vec<String>> {
 mod tests {
     use super::*;
 
-    fn options() -> BackupOptions {
-        let mut o = BackupOptions::new(Engine::Postgres);
-        o.remote_name = ":local:/tmp".into();
+    fn options() -> Options {
+        let mut o = Options::new(Engine::Postgres);
+        o.remote = ":local:/tmp".into();
         o
     }
 
-    fn config_error(o: &BackupOptions) -> String {
+    fn config_error(mut o: Options) -> (Setting, String) {
         match o.validate() {
-            Err(Error::Config(m)) => m,
+            Err(Error::Config { setting, message }) => (setting, message),
             other => panic!("expected a configuration error, got {other:?}"),
         }
+    }
+
+    fn databases(o: &mut Options, names: &str) {
+        o.selection = Selection::Databases(vec![names.into()]);
     }
 
     #[test]
     fn databases_are_split_on_commas_and_trimmed() {
         let mut o = options();
-        o.databases = vec![" app , billing,,".into()];
+        databases(&mut o, " app , billing,,");
         o.file_name = Some("$DB".into());
         let plan = o.validate().unwrap();
         assert_eq!(
@@ -177,40 +187,32 @@ mod tests {
 
     #[test]
     fn nothing_to_back_up_is_rejected() {
-        let msg = config_error(&options());
-        assert!(
-            msg.contains("BACKUP_DATABASES") && msg.contains("BACKUP_ALL"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn all_and_databases_together_are_rejected() {
-        let mut o = options();
-        o.all = true;
-        o.databases = vec!["app".into()];
-        assert!(config_error(&o).contains("both set"));
+        let (setting, msg) = config_error(options());
+        assert_eq!(setting, Setting::Databases);
+        assert!(msg.starts_with("nothing to back up"), "{msg}");
     }
 
     #[test]
     fn duplicate_database_is_rejected() {
         let mut o = options();
-        o.databases = vec!["a,a".into()];
-        assert!(config_error(&o).contains("twice"));
+        databases(&mut o, "a,a");
+        assert!(config_error(o).1.contains("twice"));
     }
 
     #[test]
     fn several_databases_need_db_in_the_name() {
         let mut o = options();
-        o.databases = vec!["a,b".into()];
+        databases(&mut o, "a,b");
         o.file_name = Some("backup-%Y".into());
-        assert!(config_error(&o).contains("$DB"));
+        let (setting, msg) = config_error(o);
+        assert_eq!(setting, Setting::FileName);
+        assert!(msg.contains("$DB"), "{msg}");
     }
 
     #[test]
     fn all_mode_gets_its_default_pattern() {
         let mut o = options();
-        o.all = true;
+        o.selection = Selection::All;
         let plan = o.validate().unwrap();
         assert_eq!(plan.targets, vec![Target::All]);
         assert!(plan.pattern.as_str().starts_with("all_"));
@@ -222,24 +224,45 @@ mod tests {
         let file = dir.path().join("empty.txt");
         std::fs::write(&file, "# nothing here\n").unwrap();
         let mut o = options();
-        o.databases = vec!["app".into()];
-        o.encrypt_recipients_file = Some(file);
-        assert!(config_error(&o).contains("no recipient"));
+        databases(&mut o, "app");
+        o.recipients_file = Some(file);
+        let (setting, msg) = config_error(o);
+        assert_eq!(setting, Setting::RecipientsFile);
+        assert!(msg.contains("no recipient"), "{msg}");
+    }
+
+    #[test]
+    fn parsed_recipients_merge_with_text() {
+        let key = age::x25519::Identity::generate().to_public();
+        let other = age::x25519::Identity::generate().to_public();
+        let mut o = options();
+        databases(&mut o, "app");
+        o.recipients = Some(Recipients::from_x25519([key.clone()]).unwrap());
+        o.recipients_text = Some(format!("{key},{other}"));
+        let plan = o.validate().unwrap();
+        assert_eq!(
+            plan.recipients.unwrap().fingerprints(),
+            [key.to_string(), other.to_string()]
+        );
     }
 
     #[test]
     fn missing_password_file_is_rejected() {
         let mut o = options();
-        o.databases = vec!["app".into()];
+        databases(&mut o, "app");
         o.password_file = Some("/nonexistent/pw".into());
-        assert!(config_error(&o).contains("PGPASSWORD_FILE"));
+        let (setting, msg) = config_error(o);
+        assert_eq!(setting, Setting::PasswordFile);
+        assert!(msg.contains("/nonexistent/pw"), "{msg}");
     }
 
     #[test]
     fn bad_remote_is_rejected() {
         let mut o = options();
-        o.databases = vec!["app".into()];
-        o.remote_name = ":s3,no-colon-end".into();
-        assert!(config_error(&o).contains("connection string"));
+        databases(&mut o, "app");
+        o.remote = ":s3,no-colon-end".into();
+        let (setting, msg) = config_error(o);
+        assert_eq!(setting, Setting::Remote);
+        assert!(msg.contains("connection string"), "{msg}");
     }
 }

@@ -19,15 +19,16 @@ use gzp::par::compress::{ParCompress, ParCompressBuilder};
 use gzp::ZWriter;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 mod recipients;
 pub use recipients::*;
 
 /// Compression codec. Only gzip for now; the enum leaves room for more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Codec {
-    /// gzip (RFC 1952) via flate2.
+    /// gzip (RFC 1952): one standard member, compressed on every core.
     Gzip {
         /// Compression level, 0 (store) to 9 (best).
         level: u32,
@@ -59,6 +60,7 @@ impl Default for Codec {
 
 /// Totals of one encode run.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EncodeStats {
     /// Bytes written into the encoder (the dump, before compression).
     pub raw_bytes: u64,
@@ -188,9 +190,10 @@ impl<W: Write + Send + 'static> Encoder<W> {
     ) -> Result<Encoder<W>> {
         let Codec::Gzip { level } = codec;
         if level > 9 {
-            return Err(Error::Config(format!(
-                "gzip level {level} is out of range: use 0 (fastest) to 9 (smallest)"
-            )));
+            return Err(Error::config(
+                Setting::Compression,
+                format!("gzip level {level} is out of range: use 0 (fastest) to 9 (smallest)"),
+            ));
         }
         let shared = Arc::new(Shared::default());
         let sink = Sink {
@@ -214,8 +217,10 @@ impl<W: Write + Send + 'static> Encoder<W> {
         let compressor = if threads > 1 {
             let builder = ParCompressBuilder::<Gzip>::new()
                 .num_threads(threads)
-                .map_err(|e| Error::Config(format!("compression threads: {e}")))?
-                .compression_level(gzp::Compression::new(level));
+                .map_err(|e| {
+                    Error::config(Setting::Compression, format!("compression threads: {e}"))
+                })?
+                .compression_level(Compression::new(level));
             Compressor::Parallel(builder.from_writer(crypt))
         } else {
             Compressor::Inline(Box::new(GzEncoder::new(crypt, Compression::new(level))))
@@ -457,7 +462,7 @@ Cj5UzwmBRRXM5msAAAAJZGJici10ZXN0AQI=
     fn gzip_level_out_of_range_rejected() {
         let result = Encoder::new(Vec::new(), Codec::Gzip { level: 10 }, None);
         match result {
-            Err(Error::Config(message)) => assert!(message.contains("gzip level 10")),
+            Err(Error::Config { message, .. }) => assert!(message.contains("gzip level 10")),
             _ => panic!("level 10 should be a config error"),
         }
     }

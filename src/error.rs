@@ -1,32 +1,37 @@
 //! The library's one error type, split by stage.
 
+use std::fmt;
 use std::io;
 
 /// Everything that can go wrong in dbbr. Messages are lower case, name the
 /// thing and, where there is one, the fix; they never contain a secret.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Configuration or usage rejected before any database or network I/O.
-    #[error("{0}")]
-    Config(String),
+    #[error("{message}")]
+    Config {
+        /// The setting at fault, so that a front end can name it its own way
+        /// (the CLI adds the environment variable).
+        setting: Setting,
+        /// What is wrong and the fix, in the library's words.
+        message: String,
+    },
 
     /// The rclone remote has no configuration.
     #[error(
         "remote `{name}` is not configured: set RCLONE_CONFIG_{env}_TYPE (and its options), \
-         define it in the rclone config file, or set REMOTE_NAME to a connection string such as \
-         `:s3,env_auth:`"
+         define it in the rclone config file, or use a connection string such as `:s3,env_auth:`"
     )]
     RemoteNotConfigured {
         /// The remote's name.
         name: String,
-        /// The name as it appears in environment variables.
+        /// The name as it appears in rclone's environment variables.
         env: String,
     },
 
     /// The object to write exists already; backups are never overwritten.
-    #[error(
-        "{0} already exists: refusing to overwrite a backup (choose another BACKUP_FILE_NAME)"
-    )]
+    #[error("{0} already exists: refusing to overwrite a backup (choose another object name)")]
     Exists(String),
 
     /// The object or directory to read is not there.
@@ -50,7 +55,7 @@ pub enum Error {
     #[error("encode: {0}")]
     Encode(String),
 
-    /// Local I/O failed.
+    /// Local or stream I/O failed.
     #[error("{context}: {source}")]
     Io {
         /// What was being done.
@@ -65,10 +70,68 @@ pub enum Error {
     Interrupted,
 }
 
+/// The setting a configuration error is about. The library names settings in
+/// its own words; a front end maps them to its flags or variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// Which databases to back up (a list, or all of them).
+    Databases,
+    /// The object name pattern.
+    FileName,
+    /// The rclone remote (name, `name:path` or connection string).
+    Remote,
+    /// The storage layer's own settings (rclone's configuration).
+    Storage,
+    /// Encryption recipients given as text.
+    Recipients,
+    /// An encryption recipients file.
+    RecipientsFile,
+    /// The database password file.
+    PasswordFile,
+    /// Compression codec or level.
+    Compression,
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Setting::Databases => "databases",
+            Setting::FileName => "file name pattern",
+            Setting::Remote => "remote",
+            Setting::Storage => "storage settings",
+            Setting::Recipients => "recipients",
+            Setting::RecipientsFile => "recipients file",
+            Setting::PasswordFile => "password file",
+            Setting::Compression => "compression",
+        })
+    }
+}
+
 impl Error {
     /// Whether the error was raised before any I/O (CLI exit code 2).
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::Config(_) | Error::RemoteNotConfigured { .. })
+        matches!(
+            self,
+            Error::Config { .. } | Error::RemoteNotConfigured { .. }
+        )
+    }
+
+    /// The setting at fault, for configuration errors.
+    pub fn setting(&self) -> Option<Setting> {
+        match self {
+            Error::Config { setting, .. } => Some(*setting),
+            Error::RemoteNotConfigured { .. } => Some(Setting::Remote),
+            _ => None,
+        }
+    }
+
+    /// An [`Error::Config`] about `setting`.
+    pub fn config(setting: Setting, message: impl Into<String>) -> Self {
+        Error::Config {
+            setting,
+            message: message.into(),
+        }
     }
 
     /// An [`Error::Io`] with context.

@@ -45,26 +45,50 @@
 //! # Ok::<(), dbbr::Error>(())
 //! ```
 
-#![warn(missing_docs)]
+//! # Secrets
+//!
+//! Every message the library produces and every rclone log line it forwards
+//! is masked with one process-wide list of secrets: values of sensitive
+//! `RCLONE_*`, `PG*` and `MYSQL*` variables (registered when storage is first
+//! used), secret options of connection strings (when a [`Remote`] is parsed)
+//! and passwords read from password files. The list is global because rclone
+//! logs from its own threads with no way to tell which remote a line is
+//! about.
+//!
+//! # Errors
+//!
+//! One [`Error`] type. Configuration errors carry the [`Setting`] at fault so
+//! that a front end can name it in its own terms (the `dbbr` command line
+//! adds its environment variables).
+
+#![deny(unsafe_code)]
 
 mod backup;
 mod config;
-pub mod dump;
-pub mod encode;
+mod dump;
+mod encode;
+mod engine;
 mod error;
-pub mod manifest;
-pub mod naming;
-pub mod rclone;
-pub mod redact;
-mod remote;
+mod ffi;
+mod manifest;
+mod naming;
+mod redact;
 mod report;
+mod storage;
 
 pub use backup::Backup;
-pub use config::{BackupOptions, Plan};
-pub use dump::{Engine, Target};
-pub use encode::{Codec, Recipients};
-pub use error::{Error, Result};
-pub use manifest::Manifest;
-pub use rclone::{Committed, Download, Entry, Upload, UploadAborter};
-pub use remote::Remote;
+pub use config::Selection;
+pub use encode::{Codec, EncodeStats, Encoder, Recipients};
+pub use engine::Engine;
+pub use error::{Error, Result, Setting};
+pub use manifest::{Manifest, MANIFEST_SUFFIX};
 pub use report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
+pub use storage::{
+    rclone_version, wait_ready, Committed, Download, Entry, Remote, Upload, UploadAborter,
+};
+
+/// Diagnostics for the `dbbr` command line; not a stable API.
+#[doc(hidden)]
+pub mod diagnostics {
+    pub use crate::storage::rpc;
+}

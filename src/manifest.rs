@@ -5,11 +5,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::config::Plan;
+use crate::encode::EncodeStats;
+
 /// Suffix of a manifest's object name, after the data object's name.
 pub const MANIFEST_SUFFIX: &str = ".manifest.json";
 
 /// What is known about one backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Manifest {
     /// Manifest format version.
     pub format: u32,
@@ -49,6 +53,40 @@ impl Manifest {
     /// The current manifest format.
     pub const FORMAT: u32 = 1;
 
+    /// The manifest of `object`, the backup of `database` that `plan` ran
+    /// from `started_at` until now and that `stats` describe.
+    pub(crate) fn record(
+        plan: &Plan,
+        versions: &Versions,
+        database: &str,
+        object: &str,
+        started_at: DateTime<Utc>,
+        stats: &EncodeStats,
+    ) -> Manifest {
+        Manifest {
+            format: Manifest::FORMAT,
+            dbbr_version: env!("CARGO_PKG_VERSION").into(),
+            rclone_version: crate::storage::rclone_version().into(),
+            engine: plan.engine.name().into(),
+            database: database.into(),
+            object: object.into(),
+            server_version: versions.server.clone(),
+            dump_tool: versions.dump_tool.clone(),
+            started_at,
+            finished_at: Utc::now(),
+            raw_bytes: stats.raw_bytes,
+            stored_bytes: stats.stored_bytes,
+            sha256: stats.sha256.clone(),
+            codec: plan.codec.name().into(),
+            encrypted: plan.recipients.is_some(),
+            recipients: plan
+                .recipients
+                .as_ref()
+                .map(|r| r.fingerprints().to_vec())
+                .unwrap_or_default(),
+        }
+    }
+
     /// The manifest's object name for a data object.
     pub fn object_name(data_object: &str) -> String {
         format!("{data_object}{MANIFEST_SUFFIX}")
@@ -60,6 +98,16 @@ impl Manifest {
         text.push('\n');
         text
     }
+}
+
+/// The versions of the server and dump tool a run talks to, as probed once
+/// per run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Versions {
+    /// The server's version.
+    pub server: Option<String>,
+    /// The dump tool's `--version` line.
+    pub dump_tool: Option<String>,
 }
 
 #[cfg(test)]

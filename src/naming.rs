@@ -1,4 +1,4 @@
-//! The BACKUP_FILE_NAME contract: a strftime pattern with `$DB`/`${DB}`
+//! Object names: the file name pattern, a strftime pattern with `$DB`/`${DB}`
 //! placeholders that renders to a safe, relative object path ending in
 //! `.sql.<codec>` (and `.age` when encrypted).
 //!
@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// Compression extensions a pattern may already end with (after `.sql.`);
 /// they are replaced by the codec actually in use.
@@ -26,7 +26,7 @@ enum Piece {
     Db,
 }
 
-/// A validated BACKUP_FILE_NAME pattern.
+/// A validated object name pattern.
 ///
 /// `$DB` and `${DB}` are placeholders for the database name (`all` in
 /// whole-server mode); `$DB` is matched greedily, so `$DB_x` is the name
@@ -59,10 +59,13 @@ impl NamePattern {
             }
         }
         if databases > 1 && !parsed.pieces.contains(&Piece::Db) {
-            return Err(Error::Config(format!(
-                "BACKUP_FILE_NAME must contain $DB when more than one database is backed up \
-                 (BACKUP_DATABASES names {databases})"
-            )));
+            return Err(Error::config(
+                Setting::FileName,
+                format!(
+                    "the file name pattern must contain $DB when more than one database is \
+                     backed up ({databases} are)"
+                ),
+            ));
         }
         let sample = Utc.with_ymd_and_hms(2000, 1, 2, 3, 4, 5).unwrap();
         parsed.render(Some("db"), sample, "gz", false)?;
@@ -102,10 +105,13 @@ impl NamePattern {
         encrypted: bool,
     ) -> Result<String> {
         if !codec_ext.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(Error::Config(format!(
-                "compression extension `{}` must be ASCII letters and digits",
-                codec_ext.escape_debug()
-            )));
+            return Err(Error::config(
+                Setting::Compression,
+                format!(
+                    "compression extension `{}` must be ASCII letters and digits",
+                    codec_ext.escape_debug()
+                ),
+            ));
         }
         let db = database.map_or_else(|| "all".to_owned(), sanitize_database);
         let mut raw = String::new();
@@ -140,6 +146,7 @@ impl NamePattern {
     }
 
     /// The pattern text as given.
+    #[cfg(test)]
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -171,10 +178,10 @@ impl NamePattern {
     }
 
     fn error(&self, what: &str) -> Error {
-        Error::Config(format!(
-            "BACKUP_FILE_NAME `{}` {what}",
-            self.text.escape_debug()
-        ))
+        Error::config(
+            Setting::FileName,
+            format!("file name pattern `{}` {what}", self.text.escape_debug()),
+        )
     }
 }
 
@@ -266,7 +273,7 @@ mod tests {
 
     fn config_err(pattern: &str, databases: usize) -> String {
         match NamePattern::parse(pattern, databases) {
-            Err(Error::Config(m)) => m,
+            Err(Error::Config { message, .. }) => message,
             other => panic!("expected config error for {pattern:?}, got {other:?}"),
         }
     }
@@ -298,7 +305,7 @@ mod tests {
     fn invalid_directive() {
         assert_eq!(
             config_err("x%Q", 1),
-            "BACKUP_FILE_NAME `x%Q` has an invalid strftime directive: see `man strftime`"
+            "file name pattern `x%Q` has an invalid strftime directive: see `man strftime`"
         );
         config_err("x%", 1);
         config_err("%$DB", 1);
@@ -359,7 +366,7 @@ mod tests {
         assert_eq!(p.render(None, t(), "", false).unwrap(), "x.sql");
         assert!(matches!(
             p.render(None, t(), "g/z", false),
-            Err(Error::Config(_))
+            Err(Error::Config { .. })
         ));
     }
 
@@ -377,7 +384,7 @@ mod tests {
     fn rejected_paths() {
         assert_eq!(
             config_err("../x", 1),
-            "BACKUP_FILE_NAME `../x` renders a path with a `..` segment: \
+            "file name pattern `../x` renders a path with a `..` segment: \
              use a relative path inside the prefix"
         );
         assert!(config_err("a/./x", 1).contains("`.` segment"));
@@ -389,7 +396,7 @@ mod tests {
         assert!(config_err("", 1).contains("empty"));
         assert!(config_err(".sql.gz", 1).contains("empty"));
         assert!(config_err(".sql.gz.age", 1).contains("empty"));
-        assert!(config_err("a\nb/../c", 1).starts_with("BACKUP_FILE_NAME `a\\nb/../c`"));
+        assert!(config_err("a\nb/../c", 1).starts_with("file name pattern `a\\nb/../c`"));
     }
 
     #[test]
@@ -397,7 +404,7 @@ mod tests {
         let p = NamePattern::parse("${DB}", 1).unwrap();
         assert!(matches!(
             p.render(Some(""), t(), "gz", false),
-            Err(Error::Config(_))
+            Err(Error::Config { .. })
         ));
     }
 
@@ -405,8 +412,8 @@ mod tests {
     fn missing_db_with_many_databases() {
         assert_eq!(
             config_err("backup-%F", 2),
-            "BACKUP_FILE_NAME must contain $DB when more than one database is backed up \
-             (BACKUP_DATABASES names 2)"
+            "the file name pattern must contain $DB when more than one database is backed up \
+             (2 are)"
         );
         assert!(NamePattern::parse("backup-%F", 1).is_ok());
         assert!(NamePattern::parse("backup-%F", 0).is_ok());

@@ -24,6 +24,7 @@ impl Progress for NoProgress {}
 
 /// Sizes and times of one successful database backup.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BackupStats {
     /// Bytes the dump tool produced.
     pub raw_bytes: u64,
@@ -60,6 +61,7 @@ impl BackupStats {
 
 /// The outcome for one database (or the whole server).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct DatabaseReport {
     /// The database name, or `all`.
     pub database: String,
@@ -72,6 +74,7 @@ pub struct DatabaseReport {
 
 /// The outcome of a run.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct Report {
     /// One entry per database, in order.
     pub databases: Vec<DatabaseReport>,

@@ -11,3 +11,19 @@ include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 
 /// The embedded rclone's version, e.g. "v1.76.0", as required in go.mod.
 pub const RCLONE_VERSION: &str = env!("LIBRCLONE_VERSION");
+
+/// The error kinds the Go side reports in `{"kind","message"}` errors.
+pub mod error_kind {
+    /// Configuration rejected (bad remote, bad RCLONE_* value).
+    pub const CONFIG: &str = "config";
+    /// The remote has no configuration.
+    pub const NOT_CONFIGURED: &str = "not_configured";
+    /// The object to write exists already.
+    pub const EXISTS: &str = "exists";
+    /// The object or directory is not there.
+    pub const NOT_FOUND: &str = "not_found";
+    /// Anything else.
+    pub const OTHER: &str = "other";
+    /// Every kind.
+    pub const ALL: &[&str] = &[CONFIG, NOT_CONFIGURED, EXISTS, NOT_FOUND, OTHER];
+}

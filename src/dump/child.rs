@@ -145,6 +145,7 @@ impl DumpReader {
     }
 
     /// The child's pid.
+    #[cfg(test)]
     pub fn id(&self) -> u32 {
         self.pid
     }

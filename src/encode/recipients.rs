@@ -1,5 +1,5 @@
-//! The age recipients a backup is encrypted to, read from ENCRYPT_RECIPIENTS
-//! (inline text) and ENCRYPT_RECIPIENTS_FILE (an age recipients file).
+//! The age recipients a backup is encrypted to: parsed keys, inline text,
+//! or an age recipients file.
 
 use std::fmt;
 use std::io::Read;
@@ -9,7 +9,7 @@ use age::ssh::ParseRecipientKeyError;
 use age::{ssh, tag, tagpq, x25519};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// The recipient forms accepted, for error messages.
 const ACCEPTED: &str = "use an age1... public key or an ssh-ed25519/ssh-rsa public key line";
@@ -39,22 +39,65 @@ impl fmt::Debug for Recipients {
 }
 
 impl Recipients {
-    /// From ENCRYPT_RECIPIENTS (`inline`: recipients separated by newlines or
-    /// commas) and/or ENCRYPT_RECIPIENTS_FILE (`file`: one recipient per line,
-    /// blank lines and `#` comments ignored). Both given: their union, with
-    /// duplicates dropped. Returns `Ok(None)` if both are `None`.
+    /// Parses recipients separated by newlines or commas (`#` comments
+    /// ignored), e.g. `age1...,ssh-ed25519 AAAA... user@host`.
+    pub fn parse(text: &str) -> Result<Recipients> {
+        Self::from_config(Some(text), None).map(|r| r.expect("inline text was given"))
+    }
+
+    /// Reads an age recipients file: one recipient per line, blank lines and
+    /// `#` comments ignored (e.g. an `id_ed25519.pub`).
+    pub fn from_file(path: &Path) -> Result<Recipients> {
+        Self::from_config(None, Some(path)).map(|r| r.expect("a file was given"))
+    }
+
+    /// Native age X25519 recipients (`age1...`), already parsed.
+    pub fn from_x25519(keys: impl IntoIterator<Item = x25519::Recipient>) -> Result<Recipients> {
+        let mut all = Recipients::empty();
+        for key in keys {
+            let fingerprint = key.to_string();
+            all.push(Box::new(key), fingerprint);
+        }
+        all.check_not_empty()?;
+        Ok(all)
+    }
+
+    /// SSH public keys (`ssh-ed25519`, `ssh-rsa`), already parsed.
+    pub fn from_ssh(keys: impl IntoIterator<Item = ssh::Recipient>) -> Result<Recipients> {
+        let mut all = Recipients::empty();
+        for key in keys {
+            let fingerprint = ssh_fingerprint(&key);
+            all.push(Box::new(key), fingerprint);
+        }
+        all.check_not_empty()?;
+        Ok(all)
+    }
+
+    /// Both sets of recipients, duplicates dropped.
+    pub fn merge(mut self, other: Recipients) -> Result<Recipients> {
+        for (key, fingerprint) in other.keys.into_iter().zip(other.fingerprints) {
+            self.push(key, fingerprint);
+        }
+        self.check_compatible()?;
+        Ok(self)
+    }
+
+    /// From `inline` text (recipients separated by newlines or commas) and/or
+    /// a recipients `file` (one recipient per line, blank lines and `#`
+    /// comments ignored). Both given: their union, with duplicates dropped.
+    /// Returns `Ok(None)` if both are `None`.
     ///
     /// Every failure is an [`Error::Config`] naming the item or line: an
     /// invalid or unsupported recipient, an unreadable file, a source holding
     /// no recipient at all, or recipients age cannot combine in one file.
-    pub fn from_config(inline: Option<&str>, file: Option<&Path>) -> Result<Option<Recipients>> {
+    pub(crate) fn from_config(
+        inline: Option<&str>,
+        file: Option<&Path>,
+    ) -> Result<Option<Recipients>> {
         if inline.is_none() && file.is_none() {
             return Ok(None);
         }
-        let mut all = Recipients {
-            keys: Vec::new(),
-            fingerprints: Vec::new(),
-        };
+        let mut all = Recipients::empty();
         if let Some(text) = inline {
             let items = text
                 .split([',', '\n'])
@@ -62,26 +105,29 @@ impl Recipients {
                 .filter(|item| !item.is_empty() && !item.starts_with('#'));
             let mut found = 0;
             for (index, item) in items.enumerate() {
-                all.add(item, || format!("ENCRYPT_RECIPIENTS item {}", index + 1))?;
+                all.add(Setting::Recipients, item, || {
+                    format!("recipient {}", index + 1)
+                })?;
                 found += 1;
             }
             if found == 0 {
-                return Err(Error::Config(
-                    "ENCRYPT_RECIPIENTS contains no recipient: refusing to upload unencrypted \
-                     (set it to age or ssh public keys, or unset it)"
-                        .to_owned(),
+                return Err(Error::config(
+                    Setting::Recipients,
+                    "the recipients contain no recipient: refusing to upload unencrypted \
+                     (give age or ssh public keys, or no recipients at all)",
                 ));
             }
         }
         if let Some(path) = file {
-            let name = format!("ENCRYPT_RECIPIENTS_FILE {}", path.display());
+            let name = format!("recipients file {}", path.display());
+            let bad = |message: String| Error::config(Setting::RecipientsFile, message);
             let text = read_limited(path).map_err(|e| {
-                Error::Config(format!(
+                bad(format!(
                     "cannot read {name}: {e}: check the path and its permissions"
                 ))
             })?;
             if text.len() as u64 > FILE_LIMIT {
-                return Err(Error::Config(format!(
+                return Err(bad(format!(
                     "{name} is larger than 16 MiB: point it at an age recipients file"
                 )));
             }
@@ -91,11 +137,13 @@ impl Recipients {
                 if line.is_empty() || line.starts_with('#') {
                     continue;
                 }
-                all.add(line, || format!("{name} line {}", index + 1))?;
+                all.add(Setting::RecipientsFile, line, || {
+                    format!("{name} line {}", index + 1)
+                })?;
                 found += 1;
             }
             if found == 0 {
-                return Err(Error::Config(format!(
+                return Err(bad(format!(
                     "{name} contains no recipient: refusing to upload unencrypted \
                      (add age or ssh public keys, one per line)"
                 )));
@@ -130,15 +178,37 @@ impl Recipients {
             .map(|key| key.as_ref() as &dyn age::Recipient)
     }
 
+    fn empty() -> Recipients {
+        Recipients {
+            keys: Vec::new(),
+            fingerprints: Vec::new(),
+        }
+    }
+
     /// Parses one recipient and appends it unless it is already present.
-    fn add(&mut self, item: &str, place: impl FnOnce() -> String) -> Result<()> {
+    fn add(&mut self, setting: Setting, item: &str, place: impl FnOnce() -> String) -> Result<()> {
         let (key, fingerprint) =
-            parse(item).map_err(|why| Error::Config(format!("{} {why}", place())))?;
+            parse(item).map_err(|why| Error::config(setting, format!("{} {why}", place())))?;
+        self.push(key, fingerprint);
+        Ok(())
+    }
+
+    /// Appends a key unless one with the same fingerprint is present.
+    fn push(&mut self, key: Key, fingerprint: String) {
         if !self.fingerprints.contains(&fingerprint) {
             self.keys.push(key);
             self.fingerprints.push(fingerprint);
         }
-        Ok(())
+    }
+
+    fn check_not_empty(&self) -> Result<()> {
+        if self.keys.is_empty() {
+            return Err(Error::config(
+                Setting::Recipients,
+                "no recipient given: refusing to upload unencrypted",
+            ));
+        }
+        self.check_compatible()
     }
 
     /// Rejects sets age refuses to encrypt to (post-quantum mixed with
@@ -146,14 +216,15 @@ impl Recipients {
     fn check_compatible(&self) -> Result<()> {
         match age::Encryptor::with_recipients(self.iter()) {
             Ok(_) => Ok(()),
-            Err(age::EncryptError::IncompatibleRecipients { .. }) => Err(Error::Config(
+            Err(age::EncryptError::IncompatibleRecipients { .. }) => Err(Error::config(
+                Setting::Recipients,
                 "the encryption recipients mix post-quantum (age1tagpq1...) and classic keys, \
-                 which age cannot combine: use only one kind"
-                    .to_owned(),
+                 which age cannot combine: use only one kind",
             )),
-            Err(e) => Err(Error::Config(format!(
-                "age rejected the encryption recipients: {e}"
-            ))),
+            Err(e) => Err(Error::config(
+                Setting::Recipients,
+                format!("age rejected the encryption recipients: {e}"),
+            )),
         }
     }
 }
@@ -250,7 +321,7 @@ mod tests {
 
     fn config_error(inline: Option<&str>, file: Option<&Path>) -> String {
         match Recipients::from_config(inline, file) {
-            Err(Error::Config(message)) => message,
+            Err(Error::Config { message, .. }) => message,
             other => panic!("expected a config error, got {other:?}"),
         }
     }
@@ -305,9 +376,7 @@ mod tests {
         let a = age_key();
         let message = config_error(Some(&format!("{a}, not-a-key")), None);
         assert!(
-            message.starts_with(
-                "ENCRYPT_RECIPIENTS item 2 is not an age or ssh-ed25519/ssh-rsa recipient"
-            ),
+            message.starts_with("recipient 2 is not an age or ssh-ed25519/ssh-rsa recipient"),
             "{message}"
         );
         assert!(
@@ -318,7 +387,7 @@ mod tests {
         let file = file_with(&format!("# keys\n{a}\nage1nope\n"));
         let message = config_error(None, Some(file.path()));
         let expected = format!(
-            "ENCRYPT_RECIPIENTS_FILE {} line 3 is not an age or ssh-ed25519/ssh-rsa recipient",
+            "recipients file {} line 3 is not an age or ssh-ed25519/ssh-rsa recipient",
             file.path().display()
         );
         assert!(message.starts_with(&expected), "{message}");
@@ -327,7 +396,12 @@ mod tests {
     #[test]
     fn unsupported_ssh_keys_rejected() {
         let message = config_error(Some(ECDSA_PUBLIC), None);
-        assert!(message.starts_with("ENCRYPT_RECIPIENTS item 1 is a key of type ecdsa-sha2-nistp256, which age does not support"), "{message}");
+        assert!(
+            message.starts_with(
+                "recipient 1 is a key of type ecdsa-sha2-nistp256, which age does not support"
+            ),
+            "{message}"
+        );
         let message = config_error(Some(RSA_1024_PUBLIC), None);
         assert!(message.contains("shorter than 2048 bits"), "{message}");
     }
@@ -337,7 +411,7 @@ mod tests {
         let secret = x25519::Identity::generate();
         let secret = age::secrecy::ExposeSecret::expose_secret(&secret.to_string()).to_owned();
         let message = config_error(Some(&secret), None);
-        assert!(message.contains("item 1 is a private key"), "{message}");
+        assert!(message.contains("recipient 1 is a private key"), "{message}");
         assert!(!message.contains(&secret));
     }
 
@@ -348,7 +422,7 @@ mod tests {
         assert!(message.contains("contains no recipient: refusing to upload unencrypted"));
         assert!(message.contains(&file.path().display().to_string()));
         let message = config_error(Some(" , \n"), None);
-        assert!(message.starts_with("ENCRYPT_RECIPIENTS contains no recipient"));
+        assert!(message.starts_with("the recipients contain no recipient"));
     }
 
     #[test]
@@ -357,7 +431,7 @@ mod tests {
         let missing = dir.path().join("missing.pub");
         let message = config_error(Some(&age_key()), Some(&missing));
         assert!(message.starts_with(&format!(
-            "cannot read ENCRYPT_RECIPIENTS_FILE {}",
+            "cannot read recipients file {}",
             missing.display()
         )));
     }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use dbbr::{Backup, BackupOptions, DatabaseReport, Engine, Progress, Report, Result};
+use dbbr::{Backup, DatabaseReport, Engine, Error, Progress, Report, Result, Setting};
 
 /// Database engine on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -65,27 +65,51 @@ fn parse_bool(v: &str) -> std::result::Result<bool, String> {
     }
 }
 
+impl EngineArg {
+    /// The library's engine.
+    pub fn engine(self) -> Engine {
+        match self {
+            EngineArg::Postgresql => Engine::Postgres,
+            EngineArg::Mariadb => Engine::MariaDb,
+        }
+    }
+}
+
 /// Runs the backup; `Err` only for configuration rejected before any I/O.
 pub fn run(args: BackupArgs, interrupted: Arc<AtomicBool>, json: bool) -> Result<Report> {
-    let engine = match args.engine {
-        EngineArg::Postgresql => Engine::Postgres,
-        EngineArg::Mariadb => Engine::MariaDb,
+    let engine = args.engine.engine();
+    let databases = args.databases.iter().any(|d| !d.trim().is_empty());
+    let mut backup = match (args.all, databases) {
+        (true, true) => {
+            return Err(Error::config(
+                Setting::Databases,
+                "BACKUP_ALL and BACKUP_DATABASES are both set: set only one of them",
+            ))
+        }
+        (true, false) => Backup::new(engine).all_databases(),
+        (false, _) => Backup::new(engine).databases(args.databases),
     };
-    let mut options = BackupOptions::new(engine);
-    options.databases = args.databases;
-    options.all = args.all;
-    options.file_name = args.file_name;
-    options.remote_name = args.remote_name;
-    options.upload_prefix = args.upload_prefix;
-    options.encrypt_recipients = args.encrypt_recipients;
-    options.encrypt_recipients_file = args.encrypt_recipients_file;
-    options.password_file = match engine {
-        Engine::Postgres => args.pgpassword_file,
+    if let Some(pattern) = args.file_name {
+        backup = backup.file_name(pattern);
+    }
+    if let Some(recipients) = args.encrypt_recipients {
+        backup = backup.recipients(recipients);
+    }
+    if let Some(path) = args.encrypt_recipients_file {
+        backup = backup.recipients_file(path);
+    }
+    let password_file = match engine {
         Engine::MariaDb => args.mysql_pwd_file,
+        _ => args.pgpassword_file,
     };
-    options.dump_args = args.dump_args;
+    if let Some(path) = password_file {
+        backup = backup.password_file(path);
+    }
     let live = !json && std::io::stderr().is_terminal();
-    Backup::from_options(options)
+    backup
+        .remote(args.remote_name)
+        .prefix(args.upload_prefix)
+        .dump_args(args.dump_args)
         .progress(Arc::new(LogProgress {
             live,
             json,

@@ -4,6 +4,7 @@
 mod backup_cmd;
 mod logging;
 mod remote_cmd;
+mod settings;
 
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -44,7 +45,7 @@ fn version() -> &'static str {
     let text = format!(
         "{} (rclone {})",
         env!("CARGO_PKG_VERSION"),
-        dbbr::rclone::rclone_version()
+        dbbr::rclone_version()
     );
     Box::leak(text.into_boxed_str())
 }
@@ -52,7 +53,7 @@ fn version() -> &'static str {
 fn main() -> ExitCode {
     // Let the embedded Go runtime finish starting before anything else reads
     // the environment (it adjusts RCLONE_* variables while it initialises).
-    dbbr::rclone::wait_ready();
+    dbbr::wait_ready();
     let cli = Cli::parse();
     logging::init(cli.log_format, &cli.log_level);
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -62,6 +63,10 @@ fn main() -> ExitCode {
         }
     }
     let json = cli.log_format == logging::LogFormat::Json;
+    let engine = match &cli.command {
+        Command::Backup(args) => Some(args.engine.engine()),
+        Command::Remote(_) => None,
+    };
     let result = match cli.command {
         Command::Backup(args) => {
             backup_cmd::run(args, interrupted, json).map(|report| report.all_succeeded())
@@ -72,7 +77,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            tracing::error!("{e}");
+            tracing::error!("{}", settings::message(&e, engine));
             ExitCode::from(if e.is_usage() { 2 } else { 1 })
         }
     }

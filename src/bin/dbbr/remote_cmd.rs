@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use dbbr::{Error, Remote, Result};
+use dbbr::{Error, Remote, Result, Setting};
 
 /// Where the remote commands operate.
 #[derive(Debug, Args)]
@@ -77,14 +77,15 @@ pub fn run(args: RemoteArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
         RemoteAction::Cat { path } => {
             let mut download = remote.download(&path)?;
             io::copy(&mut download, &mut io::stdout().lock())
-                .map_err(|e| Error::Storage(e.to_string()))?;
+                .map_err(|e| Error::io(format!("copying {path} to standard output"), e))?;
             Ok(())
         }
         RemoteAction::Rm { path } => remote.delete(&path),
         RemoteAction::Rc { method, input } => {
-            let input = serde_json::from_str(&input)
-                .map_err(|e| Error::Config(format!("rc input is not JSON: {e}")))?;
-            println!("{:#}", dbbr::rclone::rpc(&method, &input)?);
+            let input = serde_json::from_str(&input).map_err(|e| {
+                Error::config(Setting::Storage, format!("rc input is not JSON: {e}"))
+            })?;
+            println!("{:#}", dbbr::diagnostics::rpc(&method, &input)?);
             Ok(())
         }
     }
@@ -111,7 +112,7 @@ fn put(remote: &Remote, path: &str, interrupted: &AtomicBool) -> Result<()> {
         };
         if let Err(e) = upload.write_all(&buf[..n]) {
             upload.abort();
-            return Err(Error::Storage(e.to_string()));
+            return Err(Error::io(format!("uploading {path}"), e));
         }
     }
     let done = upload.commit()?;

@@ -1,9 +1,10 @@
 //! Where backups go: an rclone remote (name, `name:path` or connection
-//! string) plus a prefix. Parsing only; the I/O is in [`crate::rclone`].
+//! string) plus a prefix. Parsing here; the I/O methods are in the storage
+//! module.
 
 use std::fmt;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::redact;
 
 /// An rclone remote and a path prefix inside it.
@@ -25,13 +26,20 @@ pub struct Remote {
 
 impl Remote {
     /// Parses `store`, `store:path/in/remote` or a connection string such as
-    /// `:s3,env_auth,region=eu-west-1:bucket/path`. Secret option values of a
-    /// connection string are registered for redaction.
+    /// `:s3,env_auth,region=eu-west-1:bucket/path`.
+    ///
+    /// Secret option values of a connection string (`secret_access_key=`,
+    /// `pass=`, ...) are added to the process-wide list of secrets that every
+    /// dbbr message and rclone log line is masked with. The list is global on
+    /// purpose: rclone logs from its own threads, with no way to tell which
+    /// remote a line is about, so every secret has to be masked everywhere.
     pub fn parse(spec: &str) -> Result<Remote> {
         let spec = spec.trim();
         if spec.is_empty() {
-            return Err(Error::Config(
-                "remote name is empty: set REMOTE_NAME (default `store`)".into(),
+            return Err(Error::config(
+                Setting::Remote,
+                "remote name is empty: name an rclone remote (e.g. `store`) or give a \
+                 connection string such as `:s3,env_auth:bucket`",
             ));
         }
         if let Some(rest) = spec.strip_prefix(':') {
@@ -114,10 +122,13 @@ fn parse_connection_string(spec: &str, rest: &str) -> Result<Remote> {
         }
     }
     let bad = |why: &str| {
-        Error::Config(format!(
-            "bad connection string `{}`: {why} (expected `:backend,option=value:path`)",
-            redact_connection_options(spec)
-        ))
+        Error::config(
+            Setting::Remote,
+            format!(
+                "bad connection string `{}`: {why} (expected `:backend,option=value:path`)",
+                redact_connection_options(spec)
+            ),
+        )
     };
     let end = end.ok_or_else(|| bad("it has no closing `:`"))?;
     let config = &rest[..end];
@@ -198,10 +209,13 @@ fn validate_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Config(format!(
-            "`{name}` is not a valid rclone remote name: use letters, digits and _-.+@, \
-             or a connection string starting with `:`"
-        )))
+        Err(Error::config(
+            Setting::Remote,
+            format!(
+                "`{name}` is not a valid rclone remote name: use letters, digits and _-.+@, \
+                 or a connection string starting with `:`"
+            ),
+        ))
     }
 }
 

@@ -1,0 +1,247 @@
+//! What every database client dbbr starts shares: the password (by
+//! environment only), an environment without storage settings, program
+//! lookup on `PATH`, and short probe commands.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::Engine;
+use crate::error::{Error, Result, Setting};
+use crate::redact::add_secret;
+
+/// How long a version probe may take before it is given up.
+pub(super) const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connect timeout (seconds) for the server version probe, unless the
+/// environment sets one.
+pub(super) const PROBE_CONNECT_TIMEOUT: &str = "10";
+
+/// Connection settings not carried by the inherited environment.
+#[derive(Clone, Default)]
+pub(crate) struct Connection {
+    /// Password read from a password file, given to clients by environment
+    /// only.
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field(
+                "password",
+                &self.password.as_ref().map(|_| crate::redact::MASK),
+            )
+            .finish()
+    }
+}
+
+impl Connection {
+    /// Reads the engine's password file variable (`PGPASSWORD_FILE`,
+    /// `MYSQL_PWD_FILE`) from the process environment if set and not empty.
+    pub(crate) fn from_env(engine: Engine) -> Result<Connection> {
+        Self::from_path(std::env::var_os(engine.kind().password_file_var()))
+    }
+
+    /// Reads the password from `path`: its trailing newline is trimmed and
+    /// the password is registered as a secret. An unreadable file is an
+    /// [`Error::Config`] naming the path (never the content).
+    pub(crate) fn from_password_file(path: &Path) -> Result<Connection> {
+        Self::from_path(Some(path.as_os_str().to_owned()))
+    }
+
+    fn from_path(value: Option<OsString>) -> Result<Connection> {
+        let Some(path) = value.filter(|v| !v.is_empty()) else {
+            return Ok(Connection::default());
+        };
+        let path = Path::new(&path);
+        let bad = |why: String| {
+            Error::config(
+                Setting::PasswordFile,
+                format!("password file {}: {why}", path.display()),
+            )
+        };
+        let bytes =
+            std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}: check the path")))?;
+        let text = String::from_utf8(bytes).map_err(|_| bad("is not valid UTF-8".into()))?;
+        let password = text.trim_end_matches(['\r', '\n']);
+        if password.contains('\0') {
+            return Err(bad("contains a NUL byte".into()));
+        }
+        add_secret(password);
+        Ok(Connection {
+            password: Some(password.to_string()),
+        })
+    }
+
+    /// The environment addition that passes the password to a client of
+    /// `engine`.
+    pub(super) fn env(&self, engine: Engine) -> Option<(&'static str, String)> {
+        self.password
+            .as_ref()
+            .map(|password| (engine.kind().password_var(), password.clone()))
+    }
+}
+
+/// Sets up a database client's environment: `env` (the password variable,
+/// if any) added, and the storage settings (`RCLONE_*`) removed: no client
+/// has any business with the storage credentials.
+pub(crate) fn client_environment(cmd: &mut Command, env: Option<(&'static str, String)>) {
+    for (var, _) in std::env::vars_os() {
+        if var.to_str().is_some_and(|v| v.starts_with("RCLONE_")) {
+            cmd.env_remove(var);
+        }
+    }
+    if let Some((var, value)) = env {
+        cmd.env(var, value);
+    }
+}
+
+/// `preferred` if it is on `PATH`, else `fallback` if that is, else
+/// `preferred` (so that the error names it).
+pub(super) fn pick_program(preferred: &'static str, fallback: &'static str) -> &'static str {
+    if !on_path(preferred) && on_path(fallback) {
+        fallback
+    } else {
+        preferred
+    }
+}
+
+/// Whether an executable file `name` is in a `PATH` directory.
+pub(super) fn on_path(name: &str) -> bool {
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|dir| {
+        std::fs::metadata(dir.join(name))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+/// An environment variable's value, if set, UTF-8 and not empty.
+pub(super) fn env_nonempty(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.is_empty())
+}
+
+/// `program --version`'s first line, run with the clients' environment.
+pub(super) fn version_of(program: &str) -> Option<String> {
+    let mut cmd = Command::new(program);
+    cmd.arg("--version");
+    client_environment(&mut cmd, None);
+    run_capture(cmd, PROBE_TIMEOUT)
+}
+
+/// Runs a short command and returns its first non-empty stdout line, or
+/// `None` if it cannot start, fails, or outlives `timeout`.
+pub(super) fn run_capture(mut cmd: Command, timeout: Duration) -> Option<String> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().ok()?;
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(2);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    };
+    if !status.success() {
+        return None;
+    }
+    let mut out = Vec::new();
+    child
+        .stdout
+        .take()?
+        .take(64 * 1024)
+        .read_to_end(&mut out)
+        .ok()?;
+    String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_file_is_read_and_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "pa ss-word\r\n").unwrap();
+        let conn = Connection::from_password_file(&path).unwrap();
+        assert_eq!(conn.password.as_deref(), Some("pa ss-word"));
+        let debug = format!("{conn:?}");
+        assert!(!debug.contains("pa ss-word"), "{debug}");
+        assert!(debug.contains("***"), "{debug}");
+        assert_eq!(crate::redact::redact("x pa ss-word y"), "x *** y");
+        assert_eq!(
+            conn.env(Engine::MariaDb),
+            Some(("MYSQL_PWD", "pa ss-word".to_string()))
+        );
+    }
+
+    #[test]
+    fn password_file_unset_or_empty() {
+        let conn = Connection::from_path(None).unwrap();
+        assert_eq!(conn.password, None);
+        assert_eq!(format!("{conn:?}"), "Connection { password: None }");
+        let conn = Connection::from_path(Some("".into())).unwrap();
+        assert_eq!(conn.password, None);
+        assert_eq!(conn.env(Engine::Postgres), None);
+    }
+
+    #[test]
+    fn unreadable_password_file_is_a_config_error() {
+        let err = Connection::from_password_file(Path::new("/nonexistent/pw")).unwrap_err();
+        assert_eq!(err.setting(), Some(Setting::PasswordFile), "{err:?}");
+        let text = err.to_string();
+        assert!(text.starts_with("password file /nonexistent/pw"), "{text}");
+    }
+
+    #[test]
+    fn capture_first_line_and_failures() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo; echo '  v1.2 '; echo other"]);
+        assert_eq!(run_capture(cmd, PROBE_TIMEOUT).as_deref(), Some("v1.2"));
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo v; exit 1"]);
+        assert_eq!(run_capture(cmd, PROBE_TIMEOUT), None);
+        assert_eq!(
+            run_capture(Command::new("dbbr-no-such-tool"), PROBE_TIMEOUT),
+            None
+        );
+        let mut cmd = Command::new("sleep");
+        cmd.arg("100");
+        let start = Instant::now();
+        assert_eq!(run_capture(cmd, Duration::from_millis(200)), None);
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn programs_on_path() {
+        assert!(on_path("sh"));
+        assert!(!on_path("dbbr-no-such-tool"));
+        assert_eq!(pick_program("dbbr-no-such-tool", "sh"), "sh");
+        assert_eq!(pick_program("sh", "dbbr-no-such-tool"), "sh");
+        assert_eq!(
+            pick_program("dbbr-no-such-tool", "dbbr-no-such-tool-either"),
+            "dbbr-no-such-tool"
+        );
+    }
+}

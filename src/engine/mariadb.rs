@@ -1,0 +1,402 @@
+//! MariaDB and MySQL: `mariadb-dump` (or `mysqldump`) for dumps, `mariadb`
+//! (or `mysql`) for the server version.
+
+use std::process::Command;
+
+use super::client::{
+    client_environment, env_nonempty, pick_program, run_capture, version_of, PROBE_CONNECT_TIMEOUT,
+    PROBE_TIMEOUT,
+};
+use super::{Connection, DatabaseKind, Engine, Target};
+use crate::dump::DumpCommand;
+
+/// Why a MariaDB tool is missing, and the fix.
+const INSTALL_HINT: &str = "install the MariaDB client (e.g. apt-get install mariadb-client)";
+
+/// MariaDB client options that are only accepted as the first arguments.
+const LEADING: &[&str] = &[
+    "--defaults-file=",
+    "--defaults-extra-file=",
+    "--defaults-group-suffix=",
+];
+
+/// The MariaDB engine.
+pub(super) struct MariaDb;
+
+/// What the MariaDB clients take from the environment, resolved once per
+/// command: the programs on `PATH` and `MYSQL_USER` / `MYSQL_HOST` (which
+/// `mariadb-dump` does not read itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Settings {
+    dump_program: &'static str,
+    client_program: &'static str,
+    user: Option<String>,
+    host: Option<String>,
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        Settings {
+            dump_program: pick_program("mariadb-dump", "mysqldump"),
+            client_program: pick_program("mariadb", "mysql"),
+            user: env_nonempty("MYSQL_USER"),
+            host: env_nonempty("MYSQL_HOST"),
+        }
+    }
+}
+
+impl DatabaseKind for MariaDb {
+    fn name(&self) -> &'static str {
+        "mariadb"
+    }
+
+    fn password_var(&self) -> &'static str {
+        "MYSQL_PWD"
+    }
+
+    fn password_file_var(&self) -> &'static str {
+        "MYSQL_PWD_FILE"
+    }
+
+    /// `MYSQL_USER` (if set) becomes `--user=` unless `extra_args` name a
+    /// user, `MYSQL_HOST` becomes `--host=` unless they name a host, and the
+    /// program is `mariadb-dump` if on `PATH`, else `mysqldump`.
+    fn dump_command(
+        &self,
+        target: &Target,
+        extra_args: &[String],
+        conn: &Connection,
+    ) -> DumpCommand {
+        dump_command(&Settings::from_env(), target, extra_args, conn)
+    }
+
+    fn tool_version(&self, _all: bool) -> Option<String> {
+        version_of(Settings::from_env().dump_program)
+    }
+
+    /// `mariadb -N -B -e 'SELECT VERSION()'`, starting with the option-file
+    /// options of `dump_args` and `--user=` / `--host=` as the dump does.
+    fn server_version(&self, conn: &Connection, dump_args: &[String]) -> Option<String> {
+        run_capture(
+            version_command(&Settings::from_env(), conn, dump_args),
+            PROBE_TIMEOUT,
+        )
+    }
+}
+
+fn dump_command(
+    settings: &Settings,
+    target: &Target,
+    extra_args: &[String],
+    conn: &Connection,
+) -> DumpCommand {
+    DumpCommand::new(
+        settings.dump_program,
+        dump_args(settings, target, extra_args),
+        conn.env(Engine::MariaDb),
+        target,
+        INSTALL_HINT,
+    )
+}
+
+fn version_command(settings: &Settings, conn: &Connection, dump_args: &[String]) -> Command {
+    let mut cmd = Command::new(settings.client_program);
+    cmd.args(connection_args(settings, dump_args));
+    cmd.arg(format!("--connect-timeout={PROBE_CONNECT_TIMEOUT}"));
+    cmd.args(["-N", "-B", "-e", "SELECT VERSION()"]);
+    client_environment(&mut cmd, conn.env(Engine::MariaDb));
+    cmd
+}
+
+/// What every MariaDB client call of a backup starts with: the option-file
+/// options of `extra_args` (the client only accepts them first), then
+/// `--user=` / `--host=` from the settings unless `extra_args` name a user /
+/// host. Arguments after a `--` are names, not options.
+fn connection_args(settings: &Settings, extra_args: &[String]) -> Vec<String> {
+    let options = &extra_args[..options_end(extra_args)];
+    let mut args: Vec<String> = options.iter().filter(|a| is_leading(a)).cloned().collect();
+    let names_user = options
+        .iter()
+        .any(|a| a == "--user" || a.starts_with("--user=") || a.starts_with("-u"));
+    if let (Some(user), false) = (&settings.user, names_user) {
+        args.push(format!("--user={user}"));
+    }
+    let names_host = options
+        .iter()
+        .any(|a| a == "--host" || a.starts_with("--host=") || a.starts_with("-h"));
+    if let (Some(host), false) = (&settings.host, names_host) {
+        args.push(format!("--host={host}"));
+    }
+    args
+}
+
+/// Whether the MariaDB client accepts `arg` only as a first argument.
+fn is_leading(arg: &str) -> bool {
+    arg == "--no-defaults" || LEADING.iter().any(|p| arg.starts_with(p))
+}
+
+/// The index of the first `--` of `args`, or their length.
+fn options_end(args: &[String]) -> usize {
+    args.iter().position(|a| a == "--").unwrap_or(args.len())
+}
+
+/// `mariadb-dump` arguments: [`connection_args`], ours, and the rest of
+/// `extra_args`.
+fn dump_args(settings: &Settings, target: &Target, extra_args: &[String]) -> Vec<String> {
+    let options = options_end(extra_args);
+    let rest: Vec<String> = extra_args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| *i >= options || !is_leading(a))
+        .map(|(_, a)| a.clone())
+        .collect();
+    let mut args = connection_args(settings, extra_args);
+    args.push("--single-transaction".to_string());
+    match target {
+        Target::All => {
+            args.push("--all-databases".to_string());
+            args.extend(rest);
+        }
+        // A name that looks like an option must follow `--`, after every option.
+        Target::Database(name) if name.starts_with('-') => {
+            args.push("--databases".to_string());
+            let has_separator = rest.iter().any(|a| a == "--");
+            args.extend(rest);
+            if !has_separator {
+                args.push("--".to_string());
+            }
+            args.push(name.clone());
+        }
+        Target::Database(name) => {
+            args.push("--databases".to_string());
+            args.push(name.clone());
+            args.extend(rest);
+        }
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dump::tests::{args_of, env_of, strings};
+
+    fn db(name: &str) -> Target {
+        Target::Database(name.to_string())
+    }
+
+    fn settings(user: Option<&str>, host: Option<&str>) -> Settings {
+        Settings {
+            dump_program: "mariadb-dump",
+            client_program: "mariadb",
+            user: user.map(str::to_string),
+            host: host.map(str::to_string),
+        }
+    }
+
+    fn maria(target: &Target, extra: &[&str], user: Option<&str>) -> DumpCommand {
+        dump_command(
+            &settings(user, None),
+            target,
+            &strings(extra),
+            &Connection::default(),
+        )
+    }
+
+    #[test]
+    fn mariadb_database_and_all() {
+        let cmd = maria(&db("shop"), &["--routines"], None);
+        assert_eq!(cmd.program(), "mariadb-dump");
+        assert_eq!(
+            cmd.args(),
+            ["--single-transaction", "--databases", "shop", "--routines"]
+        );
+        let cmd = maria(&Target::All, &["--events"], None);
+        assert_eq!(
+            cmd.args(),
+            ["--single-transaction", "--all-databases", "--events"]
+        );
+    }
+
+    #[test]
+    fn mariadb_name_like_an_option() {
+        let cmd = maria(&db("-x"), &["--routines"], None);
+        assert_eq!(
+            cmd.args(),
+            [
+                "--single-transaction",
+                "--databases",
+                "--routines",
+                "--",
+                "-x"
+            ]
+        );
+    }
+
+    #[test]
+    fn mariadb_option_file_options_go_first() {
+        let cmd = maria(
+            &db("shop"),
+            &[
+                "--routines",
+                "--defaults-extra-file=/etc/x.cnf",
+                "--no-defaults",
+                "--defaults-group-suffix=_b",
+                "--defaults-file=/etc/my.cnf",
+                "--events",
+            ],
+            Some("backup"),
+        );
+        assert_eq!(
+            cmd.args(),
+            [
+                "--defaults-extra-file=/etc/x.cnf",
+                "--no-defaults",
+                "--defaults-group-suffix=_b",
+                "--defaults-file=/etc/my.cnf",
+                "--user=backup",
+                "--single-transaction",
+                "--databases",
+                "shop",
+                "--routines",
+                "--events",
+            ]
+        );
+    }
+
+    #[test]
+    fn mariadb_user_from_env() {
+        let cmd = maria(&Target::All, &[], Some("backup"));
+        assert_eq!(
+            cmd.args(),
+            ["--user=backup", "--single-transaction", "--all-databases"]
+        );
+        for extra in [
+            ["-u", "root"],
+            ["-uroot", "-v"],
+            ["--user", "root"],
+            ["--user=root", "-v"],
+        ] {
+            let cmd = maria(&Target::All, &extra, Some("backup"));
+            assert!(
+                !cmd.args().contains(&"--user=backup".to_string()),
+                "{extra:?}"
+            );
+            assert_eq!(cmd.args()[2..], strings(&extra));
+        }
+        // After `--` an argument is a name, not an option.
+        let cmd = maria(&Target::All, &["--", "-u"], Some("backup"));
+        assert_eq!(cmd.args()[0], "--user=backup");
+    }
+
+    #[test]
+    fn mariadb_host_from_env() {
+        let build = |extra: &[&str]| {
+            dump_command(
+                &settings(Some("backup"), Some("db.internal")),
+                &db("shop"),
+                &strings(extra),
+                &Connection::default(),
+            )
+        };
+        assert_eq!(
+            build(&["--defaults-extra-file=/etc/x.cnf"]).args(),
+            [
+                "--defaults-extra-file=/etc/x.cnf",
+                "--user=backup",
+                "--host=db.internal",
+                "--single-transaction",
+                "--databases",
+                "shop",
+            ]
+        );
+        for extra in [
+            ["-h", "other"],
+            ["-hother", "-v"],
+            ["--host", "other"],
+            ["--host=other", "-v"],
+        ] {
+            let cmd = build(&extra);
+            assert!(
+                !cmd.args().contains(&"--host=db.internal".to_string()),
+                "{extra:?}"
+            );
+        }
+        // `--hex-blob` is not a host, and after `--` nothing is an option.
+        assert!(build(&["--hex-blob"])
+            .args()
+            .contains(&"--host=db.internal".to_string()));
+        assert!(build(&["--", "-h"])
+            .args()
+            .contains(&"--host=db.internal".to_string()));
+    }
+
+    #[test]
+    fn password_stays_out_of_args_and_debug() {
+        let conn = Connection {
+            password: Some("hunter2-secret".into()),
+        };
+        let mut s = settings(Some("u"), None);
+        s.dump_program = "mysqldump";
+        for target in [db("shop"), Target::All] {
+            let cmd = dump_command(&s, &target, &[], &conn);
+            assert_eq!(cmd.program(), "mysqldump");
+            assert!(!cmd.args().iter().any(|a| a.contains("hunter2")));
+            let debug = format!("{cmd:?}");
+            assert!(!debug.contains("hunter2"), "{debug}");
+            assert!(debug.contains("MYSQL_PWD=***"), "{debug}");
+            assert_eq!(
+                cmd.password_env(),
+                Some(&("MYSQL_PWD", "hunter2-secret".to_string()))
+            );
+        }
+    }
+
+    #[test]
+    fn missing_program_says_what_to_install() {
+        let mut cmd = maria(&Target::All, &[], None);
+        cmd.set_program("mariadb-dump-dbbr-missing", &[]);
+        let err = cmd.spawn().unwrap_err().to_string();
+        assert!(err.contains("mariadb-client"), "{err}");
+    }
+
+    #[test]
+    fn version_probe() {
+        let conn = Connection {
+            password: Some("probe-secret".into()),
+        };
+        let dump_args = strings(&["--routines", "--defaults-extra-file=/etc/x.cnf"]);
+        let cmd = version_command(&settings(Some("backup"), Some("db")), &conn, &dump_args);
+        assert_eq!(cmd.get_program(), "mariadb");
+        assert_eq!(
+            args_of(&cmd),
+            [
+                "--defaults-extra-file=/etc/x.cnf",
+                "--user=backup",
+                "--host=db",
+                "--connect-timeout=10",
+                "-N",
+                "-B",
+                "-e",
+                "SELECT VERSION()"
+            ]
+        );
+        assert_eq!(env_of(&cmd, "MYSQL_PWD").as_deref(), Some("probe-secret"));
+        let mut s = settings(None, None);
+        s.client_program = "mysql";
+        let cmd = version_command(&s, &Connection::default(), &[]);
+        assert_eq!(cmd.get_program(), "mysql");
+        assert_eq!(args_of(&cmd)[0], "--connect-timeout=10");
+    }
+
+    /// The test command installs the MariaDB client, which has
+    /// `mariadb-dump` and `mariadb`: those are picked, not the fallbacks.
+    #[test]
+    fn programs_from_path() {
+        let s = Settings::from_env();
+        assert_eq!(s.dump_program, "mariadb-dump");
+        assert_eq!(s.client_program, "mariadb");
+        let v = MariaDb.tool_version(false).unwrap();
+        assert!(v.contains("mariadb-dump"), "{v}");
+    }
+}

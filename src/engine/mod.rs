@@ -1,0 +1,98 @@
+//! One type per database kind. Each knows which programs to run, their dump
+//! arguments, the client environment (the password by environment only) and
+//! the version probes; a backup asks its engine and does not know PostgreSQL
+//! from MariaDB. Adding an engine means a file here, a line in
+//! [`Engine::kind`], and the CLI's list of engines.
+
+use crate::dump::DumpCommand;
+
+mod client;
+mod mariadb;
+mod postgres;
+
+pub(crate) use client::{client_environment, Connection};
+
+/// Database engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Engine {
+    /// PostgreSQL (`pg_dump`, `pg_dumpall`).
+    Postgres,
+    /// MariaDB or MySQL (`mariadb-dump`, `mysqldump`).
+    MariaDb,
+}
+
+impl Engine {
+    /// The engine's name: `postgresql` or `mariadb`.
+    pub fn name(self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// What this engine does, in one place.
+    pub(crate) fn kind(self) -> &'static dyn DatabaseKind {
+        match self {
+            Engine::Postgres => &postgres::Postgres,
+            Engine::MariaDb => &mariadb::MariaDb,
+        }
+    }
+}
+
+/// What one dump covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// One database, by name.
+    Database(String),
+    /// Every database of the server (with roles, for PostgreSQL).
+    All,
+}
+
+impl Target {
+    /// The database name, or `all`.
+    pub(crate) fn label(&self) -> &str {
+        match self {
+            Target::Database(name) => name,
+            Target::All => "all",
+        }
+    }
+}
+
+/// Everything that differs between database engines.
+pub(crate) trait DatabaseKind: Sync {
+    /// `postgresql` or `mariadb`: manifests and messages use it.
+    fn name(&self) -> &'static str;
+
+    /// The variable through which the clients take a password.
+    fn password_var(&self) -> &'static str;
+
+    /// The variable naming a file holding the password.
+    fn password_file_var(&self) -> &'static str;
+
+    /// The dump of `target`, with the user's `extra_args` after ours.
+    fn dump_command(
+        &self,
+        target: &Target,
+        extra_args: &[String],
+        conn: &Connection,
+    ) -> DumpCommand;
+
+    /// The dump tool's `--version` line (for whole-server dumps if `all`);
+    /// `None` if the tool is missing or fails.
+    fn tool_version(&self, all: bool) -> Option<String>;
+
+    /// The server's version, best effort, with the dump's connection
+    /// settings; `None` on any failure. Never prompts.
+    fn server_version(&self, conn: &Connection, dump_args: &[String]) -> Option<String>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_labels() {
+        assert_eq!(Engine::Postgres.name(), "postgresql");
+        assert_eq!(Engine::MariaDb.name(), "mariadb");
+        assert_eq!(Target::Database("shop".into()).label(), "shop");
+        assert_eq!(Target::All.label(), "all");
+    }
+}

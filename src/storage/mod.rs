@@ -1,0 +1,225 @@
+//! Storage: a [`Remote`] (any rclone backend) and what can be done with it —
+//! streaming [`Upload`]s, [`Download`]s, listing, stat and delete — on top of
+//! the raw calls of [`crate::ffi`]. Errors the Go side reports are mapped to
+//! [`Error`] here, with secrets masked.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::error::{Error, Result, Setting};
+use crate::ffi::{self, error_kind, RawError};
+use crate::redact::redact;
+
+mod download;
+mod remote;
+mod upload;
+
+pub use download::Download;
+pub use remote::Remote;
+pub use upload::{Committed, Upload, UploadAborter};
+
+/// The embedded rclone's version, e.g. `v1.76.0`.
+pub fn rclone_version() -> &'static str {
+    ffi::rclone_version()
+}
+
+/// Waits until the embedded Go runtime has started. Programs that read the
+/// environment from several threads at start-up should call this first:
+/// while Go initialises, it briefly hides and restores `RCLONE_*` variables.
+pub fn wait_ready() {
+    ffi::wait_ready();
+}
+
+/// Initialises the embedded rclone once: routes its logs to `tracing` and
+/// applies the `RCLONE_*` environment as the rclone command line does.
+///
+/// Every storage operation calls it; the environment is read when the process
+/// starts (Go takes its copy then), so `RCLONE_*` variables set later from
+/// Rust have no effect.
+pub(crate) fn init() -> Result<()> {
+    static INIT: OnceLock<Result<(), RawError>> = OnceLock::new();
+    INIT.get_or_init(|| {
+        crate::redact::add_env_secrets();
+        ffi::init(forward_log)
+    })
+    .clone()
+    .map_err(|e| map_error(None, e))
+}
+
+/// Runs an rclone rc method (e.g. `options/get`) and returns its JSON reply,
+/// redacted. For diagnostics only.
+pub fn rpc(method: &str, input: &serde_json::Value) -> Result<serde_json::Value> {
+    init()?;
+    let (status, out) = ffi::rpc(method, &input.to_string()).map_err(|e| map_error(None, e))?;
+    let value: serde_json::Value = serde_json::from_str(&redact(&out))
+        .map_err(|e| Error::Storage(format!("rc reply is not JSON: {e}")))?;
+    if status != 200 {
+        let message = value["error"].as_str().unwrap_or("unknown error");
+        return Err(Error::Storage(format!("rc {method:?}: {message}")));
+    }
+    Ok(value)
+}
+
+/// One object or directory in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Entry {
+    /// Path relative to the remote path and prefix.
+    pub path: String,
+    /// Size in bytes (-1 if unknown).
+    pub size: i64,
+    /// Modification time, if the backend has one.
+    #[serde(deserialize_with = "de_time")]
+    pub mod_time: Option<DateTime<Utc>>,
+    /// Whether this is a directory.
+    pub is_dir: bool,
+}
+
+impl Remote {
+    /// Checks that the remote is configured and its backend exists, without
+    /// connecting to it.
+    pub fn check(&self) -> Result<()> {
+        init()?;
+        ffi::check_remote(&self.fs_string()).map_err(|e| map_error(Some(self), e))
+    }
+
+    /// Starts a streaming upload to `path` (relative to the prefix). Fails
+    /// with [`Error::Exists`] if an object is already there.
+    pub fn upload(&self, path: &str) -> Result<Upload> {
+        init()?;
+        let handle =
+            ffi::upload_start(&self.fs_string(), path).map_err(|e| map_error(Some(self), e))?;
+        Ok(Upload::new(handle, self.clone()))
+    }
+
+    /// Opens `path` (relative to the prefix) for reading.
+    pub fn download(&self, path: &str) -> Result<Download> {
+        init()?;
+        let handle =
+            ffi::download_start(&self.fs_string(), path).map_err(|e| map_error(Some(self), e))?;
+        Ok(Download::new(handle))
+    }
+
+    /// Lists `dir` (relative to the prefix; "" for the prefix itself). A
+    /// missing directory lists as empty.
+    pub fn list(&self, dir: &str, recursive: bool) -> Result<Vec<Entry>> {
+        init()?;
+        let out =
+            ffi::list(&self.fs_string(), dir, recursive).map_err(|e| map_error(Some(self), e))?;
+        parse_json(&out)
+    }
+
+    /// Describes the object at `path`, or `None` if there is none.
+    pub fn stat(&self, path: &str) -> Result<Option<Entry>> {
+        init()?;
+        match ffi::stat(&self.fs_string(), path) {
+            Ok(out) => parse_json(&out).map(Some),
+            Err(e) if e.kind == error_kind::NOT_FOUND => Ok(None),
+            Err(e) => Err(map_error(Some(self), e)),
+        }
+    }
+
+    /// Deletes the object at `path`.
+    pub fn delete(&self, path: &str) -> Result<()> {
+        init()?;
+        ffi::delete(&self.fs_string(), path).map_err(|e| map_error(Some(self), e))
+    }
+}
+
+/// Turns an error the Go side reported into ours, secrets masked.
+pub(crate) fn map_error(remote: Option<&Remote>, e: RawError) -> Error {
+    let message = redact(&e.message);
+    match e.kind.as_str() {
+        error_kind::NOT_CONFIGURED => match remote {
+            Some(remote) => remote.not_configured(),
+            None => Error::config(Setting::Remote, message),
+        },
+        error_kind::CONFIG => Error::config(Setting::Storage, format!("rclone: {message}")),
+        error_kind::EXISTS => Error::Exists(message),
+        error_kind::NOT_FOUND => Error::NotFound(message),
+        _ => Error::Storage(message),
+    }
+}
+
+/// Forwards one of rclone's log lines (on a Go thread) to tracing.
+fn forward_log(level: i32, line: &str) {
+    let line = redact(line.trim_end());
+    let line = strip_log_prefix(&line);
+    // slog levels: debug -4, info 0, notice 2, warning 4, error 8.
+    match level {
+        i32::MIN..=-1 => tracing::debug!(target: "rclone", "{line}"),
+        0..=3 => tracing::info!(target: "rclone", "{line}"),
+        4..=7 => tracing::warn!(target: "rclone", "{line}"),
+        _ => tracing::error!(target: "rclone", "{line}"),
+    }
+}
+
+/// Drops rclone's own "2026/01/02 03:04:05 NOTICE : " prefix.
+fn strip_log_prefix(line: &str) -> &str {
+    match line.find(" : ") {
+        Some(i)
+            if line[..i]
+                .split_whitespace()
+                .last()
+                .is_some_and(|w| w.chars().all(|c| c.is_ascii_uppercase())) =>
+        {
+            &line[i + 3..]
+        }
+        _ => line,
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::Storage(format!("unexpected reply from rclone: {e}")))
+}
+
+fn de_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok(DateTime::parse_from_rfc3339(&s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_rclone_log_prefix() {
+        assert_eq!(
+            strip_log_prefix("2026/01/02 03:04:05 NOTICE : a: b"),
+            "a: b"
+        );
+        assert_eq!(strip_log_prefix("no prefix : here"), "no prefix : here");
+    }
+
+    #[test]
+    fn every_go_error_kind_maps_to_its_error() {
+        let raw = |kind: &str| RawError {
+            kind: kind.into(),
+            message: "m".into(),
+        };
+        let remote = Remote::parse("nowhere").unwrap();
+        for kind in error_kind::ALL {
+            let e = map_error(Some(&remote), raw(kind));
+            let ok = match *kind {
+                error_kind::NOT_CONFIGURED => matches!(e, Error::RemoteNotConfigured { .. }),
+                error_kind::CONFIG => matches!(
+                    e,
+                    Error::Config {
+                        setting: Setting::Storage,
+                        ..
+                    }
+                ),
+                error_kind::EXISTS => matches!(e, Error::Exists(_)),
+                error_kind::NOT_FOUND => matches!(e, Error::NotFound(_)),
+                error_kind::OTHER => matches!(e, Error::Storage(_)),
+                other => panic!("error kind {other} has no mapping test"),
+            };
+            assert!(ok, "{kind} -> {e:?}");
+        }
+    }
+}

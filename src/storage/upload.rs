@@ -1,0 +1,136 @@
+//! A streaming upload: a [`Write`] whose bytes rclone sends as they come;
+//! nothing is visible at the destination until [`Upload::commit`].
+
+use std::io::{self, Write};
+
+use serde::Deserialize;
+
+use super::{map_error, parse_json, Remote};
+use crate::error::{Error, Result};
+use crate::ffi;
+use crate::redact::redact;
+
+/// How many bytes [`Upload`] gathers before handing them to rclone.
+const UPLOAD_CHUNK: usize = 1 << 20;
+
+/// A finished upload.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Committed {
+    /// Where the object is, relative to the remote path and prefix.
+    pub path: String,
+    /// Its size as the backend reports it.
+    pub size: i64,
+}
+
+/// A streaming upload. Write the data, then [`commit`](Upload::commit).
+/// [`abort`](Upload::abort), an error, or dropping it without commit leaves
+/// nothing at the destination; the end of the input alone never commits.
+pub struct Upload {
+    handle: u64,
+    buf: Vec<u8>,
+    failed: Option<String>,
+    remote: Remote,
+}
+
+impl Upload {
+    pub(super) fn new(handle: u64, remote: Remote) -> Upload {
+        Upload {
+            handle,
+            buf: Vec::with_capacity(UPLOAD_CHUNK),
+            failed: None,
+            remote,
+        }
+    }
+
+    /// A handle that aborts this upload from another thread, e.g. when a
+    /// signal arrives while a write is blocked on a stalled network.
+    pub fn aborter(&self) -> UploadAborter {
+        UploadAborter {
+            handle: self.handle,
+        }
+    }
+
+    /// Ends the input and makes the object visible under its name.
+    pub fn commit(mut self) -> Result<Committed> {
+        if let Some(message) = self.failed.take() {
+            self.finish_abort();
+            return Err(Error::Storage(message));
+        }
+        if let Err(e) = self.send_buffer() {
+            self.finish_abort();
+            return Err(Error::Storage(e.to_string()));
+        }
+        let handle = std::mem::take(&mut self.handle);
+        let out = ffi::upload_commit(handle).map_err(|e| map_error(Some(&self.remote), e))?;
+        parse_json(&out)
+    }
+
+    /// Stops the upload and removes whatever was sent.
+    pub fn abort(mut self) {
+        self.finish_abort();
+    }
+
+    fn finish_abort(&mut self) {
+        if self.handle != 0 {
+            ffi::upload_abort(std::mem::take(&mut self.handle));
+        }
+    }
+
+    /// Hands the gathered bytes to rclone.
+    fn send_buffer(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        if let Some(message) = &self.failed {
+            return Err(io::Error::other(message.clone()));
+        }
+        let sent = ffi::upload_write(self.handle, &self.buf);
+        self.buf.clear();
+        sent.map_err(|e| {
+            let message = redact(&e.message);
+            self.failed = Some(message.clone());
+            io::Error::other(message)
+        })
+    }
+}
+
+impl Write for Upload {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if let Some(message) = &self.failed {
+            return Err(io::Error::other(message.clone()));
+        }
+        let n = data.len().min(UPLOAD_CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == UPLOAD_CHUNK {
+            self.send_buffer()?;
+        }
+        Ok(n)
+    }
+
+    /// Sends buffered bytes to rclone. It does not commit.
+    fn flush(&mut self) -> io::Result<()> {
+        self.send_buffer()
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        self.finish_abort();
+    }
+}
+
+/// Aborts an [`Upload`] from another thread; see [`Upload::aborter`].
+/// A blocked or later write, and the commit, then fail; nothing is left.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadAborter {
+    handle: u64,
+}
+
+impl UploadAborter {
+    /// Aborts the upload if it is still running (a no-op once committed or
+    /// aborted).
+    pub fn abort(&self) {
+        ffi::upload_abort(self.handle);
+    }
+}
