@@ -4,6 +4,7 @@
 
 mod child;
 mod command;
+pub(crate) mod stderr;
 
 pub(crate) use child::DumpReader;
 pub(crate) use command::DumpCommand;

@@ -1,25 +1,14 @@
 //! The running dump process: its stdout as a stream, its stderr drained on a
 //! thread, its exit status checked at the end.
 
-use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
+use super::stderr::StderrTail;
 use crate::error::{Error, Result};
 use crate::redact::redact;
-
-/// Stderr lines kept for the error message.
-const TAIL_LINES: usize = 20;
-/// Stderr bytes kept for the error message (about).
-const TAIL_BYTES: usize = 4096;
-/// Longest stderr line kept; the rest of it is dropped.
-const LINE_BYTES: usize = 1024;
-/// How long [`DumpReader::finish`] waits for stderr to close after the
-/// child exited (a grandchild may hold it open).
-const STDERR_GRACE: Duration = Duration::from_secs(2);
 
 /// The running dump's stdout as a [`Read`]: the plain bytes of the dump.
 ///
@@ -29,8 +18,7 @@ const STDERR_GRACE: Duration = Duration::from_secs(2);
 pub struct DumpReader {
     child: Arc<Mutex<Option<Child>>>,
     stdout: Option<ChildStdout>,
-    tail: Arc<Mutex<Tail>>,
-    stderr_done: mpsc::Receiver<()>,
+    stderr: Option<StderrTail>,
     pid: u32,
     eof: bool,
     program: String,
@@ -57,30 +45,21 @@ impl DumpReader {
         let mut child = cmd.spawn()?;
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
-        let tail = Arc::new(Mutex::new(Tail::default()));
-        let (done_tx, stderr_done) = mpsc::channel();
-        if let Some(stderr) = stderr {
-            let tail = Arc::clone(&tail);
-            let label = program.to_string();
-            let spawned = std::thread::Builder::new()
-                .name("dump-stderr".into())
-                .spawn(move || {
-                    drain(stderr, &tail, &label);
-                    let _ = done_tx.send(());
-                });
-            if let Err(e) = spawned {
+        let stderr = match stderr.map(|e| StderrTail::start(e, program, "dbbr::dump")) {
+            Some(Ok(tail)) => Some(tail),
+            Some(Err(e)) => {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(e);
             }
-        }
+            None => None,
+        };
         let pid = child.id();
         tracing::debug!(target: "dbbr::dump", pid, program, database, "dump started");
         Ok(DumpReader {
             child: Arc::new(Mutex::new(Some(child))),
             stdout,
-            tail,
-            stderr_done,
+            stderr,
             pid,
             eof: false,
             program: program.to_string(),
@@ -106,9 +85,11 @@ impl DumpReader {
         let status = child
             .wait()
             .map_err(|e| Error::io(format!("waiting for {}", self.program), e))?;
-        // The stderr thread ends when stderr closes, normally as the child exits.
-        let _ = self.stderr_done.recv_timeout(STDERR_GRACE);
-        let tail = self.tail.lock().unwrap_or_else(|e| e.into_inner()).joined();
+        let tail = self
+            .stderr
+            .take()
+            .map(StderrTail::finish)
+            .unwrap_or_default();
         tracing::debug!(target: "dbbr::dump", pid = self.pid, program = %self.program, %status, "dump ended");
         let mut message = if let Some(code) = status.code() {
             if code == 0 {
@@ -203,75 +184,11 @@ impl Drop for DumpReader {
     }
 }
 
-/// The last stderr lines, bounded in count and size.
-#[derive(Debug, Default)]
-struct Tail {
-    lines: VecDeque<String>,
-    bytes: usize,
-}
-
-impl Tail {
-    fn push(&mut self, line: String) {
-        self.bytes += line.len();
-        self.lines.push_back(line);
-        while self.lines.len() > TAIL_LINES || (self.bytes > TAIL_BYTES && self.lines.len() > 1) {
-            if let Some(old) = self.lines.pop_front() {
-                self.bytes -= old.len();
-            }
-        }
-    }
-
-    fn joined(&self) -> String {
-        let lines: Vec<&str> = self.lines.iter().map(String::as_str).collect();
-        lines.join(" | ")
-    }
-}
-
-/// Reads `stderr` to its end, logging each line at debug level and keeping
-/// the last ones in `tail`. Memory stays bounded whatever the child writes.
-fn drain(mut stderr: ChildStderr, tail: &Mutex<Tail>, program: &str) {
-    let mut buf = vec![0u8; 8192];
-    let mut line = Vec::with_capacity(256);
-    let mut cut = false;
-    let emit = |line: &mut Vec<u8>, cut: &mut bool| {
-        let text = String::from_utf8_lossy(line);
-        let text = text.trim();
-        if !text.is_empty() {
-            let mut text = redact(text);
-            if *cut {
-                text.push_str(" [...]");
-            }
-            tracing::debug!(target: "dbbr::dump", "{program}: {text}");
-            tail.lock().unwrap_or_else(|e| e.into_inner()).push(text);
-        }
-        line.clear();
-        *cut = false;
-    };
-    loop {
-        let n = match stderr.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        for piece in buf[..n].split_inclusive(|&b| b == b'\n') {
-            let (body, ends) = match piece.split_last() {
-                Some((b'\n', body)) => (body, true),
-                _ => (piece, false),
-            };
-            let room = LINE_BYTES.saturating_sub(line.len());
-            line.extend_from_slice(&body[..body.len().min(room)]);
-            cut |= body.len() > room;
-            if ends {
-                emit(&mut line, &mut cut);
-            }
-        }
-    }
-    emit(&mut line, &mut cut);
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use super::super::stderr::TAIL_BYTES;
     use std::path::Path;
     use std::time::Instant;
 
