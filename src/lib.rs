@@ -49,6 +49,7 @@
 
 mod backup;
 mod config;
+mod decode;
 pub mod dump;
 pub mod encode;
 mod error;

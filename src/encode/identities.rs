@@ -116,13 +116,11 @@ impl Identities {
 
     /// Where the identities came from (`ENCRYPT_IDENTITY_FILE <path>`), for
     /// messages.
-    #[allow(dead_code)] // for the decoder, next
     pub(crate) fn source(&self) -> &str {
         &self.source
     }
 
     /// The identities in the form [`age::Decryptor::decrypt`] takes.
-    #[allow(dead_code)] // for the decoder, next
     pub(crate) fn iter(&self) -> impl Iterator<Item = &dyn age::Identity> {
         self.keys
             .iter()
