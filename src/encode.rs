@@ -21,7 +21,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result, Setting};
 
+mod identities;
 mod recipients;
+pub use identities::*;
 pub use recipients::*;
 
 /// Compression codec. Only gzip for now; the enum leaves room for more.

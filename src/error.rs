@@ -55,6 +55,16 @@ pub enum Error {
     #[error("encode: {0}")]
     Encode(String),
 
+    /// Reading a backup back failed at one stage of the way back (restore,
+    /// verify): `download`, `integrity`, `decrypt` or `decompress`.
+    #[error("{stage}: {message}")]
+    Decode {
+        /// Where it failed.
+        stage: crate::decode::Stage,
+        /// What went wrong.
+        message: String,
+    },
+
     /// Local or stream I/O failed.
     #[error("{context}: {source}")]
     Io {

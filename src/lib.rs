@@ -65,6 +65,7 @@
 
 mod backup;
 mod config;
+mod decode;
 mod dump;
 mod encode;
 mod engine;
@@ -78,7 +79,8 @@ mod storage;
 
 pub use backup::Backup;
 pub use config::Selection;
-pub use encode::{Codec, EncodeStats, Encoder, Recipients};
+pub use decode::{DecodeStats, Decoder, Expected, Stage};
+pub use encode::{Codec, EncodeStats, Encoder, Identities, Recipients};
 pub use engine::Engine;
 pub use error::{Error, Result, Setting};
 pub use manifest::{Manifest, MANIFEST_SUFFIX};

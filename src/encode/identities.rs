@@ -1,0 +1,681 @@
+//! The age identities (private keys) that decrypt backups, read from
+//! The identities that decrypt backups: an age identity file, a passphrase-protected age
+//! identity file, or an OpenSSH ed25519/rsa private key.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::path::Path;
+
+use age::armor::ArmoredReader;
+use age::secrecy::{ExposeSecret, SecretBox, SecretString};
+use age::ssh::{self, UnsupportedKey};
+use age::{scrypt, x25519, DecryptError, Decryptor};
+
+use crate::error::{Error, Result, Setting};
+
+/// Identity files larger than this are refused (age's own limit).
+const FILE_LIMIT: u64 = 16 << 20;
+
+/// How to get a passphrase in, for the error raised when a protected file
+/// is given and no passphrase can be asked for.
+const NO_PASSPHRASE_HINT: &str =
+    "run dbbr where it can ask for the passphrase, or use a copy of the key without one";
+
+/// The forms accepted, for error messages.
+const ACCEPTED: &str = "give an age identity file (AGE-SECRET-KEY-1... lines), \
+     a passphrase-protected one (`age -p`), or an ssh-ed25519/ssh-rsa private key";
+
+/// One parsed identity, shareable across threads.
+type Key = Box<dyn age::Identity + Send + Sync>;
+
+/// Parsed age identities (private keys) that can decrypt backups; never
+/// empty.
+///
+/// Read from one file, in any form the age tools read without plugins: an
+/// identity file with `AGE-SECRET-KEY-1...` lines (blank lines and `#`
+/// comments ignored), such a file encrypted with a passphrase (`age -p`,
+/// armored or not), or an OpenSSH `ssh-ed25519` / `ssh-rsa` private key,
+/// with or without a passphrase. A passphrase is asked for once, while
+/// loading; the identities are kept decrypted in memory. Debug output shows
+/// the file and the number of identities only.
+pub struct Identities {
+    keys: Vec<Key>,
+    source: String,
+}
+
+impl fmt::Debug for Identities {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identities")
+            .field("source", &self.source)
+            .field("identities", &self.keys.len())
+            .finish()
+    }
+}
+
+impl Identities {
+    /// Reads the identities in `path` (the identity file). A file protected
+    /// by a passphrase is an [`Error::Config`] here: use
+    /// [`Identities::from_file_with_passphrase`] to supply one.
+    pub fn from_file(path: &Path) -> Result<Identities> {
+        Self::from_file_with_passphrase(path, |_| None)
+    }
+
+    /// Reads the identities in `path` (the identity file). If the file is
+    /// protected by a passphrase, `passphrase` is called once with a prompt
+    /// naming the file; returning `None` means no passphrase can be had.
+    ///
+    /// Every failure is an [`Error::Config`] naming the file (and the line,
+    /// for identity files) and the fix, never the key material: unreadable
+    /// file, no identity in it, a public key instead of a private one, an
+    /// unsupported key type, a passphrase that is missing or wrong.
+    pub fn from_file_with_passphrase(
+        path: &Path,
+        mut passphrase: impl FnMut(&str) -> Option<SecretString>,
+    ) -> Result<Identities> {
+        let name = format!("identity file {}", path.display());
+        let bytes = read_limited(path).map_err(|e| {
+            Error::config(Setting::IdentityFile, format!(
+                "cannot read {name}: {e}: check the path and its permissions"
+            ))
+        })?;
+        let bytes = bytes.expose_secret();
+        if bytes.len() as u64 > FILE_LIMIT {
+            return Err(Error::config(Setting::IdentityFile, format!(
+                "{name} is larger than 16 MiB: point it at an age identity file or an ssh private key"
+            )));
+        }
+        let mut all = Identities {
+            keys: Vec::new(),
+            source: name,
+        };
+        if all.add_passphrase_file(bytes, &mut passphrase)?
+            || all.add_ssh_key(bytes, &mut passphrase)?
+        {
+            return Ok(all);
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            Error::config(Setting::IdentityFile, format!(
+                "{} is neither an age identity file nor an ssh private key: {ACCEPTED}",
+                all.source
+            ))
+        })?;
+        let source = all.source.clone();
+        all.add_identity_lines(text, &source)?;
+        Ok(all)
+    }
+
+    /// Number of identities.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there is no identity (never true for loaded identities).
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Where the identities came from (`identity file <path>`), for
+    /// messages.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The identities in the form [`age::Decryptor::decrypt`] takes.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &dyn age::Identity> {
+        self.keys
+            .iter()
+            .map(|key| key.as_ref() as &dyn age::Identity)
+    }
+
+    /// Adds the identities of a passphrase-protected age identity file.
+    /// `Ok(false)`: `bytes` is not an age file.
+    fn add_passphrase_file(
+        &mut self,
+        bytes: &[u8],
+        passphrase: &mut dyn FnMut(&str) -> Option<SecretString>,
+    ) -> Result<bool> {
+        let name = &self.source;
+        let decryptor = match Decryptor::new_buffered(ArmoredReader::new(bytes)) {
+            Ok(decryptor) => decryptor,
+            Err(_) if looks_like_age(bytes) => {
+                return Err(Error::config(Setting::IdentityFile, format!(
+                    "{name} is a damaged age file: restore it from its source, or {ACCEPTED}"
+                )))
+            }
+            Err(_) => return Ok(false),
+        };
+        if !decryptor.is_scrypt() {
+            return Err(Error::config(Setting::IdentityFile, format!(
+                "{name} is an age file encrypted to recipients, not a passphrase-protected \
+                 identity file: {ACCEPTED}"
+            )));
+        }
+        let secret = ask(passphrase, name)?;
+        let identity = scrypt::Identity::new(secret);
+        let mut stream = decryptor
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .map_err(|e| match e {
+                DecryptError::DecryptionFailed | DecryptError::KeyDecryptionFailed => {
+                    wrong_passphrase(name)
+                }
+                DecryptError::ExcessiveWork { required, .. } => Error::config(Setting::IdentityFile, format!(
+                    "{name} needs scrypt work factor {required}, too slow to open here: \
+                     re-encrypt it with `age -p` on this kind of machine"
+                )),
+                _ => Error::config(Setting::IdentityFile, format!(
+                    "{name} is a damaged age file: restore it from its source, or {ACCEPTED}"
+                )),
+            })?;
+        let mut plain = Vec::new();
+        let read = (&mut stream).take(FILE_LIMIT + 1).read_to_end(&mut plain);
+        let plain = SecretBox::new(Box::new(plain));
+        read.map_err(|_| {
+            Error::config(Setting::IdentityFile, format!(
+                "{name} is a damaged age file: restore it from its source, or {ACCEPTED}"
+            ))
+        })?;
+        let text = std::str::from_utf8(plain.expose_secret()).map_err(|_| {
+            Error::config(Setting::IdentityFile, format!(
+                "{name} decrypts to something that is not an age identity file: {ACCEPTED}"
+            ))
+        })?;
+        let decrypted = format!("{name} (decrypted)");
+        self.add_identity_lines(text, &decrypted)?;
+        Ok(true)
+    }
+
+    /// Adds an OpenSSH private key. `Ok(false)`: `bytes` is not one.
+    fn add_ssh_key(
+        &mut self,
+        bytes: &[u8],
+        passphrase: &mut dyn FnMut(&str) -> Option<SecretString>,
+    ) -> Result<bool> {
+        let name = &self.source;
+        let key = match ssh::Identity::from_buffer(bytes, Some(name.clone())) {
+            Ok(ssh::Identity::Unencrypted(key)) => key,
+            Ok(ssh::Identity::Encrypted(key)) => {
+                let secret = ask(passphrase, name)?;
+                key.decrypt(secret).map_err(|_| wrong_passphrase(name))?
+            }
+            Ok(ssh::Identity::Unsupported(kind)) => {
+                return Err(Error::config(Setting::IdentityFile, format!("{name} {}", unsupported(&kind))))
+            }
+            Err(_) if bytes.trim_ascii_start().starts_with(b"-----BEGIN") => {
+                return Err(Error::config(Setting::IdentityFile, format!(
+                    "{name} is not a private key age can read: {ACCEPTED} \
+                     (OpenSSH or PEM format)"
+                )))
+            }
+            Err(_) => return Ok(false),
+        };
+        self.keys.push(Box::new(ssh::Identity::Unencrypted(key)));
+        Ok(true)
+    }
+
+    /// Adds the identities of an age identity file's text; `name` names it
+    /// in messages.
+    fn add_identity_lines(&mut self, text: &str, name: &str) -> Result<()> {
+        let before = self.keys.len();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let place = format!("{name} line {}", index + 1);
+            if let Ok(identity) = line.parse::<x25519::Identity>() {
+                self.keys.push(Box::new(identity));
+            } else if is_public_key(line) {
+                return Err(Error::config(Setting::IdentityFile, format!(
+                    "{place} is a public key: give the private key it belongs to \
+                     (the age identity file, or the ssh key without .pub)"
+                )));
+            } else if line.starts_with("AGE-PLUGIN-") {
+                return Err(Error::config(Setting::IdentityFile, format!(
+                    "{place} is an age plugin identity, which dbbr does not support: {ACCEPTED}"
+                )));
+            } else {
+                return Err(Error::config(Setting::IdentityFile, format!(
+                    "{place} is not an age identity: {ACCEPTED}"
+                )));
+            }
+        }
+        if self.keys.len() == before {
+            return Err(Error::config(Setting::IdentityFile, format!(
+                "{name} contains no identity: {ACCEPTED}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Reads at most [`FILE_LIMIT`] + 1 bytes, zeroed when dropped.
+fn read_limited(path: &Path) -> io::Result<SecretBox<Vec<u8>>> {
+    let mut bytes = SecretBox::new(Box::new(Vec::new()));
+    std::fs::File::open(path)?
+        .take(FILE_LIMIT + 1)
+        .read_to_end(age::secrecy::ExposeSecretMut::expose_secret_mut(&mut bytes))?;
+    Ok(bytes)
+}
+
+/// Asks `passphrase` for the passphrase of `name`.
+fn ask(
+    passphrase: &mut dyn FnMut(&str) -> Option<SecretString>,
+    name: &str,
+) -> Result<SecretString> {
+    passphrase(&format!("passphrase for {name}")).ok_or_else(|| {
+        Error::config(Setting::IdentityFile, format!(
+            "{name} is protected by a passphrase and none was given: {NO_PASSPHRASE_HINT}"
+        ))
+    })
+}
+
+fn wrong_passphrase(name: &str) -> Error {
+    Error::config(Setting::IdentityFile, format!(
+        "wrong passphrase for {name}: check the passphrase given for it"
+    ))
+}
+
+/// Whether `bytes` start like an age file (binary or armored).
+fn looks_like_age(bytes: &[u8]) -> bool {
+    let start = bytes.trim_ascii_start();
+    start.starts_with(b"age-encryption.org/") || start.starts_with(b"-----BEGIN AGE ENCRYPTED FILE")
+}
+
+/// Whether an identity file line is a public key (recipient) by mistake.
+fn is_public_key(line: &str) -> bool {
+    ["age1", "ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-"]
+        .iter()
+        .any(|prefix| line.starts_with(prefix))
+}
+
+/// Why an ssh key age parsed cannot be used, after the file name.
+fn unsupported(kind: &UnsupportedKey) -> String {
+    match kind {
+        UnsupportedKey::EncryptedPem => "is an encrypted PEM key, which age cannot read: \
+             convert it to OpenSSH format with `ssh-keygen -p -f` on it"
+            .to_owned(),
+        UnsupportedKey::EncryptedSsh(cipher) => format!(
+            "is encrypted with {cipher}, which age does not support: \
+             re-encrypt it by changing its passphrase with `ssh-keygen -p -f` on it"
+        ),
+        UnsupportedKey::Hardware(kind) => {
+            format!("is a hardware security key ({kind}), which cannot decrypt here: {ACCEPTED}")
+        }
+        UnsupportedKey::Type(kind) => {
+            format!("is a key of type {kind}, which age does not support: {ACCEPTED}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    use age::armor::{ArmoredWriter, Format};
+
+    use super::*;
+    use crate::encode::Recipients;
+
+    const PASSPHRASE: &str = "correct horse battery staple";
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    fn run(command: &mut Command) -> String {
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{command:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// A new OpenSSH key pair of `kind` in `dir`; returns the private key's path.
+    fn ssh_keygen(dir: &Path, kind: &str, passphrase: &str) -> PathBuf {
+        let path = dir.join(format!("id_{kind}_{}", passphrase.len()));
+        let mut command = Command::new("ssh-keygen");
+        command.args(["-q", "-t", kind, "-N", passphrase, "-C", "dbbr-test", "-f"]);
+        command.arg(&path);
+        if kind == "rsa" {
+            command.args(["-b", "2048"]);
+        }
+        run(&mut command);
+        path
+    }
+
+    fn public_key(path: &Path) -> String {
+        std::fs::read_to_string(path.with_extension("pub")).unwrap()
+    }
+
+    /// Whether `identities` decrypt a file encrypted to `recipients`.
+    fn decrypts(identities: &Identities, recipients: &str) -> bool {
+        let to = Recipients::from_config(Some(recipients), None)
+            .unwrap()
+            .unwrap();
+        let encryptor = age::Encryptor::with_recipients(to.iter()).unwrap();
+        let mut stored = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut stored).unwrap();
+        writer.write_all(b"secret dump").unwrap();
+        writer.finish().unwrap();
+        let Ok(mut reader) = Decryptor::new(&stored[..])
+            .unwrap()
+            .decrypt(identities.iter())
+        else {
+            return false;
+        };
+        let mut plain = Vec::new();
+        reader.read_to_end(&mut plain).unwrap();
+        assert_eq!(plain, b"secret dump");
+        true
+    }
+
+    fn config_error(result: Result<Identities>) -> String {
+        match result {
+            Err(Error::Config { message, .. }) => message,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    fn secret_text(identity: &x25519::Identity) -> String {
+        identity.to_string().expose_secret().to_owned()
+    }
+
+    /// `text` encrypted to PASSPHRASE with age's scrypt recipient, as `age -p` does.
+    fn passphrase_file(text: &str, format: Format) -> Vec<u8> {
+        let mut recipient = scrypt::Recipient::new(SecretString::from(PASSPHRASE.to_owned()));
+        recipient.set_work_factor(10);
+        let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _)).unwrap();
+        let mut out = Vec::new();
+        let armor = ArmoredWriter::wrap_output(&mut out, format).unwrap();
+        let mut writer = encryptor.wrap_output(armor).unwrap();
+        writer.write_all(text.as_bytes()).unwrap();
+        writer.finish().unwrap().finish().unwrap();
+        out
+    }
+
+    /// A passphrase source that records its prompts.
+    fn answer<'a>(
+        with: &str,
+        prompts: &'a mut Vec<String>,
+    ) -> impl FnMut(&str) -> Option<SecretString> + 'a {
+        let with = with.to_owned();
+        move |prompt| {
+            prompts.push(prompt.to_owned());
+            Some(SecretString::from(with.clone()))
+        }
+    }
+
+    #[test]
+    fn age_keygen_file_with_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.txt");
+        run(Command::new("age-keygen").arg("-o").arg(&path));
+        let public = run(Command::new("age-keygen").arg("-y").arg(&path));
+        let identities = Identities::from_file(&path).unwrap();
+        assert_eq!((identities.len(), identities.is_empty()), (1, false));
+        assert!(decrypts(&identities, public.trim()));
+        let other = x25519::Identity::generate().to_public().to_string();
+        assert!(!decrypts(&identities, &other));
+        let debug = format!("{identities:?}");
+        let source = format!("identity file {}", path.display());
+        assert_eq!(
+            debug,
+            format!("Identities {{ source: {source:?}, identities: 1 }}")
+        );
+        assert_eq!(
+            identities.source(),
+            format!("identity file {}", path.display())
+        );
+    }
+
+    #[test]
+    fn several_identities_crlf_and_duplicates() {
+        let (a, b) = (x25519::Identity::generate(), x25519::Identity::generate());
+        let text = format!(
+            "# first\r\n{}\r\n\r\n  # second, indented comment\r\n{}\r\n{}\r\n",
+            secret_text(&a),
+            secret_text(&b),
+            secret_text(&a)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let identities =
+            Identities::from_file(&write(dir.path(), "keys", text.as_bytes())).unwrap();
+        let (pa, pb) = (a.to_public().to_string(), b.to_public().to_string());
+        assert_eq!(identities.len(), 3);
+        assert!(decrypts(&identities, &pa));
+        assert!(decrypts(&identities, &pb));
+        assert!(!decrypts(
+            &identities,
+            &x25519::Identity::generate().to_public().to_string()
+        ));
+    }
+
+    #[test]
+    fn ssh_keys_without_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        for kind in ["ed25519", "rsa"] {
+            let path = ssh_keygen(dir.path(), kind, "");
+            let mut asked = false;
+            let identities = Identities::from_file_with_passphrase(&path, |_| {
+                asked = true;
+                None
+            })
+            .unwrap();
+            assert!(
+                !asked,
+                "asked for a passphrase of an unprotected {kind} key"
+            );
+            assert_eq!(identities.len(), 1);
+            assert!(decrypts(&identities, &public_key(&path)), "{kind}");
+            let other = ssh_keygen(dir.path(), kind, "x");
+            assert!(!decrypts(&identities, &public_key(&other)), "{kind}");
+        }
+    }
+
+    #[test]
+    fn ssh_keys_with_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        for kind in ["ed25519", "rsa"] {
+            let path = ssh_keygen(dir.path(), kind, PASSPHRASE);
+            let name = format!("identity file {}", path.display());
+
+            let message = config_error(Identities::from_file(&path));
+            assert_eq!(
+                message,
+                format!(
+                    "{name} is protected by a passphrase and none was given: {NO_PASSPHRASE_HINT}"
+                )
+            );
+
+            let mut prompts = Vec::new();
+            let message = config_error(Identities::from_file_with_passphrase(
+                &path,
+                answer("wrong passphrase!", &mut prompts),
+            ));
+            assert_eq!(
+                message,
+                format!("wrong passphrase for {name}: check the passphrase given for it")
+            );
+            assert!(!message.contains("wrong passphrase!"));
+
+            let mut prompts = Vec::new();
+            let identities =
+                Identities::from_file_with_passphrase(&path, answer(PASSPHRASE, &mut prompts))
+                    .unwrap();
+            assert_eq!(prompts, [format!("passphrase for {name}")]);
+            assert!(decrypts(&identities, &public_key(&path)), "{kind}");
+        }
+    }
+
+    #[test]
+    fn passphrase_protected_identity_file() {
+        let identity = x25519::Identity::generate();
+        let public = identity.to_public().to_string();
+        let text = format!("# created by a test\n{}\n", secret_text(&identity));
+        let dir = tempfile::tempdir().unwrap();
+        for (file, format) in [("key.age", Format::Binary), ("key.asc", Format::AsciiArmor)] {
+            let armored = matches!(format, Format::AsciiArmor);
+            let bytes = passphrase_file(&text, format);
+            assert_eq!(
+                bytes.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----"),
+                armored
+            );
+            let path = write(dir.path(), file, &bytes);
+            let name = format!("identity file {}", path.display());
+
+            let message = config_error(Identities::from_file(&path));
+            assert!(
+                message.starts_with(&format!("{name} is protected by a passphrase")),
+                "{message}"
+            );
+
+            let mut prompts = Vec::new();
+            let message = config_error(Identities::from_file_with_passphrase(
+                &path,
+                answer("not it", &mut prompts),
+            ));
+            assert!(
+                message.starts_with(&format!("wrong passphrase for {name}")),
+                "{message}"
+            );
+
+            let mut prompts = Vec::new();
+            let identities =
+                Identities::from_file_with_passphrase(&path, answer(PASSPHRASE, &mut prompts))
+                    .unwrap();
+            assert_eq!(prompts, [format!("passphrase for {name}")]);
+            assert_eq!(identities.len(), 1);
+            assert!(decrypts(&identities, &public));
+        }
+    }
+
+    #[test]
+    fn protected_file_with_bad_contents_names_decrypted_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = passphrase_file("# comment\nnot a key\n", Format::AsciiArmor);
+        let path = write(dir.path(), "key.asc", &bytes);
+        let mut prompts = Vec::new();
+        let message = config_error(Identities::from_file_with_passphrase(
+            &path,
+            answer(PASSPHRASE, &mut prompts),
+        ));
+        assert!(
+            message.starts_with(&format!(
+                "identity file {} (decrypted) line 2 is not an age identity",
+                path.display()
+            )),
+            "{message}"
+        );
+        assert!(!message.contains("not a key"), "{message}");
+    }
+
+    #[test]
+    fn age_file_to_recipients_rejected() {
+        let identity = x25519::Identity::generate();
+        let recipient = identity.to_public();
+        let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _)).unwrap();
+        let mut bytes = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut bytes).unwrap();
+        writer.write_all(secret_text(&identity).as_bytes()).unwrap();
+        writer.finish().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "key.age", &bytes);
+        let message = config_error(Identities::from_file(&path));
+        assert!(
+            message.contains("is an age file encrypted to recipients"),
+            "{message}"
+        );
+
+        bytes.truncate(30);
+        let path = write(dir.path(), "cut.age", &bytes);
+        let message = config_error(Identities::from_file(&path));
+        assert!(message.contains("is a damaged age file"), "{message}");
+    }
+
+    #[test]
+    fn garbage_empty_and_missing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary: Vec<u8> = (0..=255u8).rev().cycle().take(4096).collect();
+        let path = write(dir.path(), "binary", &binary);
+        let message = config_error(Identities::from_file(&path));
+        assert!(
+            message.contains("is neither an age identity file nor an ssh private key"),
+            "{message}"
+        );
+
+        let path = write(dir.path(), "text", b"# keys\n\nhunter2 is my password\n");
+        let message = config_error(Identities::from_file(&path));
+        assert_eq!(
+            message,
+            format!(
+                "identity file {} line 3 is not an age identity: {ACCEPTED}",
+                path.display()
+            )
+        );
+        assert!(!message.contains("hunter2"));
+
+        for (file, text) in [("empty", ""), ("comments", "# nothing yet\n\n")] {
+            let path = write(dir.path(), file, text.as_bytes());
+            let message = config_error(Identities::from_file(&path));
+            assert_eq!(
+                message,
+                format!(
+                    "identity file {} contains no identity: {ACCEPTED}",
+                    path.display()
+                )
+            );
+        }
+
+        let path = write(
+            dir.path(),
+            "pem",
+            b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        );
+        let message = config_error(Identities::from_file(&path));
+        assert!(
+            message.contains("is not a private key age can read"),
+            "{message}"
+        );
+
+        let missing = dir.path().join("missing.txt");
+        let message = config_error(Identities::from_file(&missing));
+        assert!(
+            message.starts_with(&format!(
+                "cannot read identity file {}",
+                missing.display()
+            )),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn public_keys_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let ssh = ssh_keygen(dir.path(), "ed25519", "");
+        let age_public = x25519::Identity::generate().to_public().to_string();
+        for (file, text) in [("age.pub", age_public), ("ssh.pub", public_key(&ssh))] {
+            let path = write(dir.path(), file, format!("# mine\n{text}").as_bytes());
+            let message = config_error(Identities::from_file(&path));
+            assert!(
+                message.starts_with(&format!(
+                    "identity file {} line 2 is a public key: give the private key",
+                    path.display()
+                )),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn unsupported_ssh_key_type_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = ssh_keygen(dir.path(), "ecdsa", "");
+        let message = config_error(Identities::from_file(&path));
+        assert!(
+            message.contains("is a key of type ecdsa-sha2-nistp256, which age does not support"),
+            "{message}"
+        );
+    }
+}
