@@ -65,6 +65,27 @@ pub enum Error {
         message: String,
     },
 
+    /// A query a restore or verify needed (database state, create, drop,
+    /// row counts) failed.
+    #[error("{program}: {message}")]
+    Database {
+        /// The client that ran it.
+        program: String,
+        /// Its exit status and last error lines.
+        message: String,
+    },
+
+    /// A restore failed; the target was left as it was.
+    #[error("restore of {backup} failed at {stage}: {message}")]
+    Restore {
+        /// The backup's object name.
+        backup: String,
+        /// Where: `download`, `integrity`, `decrypt`, `decompress` or `client`.
+        stage: String,
+        /// What went wrong (with the client's last error lines).
+        message: String,
+    },
+
     /// Local or stream I/O failed.
     #[error("{context}: {source}")]
     Io {
@@ -99,6 +120,10 @@ pub enum Setting {
     RecipientsFile,
     /// The database password file.
     PasswordFile,
+    /// The age identity file that decrypts backups.
+    IdentityFile,
+    /// Which backup to read, and where to restore it.
+    Selection,
     /// Compression codec or level.
     Compression,
 }
@@ -113,6 +138,8 @@ impl fmt::Display for Setting {
             Setting::Recipients => "recipients",
             Setting::RecipientsFile => "recipients file",
             Setting::PasswordFile => "password file",
+            Setting::IdentityFile => "identity file",
+            Setting::Selection => "backup selection",
             Setting::Compression => "compression",
         })
     }

@@ -64,6 +64,7 @@
 #![deny(unsafe_code)]
 
 mod backup;
+mod catalog;
 mod config;
 mod decode;
 mod dump;
@@ -75,16 +76,19 @@ mod manifest;
 mod naming;
 mod redact;
 mod report;
+mod restore;
 mod storage;
 
 pub use backup::Backup;
+pub use catalog::{Catalog, State, StoredBackup, Stray, StrayKind};
 pub use config::Selection;
 pub use decode::{DecodeStats, Decoder, Expected, Stage};
 pub use encode::{Codec, EncodeStats, Encoder, Identities, Recipients};
 pub use engine::Engine;
 pub use error::{Error, Result, Setting};
-pub use manifest::{Manifest, MANIFEST_SUFFIX};
+pub use manifest::{Manifest, Verification, VerifyLevel, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
 pub use report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
+pub use restore::{Restore, Restored};
 pub use storage::{
     rclone_version, wait_ready, Committed, Download, Entry, Remote, Upload, UploadAborter,
 };

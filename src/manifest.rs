@@ -11,6 +11,48 @@ use crate::encode::EncodeStats;
 /// Suffix of a manifest's object name, after the data object's name.
 pub const MANIFEST_SUFFIX: &str = ".manifest.json";
 
+/// Suffix of a verification record's name, after the data object's name.
+pub const VERIFIED_SUFFIX: &str = ".verified.json";
+
+/// How thoroughly a backup was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum VerifyLevel {
+    /// The object exists and its size and SHA-256 match the manifest.
+    Quick,
+    /// Also decrypted and decompressed in full; row counts and the
+    /// completion line match the manifest.
+    Full,
+    /// Also restored into a scratch database, row counts compared.
+    Restore,
+}
+
+impl std::fmt::Display for VerifyLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            VerifyLevel::Quick => "quick",
+            VerifyLevel::Full => "full",
+            VerifyLevel::Restore => "restore",
+        })
+    }
+}
+
+/// The record `verify` writes next to a backup (`NAME.verified.json`), so
+/// that `list` can show when each backup was last proven.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Verification {
+    /// When the check finished.
+    pub verified_at: DateTime<Utc>,
+    /// How far it went.
+    pub level: VerifyLevel,
+    /// Whether the backup passed.
+    pub ok: bool,
+    /// What failed, or a summary of what was checked.
+    pub detail: String,
+}
+
 /// What is known about one backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -85,6 +127,18 @@ impl Manifest {
                 .map(|r| r.fingerprints().to_vec())
                 .unwrap_or_default(),
         }
+    }
+
+    /// Whether this is a backup of a whole server (`pg_dumpall`,
+    /// `mariadb-dump --all-databases`) rather than of one database.
+    pub fn is_whole_server(&self) -> bool {
+        self.database == "all"
+    }
+
+    /// Whether the dump is a PostgreSQL custom or tar archive (restored with
+    /// `pg_restore`) rather than SQL text.
+    pub fn is_archive(&self) -> bool {
+        false
     }
 
     /// The manifest's object name for a data object.

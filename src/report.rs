@@ -10,6 +10,9 @@ use crate::error::Error;
 pub trait Progress: Send + Sync {
     /// A database's dump is starting, into `object`.
     fn started(&self, _database: &str, _object: &str) {}
+    /// The stored size of what is about to stream, when it is known (a
+    /// restore knows it from the manifest), for an estimate of the time left.
+    fn sized(&self, _database: &str, _stored_bytes: u64) {}
     /// About once a second while a database streams.
     fn advanced(&self, _database: &str, _raw_bytes: u64, _stored_bytes: u64, _elapsed: Duration) {}
     /// A database is done, well or not.

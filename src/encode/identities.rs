@@ -74,9 +74,10 @@ impl Identities {
     ) -> Result<Identities> {
         let name = format!("identity file {}", path.display());
         let bytes = read_limited(path).map_err(|e| {
-            Error::config(Setting::IdentityFile, format!(
-                "cannot read {name}: {e}: check the path and its permissions"
-            ))
+            Error::config(
+                Setting::IdentityFile,
+                format!("cannot read {name}: {e}: check the path and its permissions"),
+            )
         })?;
         let bytes = bytes.expose_secret();
         if bytes.len() as u64 > FILE_LIMIT {
@@ -94,10 +95,13 @@ impl Identities {
             return Ok(all);
         }
         let text = std::str::from_utf8(bytes).map_err(|_| {
-            Error::config(Setting::IdentityFile, format!(
-                "{} is neither an age identity file nor an ssh private key: {ACCEPTED}",
-                all.source
-            ))
+            Error::config(
+                Setting::IdentityFile,
+                format!(
+                    "{} is neither an age identity file nor an ssh private key: {ACCEPTED}",
+                    all.source
+                ),
+            )
         })?;
         let source = all.source.clone();
         all.add_identity_lines(text, &source)?;
@@ -138,17 +142,23 @@ impl Identities {
         let decryptor = match Decryptor::new_buffered(ArmoredReader::new(bytes)) {
             Ok(decryptor) => decryptor,
             Err(_) if looks_like_age(bytes) => {
-                return Err(Error::config(Setting::IdentityFile, format!(
-                    "{name} is a damaged age file: restore it from its source, or {ACCEPTED}"
-                )))
+                return Err(Error::config(
+                    Setting::IdentityFile,
+                    format!(
+                        "{name} is a damaged age file: restore it from its source, or {ACCEPTED}"
+                    ),
+                ))
             }
             Err(_) => return Ok(false),
         };
         if !decryptor.is_scrypt() {
-            return Err(Error::config(Setting::IdentityFile, format!(
-                "{name} is an age file encrypted to recipients, not a passphrase-protected \
+            return Err(Error::config(
+                Setting::IdentityFile,
+                format!(
+                    "{name} is an age file encrypted to recipients, not a passphrase-protected \
                  identity file: {ACCEPTED}"
-            )));
+                ),
+            ));
         }
         let secret = ask(passphrase, name)?;
         let identity = scrypt::Identity::new(secret);
@@ -158,26 +168,36 @@ impl Identities {
                 DecryptError::DecryptionFailed | DecryptError::KeyDecryptionFailed => {
                     wrong_passphrase(name)
                 }
-                DecryptError::ExcessiveWork { required, .. } => Error::config(Setting::IdentityFile, format!(
-                    "{name} needs scrypt work factor {required}, too slow to open here: \
+                DecryptError::ExcessiveWork { required, .. } => Error::config(
+                    Setting::IdentityFile,
+                    format!(
+                        "{name} needs scrypt work factor {required}, too slow to open here: \
                      re-encrypt it with `age -p` on this kind of machine"
-                )),
-                _ => Error::config(Setting::IdentityFile, format!(
-                    "{name} is a damaged age file: restore it from its source, or {ACCEPTED}"
-                )),
+                    ),
+                ),
+                _ => Error::config(
+                    Setting::IdentityFile,
+                    format!(
+                        "{name} is a damaged age file: restore it from its source, or {ACCEPTED}"
+                    ),
+                ),
             })?;
         let mut plain = Vec::new();
         let read = (&mut stream).take(FILE_LIMIT + 1).read_to_end(&mut plain);
         let plain = SecretBox::new(Box::new(plain));
         read.map_err(|_| {
-            Error::config(Setting::IdentityFile, format!(
-                "{name} is a damaged age file: restore it from its source, or {ACCEPTED}"
-            ))
+            Error::config(
+                Setting::IdentityFile,
+                format!("{name} is a damaged age file: restore it from its source, or {ACCEPTED}"),
+            )
         })?;
         let text = std::str::from_utf8(plain.expose_secret()).map_err(|_| {
-            Error::config(Setting::IdentityFile, format!(
-                "{name} decrypts to something that is not an age identity file: {ACCEPTED}"
-            ))
+            Error::config(
+                Setting::IdentityFile,
+                format!(
+                    "{name} decrypts to something that is not an age identity file: {ACCEPTED}"
+                ),
+            )
         })?;
         let decrypted = format!("{name} (decrypted)");
         self.add_identity_lines(text, &decrypted)?;
@@ -198,13 +218,19 @@ impl Identities {
                 key.decrypt(secret).map_err(|_| wrong_passphrase(name))?
             }
             Ok(ssh::Identity::Unsupported(kind)) => {
-                return Err(Error::config(Setting::IdentityFile, format!("{name} {}", unsupported(&kind))))
+                return Err(Error::config(
+                    Setting::IdentityFile,
+                    format!("{name} {}", unsupported(&kind)),
+                ))
             }
             Err(_) if bytes.trim_ascii_start().starts_with(b"-----BEGIN") => {
-                return Err(Error::config(Setting::IdentityFile, format!(
-                    "{name} is not a private key age can read: {ACCEPTED} \
+                return Err(Error::config(
+                    Setting::IdentityFile,
+                    format!(
+                        "{name} is not a private key age can read: {ACCEPTED} \
                      (OpenSSH or PEM format)"
-                )))
+                    ),
+                ))
             }
             Err(_) => return Ok(false),
         };
@@ -225,24 +251,32 @@ impl Identities {
             if let Ok(identity) = line.parse::<x25519::Identity>() {
                 self.keys.push(Box::new(identity));
             } else if is_public_key(line) {
-                return Err(Error::config(Setting::IdentityFile, format!(
-                    "{place} is a public key: give the private key it belongs to \
+                return Err(Error::config(
+                    Setting::IdentityFile,
+                    format!(
+                        "{place} is a public key: give the private key it belongs to \
                      (the age identity file, or the ssh key without .pub)"
-                )));
+                    ),
+                ));
             } else if line.starts_with("AGE-PLUGIN-") {
-                return Err(Error::config(Setting::IdentityFile, format!(
+                return Err(Error::config(
+                    Setting::IdentityFile,
+                    format!(
                     "{place} is an age plugin identity, which dbbr does not support: {ACCEPTED}"
-                )));
+                ),
+                ));
             } else {
-                return Err(Error::config(Setting::IdentityFile, format!(
-                    "{place} is not an age identity: {ACCEPTED}"
-                )));
+                return Err(Error::config(
+                    Setting::IdentityFile,
+                    format!("{place} is not an age identity: {ACCEPTED}"),
+                ));
             }
         }
         if self.keys.len() == before {
-            return Err(Error::config(Setting::IdentityFile, format!(
-                "{name} contains no identity: {ACCEPTED}"
-            )));
+            return Err(Error::config(
+                Setting::IdentityFile,
+                format!("{name} contains no identity: {ACCEPTED}"),
+            ));
         }
         Ok(())
     }
@@ -263,16 +297,18 @@ fn ask(
     name: &str,
 ) -> Result<SecretString> {
     passphrase(&format!("passphrase for {name}")).ok_or_else(|| {
-        Error::config(Setting::IdentityFile, format!(
-            "{name} is protected by a passphrase and none was given: {NO_PASSPHRASE_HINT}"
-        ))
+        Error::config(
+            Setting::IdentityFile,
+            format!("{name} is protected by a passphrase and none was given: {NO_PASSPHRASE_HINT}"),
+        )
     })
 }
 
 fn wrong_passphrase(name: &str) -> Error {
-    Error::config(Setting::IdentityFile, format!(
-        "wrong passphrase for {name}: check the passphrase given for it"
-    ))
+    Error::config(
+        Setting::IdentityFile,
+        format!("wrong passphrase for {name}: check the passphrase given for it"),
+    )
 }
 
 /// Whether `bytes` start like an age file (binary or armored).
@@ -642,10 +678,7 @@ mod tests {
         let missing = dir.path().join("missing.txt");
         let message = config_error(Identities::from_file(&missing));
         assert!(
-            message.starts_with(&format!(
-                "cannot read identity file {}",
-                missing.display()
-            )),
+            message.starts_with(&format!("cannot read identity file {}", missing.display())),
             "{message}"
         );
     }

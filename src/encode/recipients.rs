@@ -411,7 +411,10 @@ mod tests {
         let secret = x25519::Identity::generate();
         let secret = age::secrecy::ExposeSecret::expose_secret(&secret.to_string()).to_owned();
         let message = config_error(Some(&secret), None);
-        assert!(message.contains("recipient 1 is a private key"), "{message}");
+        assert!(
+            message.contains("recipient 1 is a private key"),
+            "{message}"
+        );
         assert!(!message.contains(&secret));
     }
 

@@ -135,6 +135,39 @@ pub(super) fn version_of(program: &str) -> Option<String> {
     run_capture(cmd, PROBE_TIMEOUT)
 }
 
+/// Runs an administrative query (`script` on stdin) and returns its stdout;
+/// a failure is an [`Error::Database`] with the exit status and the last
+/// stderr lines, redacted.
+pub(super) fn run_query(mut cmd: Command, program: &str, script: &str) -> Result<String> {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let fail = |message: String| Error::Database {
+        program: program.to_string(),
+        message: crate::redact::redact(&message),
+    };
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| fail(format!("cannot start it: {e}")))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let script = script.to_string();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(script.as_bytes());
+    });
+    let out = child
+        .wait_with_output()
+        .map_err(|e| fail(format!("waiting for it: {e}")))?;
+    let _ = writer.join();
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        let tail = lines[lines.len().saturating_sub(5)..].join(" | ");
+        return Err(fail(format!("{}: {tail}", out.status)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// Runs a short command and returns its first non-empty stdout line, or
 /// `None` if it cannot start, fails, or outlives `timeout`.
 pub(super) fn run_capture(mut cmd: Command, timeout: Duration) -> Option<String> {

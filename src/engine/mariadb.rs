@@ -1,14 +1,16 @@
 //! MariaDB and MySQL: `mariadb-dump` (or `mysqldump`) for dumps, `mariadb`
 //! (or `mysql`) for the server version.
 
+use std::collections::BTreeMap;
 use std::process::Command;
 
 use super::client::{
-    client_environment, env_nonempty, pick_program, run_capture, version_of, PROBE_CONNECT_TIMEOUT,
-    PROBE_TIMEOUT,
+    client_environment, env_nonempty, pick_program, run_capture, run_query, version_of,
+    PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
 };
-use super::{Connection, DatabaseKind, Engine, Target};
+use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Target};
 use crate::dump::DumpCommand;
+use crate::error::{Error, Result};
 
 /// Why a MariaDB tool is missing, and the fix.
 const INSTALL_HINT: &str = "install the MariaDB client (e.g. apt-get install mariadb-client)";
@@ -82,6 +84,126 @@ impl DatabaseKind for MariaDb {
             PROBE_TIMEOUT,
         )
     }
+
+    /// `mariadb` (or `mysql`) with the connection options a backup uses,
+    /// the database to restore into, and `client_args`. MariaDB cannot roll
+    /// back DDL: the restore verifies the backup in full first.
+    fn restore_command(
+        &self,
+        to: Destination<'_>,
+        _archive: bool,
+        client_args: &[String],
+        conn: &Connection,
+    ) -> (Command, String) {
+        let settings = Settings::from_env();
+        let mut cmd = Command::new(settings.client_program);
+        cmd.args(connection_args(&settings, client_args));
+        let rest = client_args
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i >= options_end(client_args) || !is_leading(a))
+            .map(|(_, a)| a.clone());
+        cmd.args(rest);
+        if let Destination::Database(name) = to {
+            cmd.arg(format!("--database={name}"));
+        }
+        client_environment(&mut cmd, conn.env(Engine::MariaDb));
+        (cmd, settings.client_program.to_string())
+    }
+
+    fn dump_names_its_database(&self) -> bool {
+        true
+    }
+
+    fn database_state(&self, name: &str, conn: &Connection) -> Result<DatabaseState> {
+        let db = literal(name);
+        let out = query(
+            conn,
+            &format!(
+                "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {db}; \
+                 SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {db} \
+                 AND TABLE_TYPE = 'BASE TABLE';"
+            ),
+        )?;
+        let counts: Vec<&str> = out.split_whitespace().collect();
+        Ok(match counts.as_slice() {
+            ["0", ..] => DatabaseState::Missing,
+            [_, "0"] => DatabaseState::Empty,
+            _ => DatabaseState::HasTables,
+        })
+    }
+
+    fn create_database(&self, name: &str, conn: &Connection) -> Result<()> {
+        query(conn, &format!("CREATE DATABASE {};", identifier(name))).map(drop)
+    }
+
+    fn drop_database(&self, name: &str, conn: &Connection) -> Result<()> {
+        query(
+            conn,
+            &format!("DROP DATABASE IF EXISTS {};", identifier(name)),
+        )
+        .map(drop)
+    }
+
+    /// Exact counts keyed by table name, as a one-database dump names them.
+    fn row_counts(&self, name: &str, conn: &Connection) -> Result<BTreeMap<String, u64>> {
+        let tables = query(
+            conn,
+            &format!(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} \
+                 AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME;",
+                literal(name)
+            ),
+        )?;
+        let tables: Vec<&str> = tables.lines().filter(|t| !t.is_empty()).collect();
+        if tables.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let counts: Vec<String> = tables
+            .iter()
+            .map(|t| {
+                format!(
+                    "SELECT {}, COUNT(*) FROM {}.{}",
+                    literal(t),
+                    identifier(name),
+                    identifier(t)
+                )
+            })
+            .collect();
+        let out = query(conn, &format!("{};", counts.join(" UNION ALL ")))?;
+        out.lines()
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let (table, count) = line.rsplit_once('\t').unwrap_or((line, ""));
+                let count = count.trim().parse().map_err(|_| Error::Database {
+                    program: "mariadb".into(),
+                    message: format!("unexpected row count line {line:?}"),
+                })?;
+                Ok((table.to_string(), count))
+            })
+            .collect()
+    }
+}
+
+/// Runs `sql` with the MariaDB client (batch mode, no column names).
+fn query(conn: &Connection, sql: &str) -> Result<String> {
+    let settings = Settings::from_env();
+    let mut cmd = Command::new(settings.client_program);
+    cmd.args(connection_args(&settings, &[]));
+    cmd.arg(format!("--connect-timeout={PROBE_CONNECT_TIMEOUT}"));
+    cmd.args(["-N", "-B", "-r"]);
+    client_environment(&mut cmd, conn.env(Engine::MariaDb));
+    run_query(cmd, settings.client_program, sql)
+}
+
+/// `'text'` as a MariaDB string literal.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// `` `name` `` as a MariaDB identifier.
+fn identifier(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
 }
 
 fn dump_command(
@@ -387,6 +509,12 @@ mod tests {
         let cmd = version_command(&s, &Connection::default(), &[]);
         assert_eq!(cmd.get_program(), "mysql");
         assert_eq!(args_of(&cmd)[0], "--connect-timeout=10");
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(literal(r"it's \ok"), r"'it\'s \\ok'");
+        assert_eq!(identifier("a`b"), "`a``b`");
     }
 
     /// The test command installs the MariaDB client, which has

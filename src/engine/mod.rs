@@ -4,7 +4,11 @@
 //! from MariaDB. Adding an engine means a file here, a line in
 //! [`Engine::kind`], and the CLI's list of engines.
 
+use std::collections::BTreeMap;
+use std::process::Command;
+
 use crate::dump::DumpCommand;
+use crate::error::Result;
 
 mod client;
 mod mariadb;
@@ -26,6 +30,14 @@ impl Engine {
     /// The engine's name: `postgresql` or `mariadb`.
     pub fn name(self) -> &'static str {
         self.kind().name()
+    }
+
+    /// The engine named `name` (`postgresql`, `mariadb`), as manifests
+    /// record it.
+    pub fn from_name(name: &str) -> Option<Engine> {
+        [Engine::Postgres, Engine::MariaDb]
+            .into_iter()
+            .find(|e| e.name() == name)
     }
 
     /// What this engine does, in one place.
@@ -56,6 +68,26 @@ impl Target {
     }
 }
 
+/// Where a restore goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Destination<'a> {
+    /// Into this database (a one-database dump).
+    Database(&'a str),
+    /// Into the server (a whole-server dump).
+    Server,
+}
+
+/// What a database holds, as a restore sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DatabaseState {
+    /// There is no such database.
+    Missing,
+    /// It exists and has no tables.
+    Empty,
+    /// It exists and has tables.
+    HasTables,
+}
+
 /// Everything that differs between database engines.
 pub(crate) trait DatabaseKind: Sync {
     /// `postgresql` or `mariadb`: manifests and messages use it.
@@ -82,6 +114,35 @@ pub(crate) trait DatabaseKind: Sync {
     /// The server's version, best effort, with the dump's connection
     /// settings; `None` on any failure. Never prompts.
     fn server_version(&self, conn: &Connection, dump_args: &[String]) -> Option<String>;
+
+    /// The client that replays a dump into `to` (`archive`: a PostgreSQL
+    /// custom or tar archive), with `client_args` after ours; its program.
+    /// The client runs in one transaction where the engine can, and stops at
+    /// the first error.
+    fn restore_command(
+        &self,
+        to: Destination<'_>,
+        archive: bool,
+        client_args: &[String],
+        conn: &Connection,
+    ) -> (Command, String);
+
+    /// Whether a one-database dump names its database itself (MariaDB's
+    /// `CREATE DATABASE` / `USE` lines): those lines must be left out to
+    /// restore it under another name.
+    fn dump_names_its_database(&self) -> bool;
+
+    /// Whether database `name` exists and has tables.
+    fn database_state(&self, name: &str, conn: &Connection) -> Result<DatabaseState>;
+
+    /// Creates database `name`.
+    fn create_database(&self, name: &str, conn: &Connection) -> Result<()>;
+
+    /// Drops database `name` if it exists.
+    fn drop_database(&self, name: &str, conn: &Connection) -> Result<()>;
+
+    /// Rows per table of database `name`, keyed as the dump names tables.
+    fn row_counts(&self, name: &str, conn: &Connection) -> Result<BTreeMap<String, u64>>;
 }
 
 #[cfg(test)]

@@ -1,13 +1,20 @@
 //! PostgreSQL: `pg_dump` for one database, `pg_dumpall` for the whole
 //! server, `psql` for the server version.
 
+use std::collections::BTreeMap;
 use std::process::Command;
 
 use super::client::{
-    client_environment, run_capture, version_of, PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
+    client_environment, run_capture, run_query, version_of, PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
 };
-use super::{Connection, DatabaseKind, Engine, Target};
+use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Target};
 use crate::dump::DumpCommand;
+use crate::error::{Error, Result};
+
+/// Tables (plain and partitioned) outside the system schemas.
+const USER_TABLES: &str = "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+     AND n.nspname NOT LIKE 'pg_toast%'";
 
 /// Why a PostgreSQL tool is missing, and the fix.
 const INSTALL_HINT: &str = "install the PostgreSQL client (e.g. apt-get install postgresql-client)";
@@ -62,6 +69,125 @@ impl DatabaseKind for Postgres {
         );
         run_capture(cmd, PROBE_TIMEOUT)
     }
+
+    /// `psql` for plain dumps (`pg_restore` for archives), in one
+    /// transaction, stopping at the first error. A whole-server dump goes
+    /// through `psql -d postgres` without a transaction (it creates
+    /// databases) but still stops at the first error.
+    fn restore_command(
+        &self,
+        to: Destination<'_>,
+        archive: bool,
+        client_args: &[String],
+        conn: &Connection,
+    ) -> (Command, String) {
+        let program = if archive { "pg_restore" } else { "psql" };
+        let mut cmd = Command::new(program);
+        match (to, archive) {
+            (Destination::Database(name), false) => {
+                cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]);
+                cmd.args(dbname_args(name));
+            }
+            (Destination::Database(name), true) => {
+                cmd.args(["--single-transaction", "--exit-on-error"]);
+                cmd.args(dbname_args(name));
+            }
+            (Destination::Server, false) => {
+                cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres"]);
+            }
+            (Destination::Server, true) => {
+                cmd.args(["--exit-on-error", "--create", "-d", "postgres"]);
+            }
+        }
+        cmd.args(client_args);
+        client_environment(&mut cmd, conn.env(Engine::Postgres));
+        (cmd, program.to_string())
+    }
+
+    fn dump_names_its_database(&self) -> bool {
+        false
+    }
+
+    fn database_state(&self, name: &str, conn: &Connection) -> Result<DatabaseState> {
+        let exists = psql(
+            conn,
+            &["-d", "postgres"],
+            name,
+            "SELECT count(*) FROM pg_database WHERE datname = :'db';",
+        )?;
+        if exists.trim() == "0" {
+            return Ok(DatabaseState::Missing);
+        }
+        let tables = psql(
+            conn,
+            &dbname_args(name)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            name,
+            &format!("SELECT count(*) {USER_TABLES};"),
+        )?;
+        Ok(if tables.trim() == "0" {
+            DatabaseState::Empty
+        } else {
+            DatabaseState::HasTables
+        })
+    }
+
+    fn create_database(&self, name: &str, conn: &Connection) -> Result<()> {
+        psql(conn, &["-d", "postgres"], name, "CREATE DATABASE :\"db\";").map(drop)
+    }
+
+    fn drop_database(&self, name: &str, conn: &Connection) -> Result<()> {
+        psql(
+            conn,
+            &["-d", "postgres"],
+            name,
+            "DROP DATABASE IF EXISTS :\"db\" WITH (FORCE);",
+        )
+        .map(drop)
+    }
+
+    /// Exact counts, keyed `schema.table` quoted as pg_dump quotes them.
+    fn row_counts(&self, name: &str, conn: &Connection) -> Result<BTreeMap<String, u64>> {
+        let script = format!(
+            "SELECT format('%I.%I', n.nspname, c.relname), \
+             (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', \
+             n.nspname, c.relname), false, true, '')))[1]::text {USER_TABLES};"
+        );
+        let args = dbname_args(name);
+        let out = psql(
+            conn,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            name,
+            &script,
+        )?;
+        out.lines()
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let (table, count) = line.rsplit_once('|').unwrap_or((line, ""));
+                let count = count.trim().parse().map_err(|_| Error::Database {
+                    program: "psql".into(),
+                    message: format!("unexpected row count line {line:?}"),
+                })?;
+                Ok((table.to_string(), count))
+            })
+            .collect()
+    }
+}
+
+/// Runs `script` with psql (`db` bound to the psql variable `db`, so that it
+/// is quoted by psql as `:'db'` or `:"db"`), stopping at the first error.
+fn psql(conn: &Connection, target: &[&str], db: &str, script: &str) -> Result<String> {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-XAtqw", "-v", "ON_ERROR_STOP=1", "-v"])
+        .arg(format!("db={db}"))
+        .args(target);
+    if std::env::var_os("PGCONNECT_TIMEOUT").is_none_or(|v| v.is_empty()) {
+        cmd.env("PGCONNECT_TIMEOUT", PROBE_CONNECT_TIMEOUT);
+    }
+    client_environment(&mut cmd, conn.env(Engine::Postgres));
+    run_query(cmd, "psql", script)
 }
 
 /// The arguments selecting database `name` such that libpq takes it as a

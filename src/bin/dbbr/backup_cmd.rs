@@ -199,7 +199,7 @@ impl Progress for LogProgress {
 }
 
 /// 1234567 -> "1.2 MB".
-fn bytes(n: u64) -> String {
+pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut value = n as f64;
     let mut unit = 0;

@@ -2,9 +2,12 @@
 //! errors into exit codes (0 done, 1 failed, 2 rejected before any I/O).
 
 mod backup_cmd;
+mod list_cmd;
 mod logging;
 mod remote_cmd;
+mod restore_cmd;
 mod settings;
+mod storage_args;
 
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -36,6 +39,10 @@ struct Cli {
 enum Command {
     /// Back up databases: `dbbr backup postgresql|mariadb [-- DUMP_ARGS...]`.
     Backup(backup_cmd::BackupArgs),
+    /// List the backups under the remote and prefix.
+    List(list_cmd::ListArgs),
+    /// Restore a backup into a database, the server, or standard output.
+    Restore(restore_cmd::RestoreArgs),
     /// Inspect or test the storage remote.
     Remote(remote_cmd::RemoteArgs),
 }
@@ -65,12 +72,14 @@ fn main() -> ExitCode {
     let json = cli.log_format == logging::LogFormat::Json;
     let engine = match &cli.command {
         Command::Backup(args) => Some(args.engine.engine()),
-        Command::Remote(_) => None,
+        _ => None,
     };
     let result = match cli.command {
         Command::Backup(args) => {
             backup_cmd::run(args, interrupted, json).map(|report| report.all_succeeded())
         }
+        Command::List(args) => list_cmd::run(args),
+        Command::Restore(args) => restore_cmd::run(args, interrupted).map(|()| true),
         Command::Remote(args) => remote_cmd::run(args, interrupted).map(|()| true),
     };
     match result {

@@ -16,6 +16,7 @@ fn hint(setting: Setting, engine: Option<Engine>) -> Option<&'static str> {
             Some(Engine::MariaDb) => "check MYSQL_PWD_FILE",
             _ => "check PGPASSWORD_FILE",
         },
+        Setting::IdentityFile => "check ENCRYPT_IDENTITY_FILE",
         _ => return None,
     })
 }

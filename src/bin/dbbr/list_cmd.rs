@@ -1,0 +1,125 @@
+//! `dbbr list [--database DB] [--json] [--all]`: the backups under the
+//! remote and prefix, read from their manifests.
+
+use std::io::{self, Write};
+
+use clap::Args;
+use dbbr::{Catalog, Error, Remote, Result, State, StoredBackup, Stray};
+use serde::Serialize;
+
+use crate::storage_args::StorageArgs;
+
+/// What to list.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// Only the backups of this database.
+    #[arg(long)]
+    database: Option<String>,
+    /// One JSON document (schema in the README) instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Also objects that are not backups (no manifest: failed or killed runs,
+    /// foreign files).
+    #[arg(long)]
+    all: bool,
+}
+
+/// The `--json` document.
+#[derive(Serialize)]
+struct Listing<'a> {
+    /// Always 1 for this schema.
+    schema: u32,
+    backups: Vec<&'a StoredBackup>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_backups: Option<&'a [Stray]>,
+}
+
+/// Lists; `Ok(false)` when a broken backup was found (exit 1).
+pub fn run(args: ListArgs) -> Result<bool> {
+    let remote: Remote = args.storage.remote()?;
+    let catalog = Catalog::read(&remote)?;
+    let backups: Vec<&StoredBackup> = catalog
+        .backups
+        .iter()
+        .filter(|b| {
+            args.database
+                .as_deref()
+                .is_none_or(|d| b.manifest.database == d)
+        })
+        .collect();
+    let healthy = backups.iter().all(|b| b.state == State::Ok);
+    let mut out = io::stdout().lock();
+    let written = if args.json {
+        let listing = Listing {
+            schema: 1,
+            backups,
+            not_backups: args.all.then_some(catalog.strays.as_slice()),
+        };
+        serde_json::to_writer_pretty(&mut out, &listing)
+            .map_err(io::Error::other)
+            .and_then(|()| writeln!(out))
+    } else {
+        table(&mut out, &backups, args.all.then_some(&catalog.strays))
+    };
+    written.map_err(|e| Error::io("writing the listing", e))?;
+    Ok(healthy)
+}
+
+/// A table for people: one line per backup, grouped by engine and database.
+fn table(
+    out: &mut impl Write,
+    backups: &[&StoredBackup],
+    strays: Option<&Vec<Stray>>,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<11} {:<16} {:<20} {:>10} {:>10} {:<6} {:<5} {:<8} OBJECT",
+        "ENGINE", "DATABASE", "TIME (UTC)", "STORED", "RAW", "CODEC", "ENC", "STATE"
+    )?;
+    for b in backups {
+        let m = &b.manifest;
+        let state = match &b.state {
+            State::Ok => match &b.verified {
+                Some(v) if v.ok => format!(
+                    "ok, {} verified {}",
+                    v.level,
+                    v.verified_at.format("%Y-%m-%d")
+                ),
+                Some(v) => format!(
+                    "FAILED {} verify {}",
+                    v.level,
+                    v.verified_at.format("%Y-%m-%d")
+                ),
+                None => "ok".into(),
+            },
+            State::Missing => "BROKEN: object missing".into(),
+            State::SizeMismatch { size } => format!("BROKEN: size {size}"),
+            _ => "unknown".into(),
+        };
+        writeln!(
+            out,
+            "{:<11} {:<16} {:<20} {:>10} {:>10} {:<6} {:<5} {:<8} {}",
+            m.engine,
+            m.database,
+            m.started_at.format("%Y-%m-%d %H:%M:%S"),
+            crate::backup_cmd::bytes(m.stored_bytes),
+            crate::backup_cmd::bytes(m.raw_bytes),
+            m.codec,
+            if m.encrypted { "age" } else { "no" },
+            state,
+            b.object()
+        )?;
+    }
+    if let Some(strays) = strays {
+        for s in strays {
+            writeln!(
+                out,
+                "not a backup ({:?}): {} ({} bytes)",
+                s.kind, s.path, s.size
+            )?;
+        }
+    }
+    Ok(())
+}

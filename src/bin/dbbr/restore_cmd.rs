@@ -1,0 +1,189 @@
+//! `dbbr restore (OBJECT | --latest DB [--before TIME]) (--to DB [--create]
+//! [--force] | --to-server | --to-stdout) [-- CLIENT_ARGS]`.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use clap::{ArgGroup, Args};
+use dbbr::{Error, Identities, Progress, Restore, Result, Setting};
+
+use crate::storage_args::StorageArgs;
+
+/// Which backup, and where it goes.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["object", "latest"])))]
+#[command(group(ArgGroup::new("destination").required(true).args(["to", "to_server", "to_stdout"])))]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// The backup's object name (as `dbbr list` shows it).
+    object: Option<String>,
+    /// The newest intact backup of this database.
+    #[arg(long, value_name = "DB")]
+    latest: Option<String>,
+    /// With --latest: the newest backup that started before this time
+    /// (RFC 3339, or `YYYY-MM-DD[THH:MM:SS]` in UTC).
+    #[arg(long, value_name = "TIME", requires = "latest", value_parser = parse_time)]
+    before: Option<DateTime<Utc>>,
+    /// Restore into this database (it must be empty, or use --force).
+    #[arg(long, value_name = "DB")]
+    to: Option<String>,
+    /// Create the target database if it does not exist.
+    #[arg(long, requires = "to")]
+    create: bool,
+    /// Restore into a database that already has tables.
+    #[arg(long, requires = "to")]
+    force: bool,
+    /// Restore a whole-server backup into the server.
+    #[arg(long)]
+    to_server: bool,
+    /// Write the plain dump to standard output.
+    #[arg(long)]
+    to_stdout: bool,
+    /// The age identity file or ssh private key that decrypts the backup.
+    #[arg(long, env = "ENCRYPT_IDENTITY_FILE")]
+    identity_file: Option<PathBuf>,
+    /// Do not verify the whole backup before running a client that cannot
+    /// roll back (MariaDB).
+    #[arg(long)]
+    no_verify_first: bool,
+    /// PostgreSQL: read the password from this file.
+    #[arg(long, env = "PGPASSWORD_FILE")]
+    pgpassword_file: Option<PathBuf>,
+    /// MariaDB: read the password from this file.
+    #[arg(long, env = "MYSQL_PWD_FILE")]
+    mysql_pwd_file: Option<PathBuf>,
+    /// Arguments after `--` go unchanged to the restore client.
+    #[arg(last = true)]
+    client_args: Vec<String>,
+}
+
+fn parse_time(text: &str) -> std::result::Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S") {
+        return Ok(t.and_utc());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    Err(format!(
+        "`{text}` is not a time: use RFC 3339 or YYYY-MM-DD[THH:MM:SS] (UTC)"
+    ))
+}
+
+/// Loads the identities, asking for a passphrase only on a terminal.
+fn identities(path: &PathBuf) -> Result<Identities> {
+    if io::stdin().is_terminal() && io::stderr().is_terminal() {
+        Identities::from_file_with_passphrase(path, |prompt| {
+            rpassword::prompt_password(format!("{prompt}: "))
+                .ok()
+                .map(Into::into)
+        })
+    } else {
+        Identities::from_file(path)
+    }
+}
+
+/// Runs the restore.
+pub fn run(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
+    let mut restore = match (args.object, args.latest) {
+        (Some(object), None) => Restore::object(object),
+        (None, Some(database)) => {
+            let r = Restore::latest(database);
+            match args.before {
+                Some(t) => r.before(t),
+                None => r,
+            }
+        }
+        _ => {
+            return Err(Error::config(
+                Setting::Selection,
+                "name one backup: an object name or --latest DB",
+            ))
+        }
+    };
+    restore = if let Some(db) = args.to {
+        restore
+            .to_database(db)
+            .create(args.create)
+            .force(args.force)
+    } else if args.to_server {
+        restore.to_server()
+    } else {
+        restore.to_writer(io::stdout())
+    };
+    if let Some(path) = &args.identity_file {
+        restore = restore.identities(identities(path)?);
+    }
+    if let Some(path) = args.pgpassword_file.or(args.mysql_pwd_file) {
+        restore = restore.password_file(path);
+    }
+    if args.no_verify_first {
+        restore = restore.verify_first(false);
+    }
+    let live = io::stderr().is_terminal();
+    let done = restore
+        .remote(args.storage.remote_name)
+        .prefix(args.storage.upload_prefix)
+        .client_args(args.client_args)
+        .progress(Arc::new(RestoreProgress {
+            live,
+            total: Mutex::new(0),
+        }))
+        .cancel_flag(interrupted)
+        .run()?;
+    if live {
+        eprint!("\r\x1b[2K");
+    }
+    tracing::info!(
+        "restored {} ({} of dump, {} read) in {:.1}s{}",
+        done.object,
+        crate::backup_cmd::bytes(done.raw_bytes),
+        crate::backup_cmd::bytes(done.stored_bytes),
+        done.elapsed.as_secs_f64(),
+        if done.verified_first {
+            ", verified in full first"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+/// A live line on a terminal: bytes, rate and time left; quiet otherwise.
+struct RestoreProgress {
+    live: bool,
+    total: Mutex<u64>,
+}
+
+impl Progress for RestoreProgress {
+    fn sized(&self, _database: &str, stored_bytes: u64) {
+        *self.total.lock().unwrap_or_else(|e| e.into_inner()) = stored_bytes;
+    }
+
+    fn advanced(&self, database: &str, raw: u64, stored: u64, elapsed: Duration) {
+        if !self.live {
+            return;
+        }
+        let total = *self.total.lock().unwrap_or_else(|e| e.into_inner());
+        let rate = stored as f64 / elapsed.as_secs_f64().max(1e-9);
+        let left = total.saturating_sub(stored) as f64 / rate.max(1.0);
+        let mut err = io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K{database}: {} of {} read, {} restored, {:.1} MB/s, about {:.0}s left",
+            crate::backup_cmd::bytes(stored),
+            crate::backup_cmd::bytes(total),
+            crate::backup_cmd::bytes(raw),
+            rate / 1e6,
+            left
+        );
+        let _ = err.flush();
+    }
+}
