@@ -58,6 +58,8 @@ pub mod rclone;
 pub mod redact;
 mod remote;
 mod report;
+#[allow(dead_code)] // used by the coming prune command
+mod retention;
 
 pub use backup::Backup;
 pub use config::{BackupOptions, Plan};
