@@ -52,6 +52,8 @@ mod config;
 pub mod dump;
 pub mod encode;
 mod error;
+#[allow(dead_code)] // used by the coming verify command and the backup manifest
+mod evidence;
 pub mod manifest;
 pub mod naming;
 pub mod rclone;
