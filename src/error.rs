@@ -124,6 +124,8 @@ pub enum Setting {
     IdentityFile,
     /// Which backup to read, and where to restore it.
     Selection,
+    /// Which backups to keep.
+    Retention,
     /// Compression codec or level.
     Compression,
 }
@@ -140,6 +142,7 @@ impl fmt::Display for Setting {
             Setting::PasswordFile => "password file",
             Setting::IdentityFile => "identity file",
             Setting::Selection => "backup selection",
+            Setting::Retention => "retention policy",
             Setting::Compression => "compression",
         })
     }

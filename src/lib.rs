@@ -71,12 +71,15 @@ mod dump;
 mod encode;
 mod engine;
 mod error;
+mod evidence;
 mod ffi;
 mod manifest;
 mod naming;
 mod redact;
 mod report;
 mod restore;
+#[allow(dead_code)] // used by the coming prune command
+mod retention;
 mod storage;
 
 pub use backup::Backup;

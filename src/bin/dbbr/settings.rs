@@ -17,6 +17,7 @@ fn hint(setting: Setting, engine: Option<Engine>) -> Option<&'static str> {
             _ => "check PGPASSWORD_FILE",
         },
         Setting::IdentityFile => "check ENCRYPT_IDENTITY_FILE",
+        Setting::Retention => "check the BACKUP_KEEP_* settings",
         _ => return None,
     })
 }
