@@ -14,6 +14,7 @@ use crate::dump::DumpReader;
 use crate::encode::{Codec, Encoder, Recipients};
 use crate::engine::{Engine, Target};
 use crate::error::{Error, Result, Setting};
+use crate::evidence::DumpInspector;
 use crate::manifest::{Manifest, Versions};
 use crate::report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
 use crate::storage::UploadAborter;
@@ -249,7 +250,15 @@ impl RunContext<'_> {
 
         // Any early return below drops the encoder and with it the upload,
         // which aborts it: nothing is left at the name.
-        let copied = self.copy_watched(label, &mut dump, &mut encoder, &aborter, clock);
+        let mut inspector = DumpInspector::new();
+        let copied = self.copy_watched(
+            label,
+            &mut dump,
+            &mut encoder,
+            &mut inspector,
+            &aborter,
+            clock,
+        );
         if let Err(e) = copied {
             dump.kill();
             return Err(e);
@@ -261,10 +270,27 @@ impl RunContext<'_> {
             return Err(Error::Interrupted);
         }
         dump.finish()?;
+        let evidence = inspector.finish();
+        if evidence.completion_line == Some(false) {
+            return Err(Error::Dump {
+                database: label.into(),
+                message: "the dump exited 0 but ended without its completion line: it is \
+                          incomplete, so it was not stored"
+                    .into(),
+            });
+        }
         let (upload, encoded) = encoder.finish()?;
         upload.commit()?;
 
-        let manifest = Manifest::record(plan, &self.versions, label, object, started_at, &encoded);
+        let manifest = Manifest::record(
+            plan,
+            &self.versions,
+            label,
+            object,
+            started_at,
+            &encoded,
+            evidence,
+        );
         let manifest_name = Manifest::object_name(object);
         if let Err(e) = self.write_manifest(&manifest_name, &manifest) {
             // Without its manifest the data object is not a backup: remove it
@@ -292,6 +318,7 @@ impl RunContext<'_> {
         label: &str,
         dump: &mut DumpReader,
         encoder: &mut Encoder<W>,
+        inspector: &mut DumpInspector,
         aborter: &UploadAborter,
         clock: Instant,
     ) -> Result<()> {
@@ -308,7 +335,7 @@ impl RunContext<'_> {
                     std::thread::sleep(Duration::from_millis(100));
                 }
             });
-            let result = self.copy(label, dump, encoder, clock);
+            let result = self.copy(label, dump, encoder, inspector, clock);
             copying.store(false, Ordering::Relaxed);
             result
         })
@@ -321,6 +348,7 @@ impl RunContext<'_> {
         label: &str,
         dump: &mut DumpReader,
         encoder: &mut Encoder<W>,
+        inspector: &mut DumpInspector,
         clock: Instant,
     ) -> Result<()> {
         let mut buf = vec![0u8; READ_CHUNK];
@@ -336,6 +364,7 @@ impl RunContext<'_> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Error::io(format!("reading the dump of {label}"), e)),
             };
+            inspector.update(&buf[..n]);
             if let Err(e) = encoder.write_all(&buf[..n]) {
                 if self.cancel.load(Ordering::Relaxed) {
                     return Err(Error::Interrupted);

@@ -86,6 +86,7 @@ impl Options {
             (Some(given), Some(more)) => Some(given.merge(more)?),
             (given, more) => given.or(more),
         };
+        self.engine.kind().check_dump_args(&self.dump_args)?;
         let connection = match &self.password_file {
             Some(path) => Connection::from_password_file(path)?,
             None => Connection::from_env(self.engine)?,

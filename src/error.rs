@@ -126,6 +126,8 @@ pub enum Setting {
     Selection,
     /// Which backups to keep.
     Retention,
+    /// Arguments for the dump tool.
+    DumpArgs,
     /// Compression codec or level.
     Compression,
 }
@@ -143,6 +145,7 @@ impl fmt::Display for Setting {
             Setting::IdentityFile => "identity file",
             Setting::Selection => "backup selection",
             Setting::Retention => "retention policy",
+            Setting::DumpArgs => "dump arguments",
             Setting::Compression => "compression",
         })
     }

@@ -89,6 +89,7 @@ pub use decode::{DecodeStats, Decoder, Expected, Stage};
 pub use encode::{Codec, EncodeStats, Encoder, Identities, Recipients};
 pub use engine::Engine;
 pub use error::{Error, Result, Setting};
+pub use evidence::{Completion, DumpFormat, DumpInspector, Evidence};
 pub use manifest::{Manifest, Verification, VerifyLevel, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
 pub use report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
 pub use restore::{Restore, Restored};

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Plan;
 use crate::encode::EncodeStats;
+use crate::evidence::{DumpFormat, Evidence};
 
 /// Suffix of a manifest's object name, after the data object's name.
 pub const MANIFEST_SUFFIX: &str = ".manifest.json";
@@ -89,11 +90,16 @@ pub struct Manifest {
     pub encrypted: bool,
     /// Fingerprints of the recipients it is encrypted to.
     pub recipients: Vec<String>,
+    /// What the dump was seen to contain while it streamed: its format,
+    /// rows per table, whether its completion line was there (format 2;
+    /// absent in format 1 manifests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump: Option<Evidence>,
 }
 
 impl Manifest {
     /// The current manifest format.
-    pub const FORMAT: u32 = 1;
+    pub const FORMAT: u32 = 2;
 
     /// The manifest of `object`, the backup of `database` that `plan` ran
     /// from `started_at` until now and that `stats` describe.
@@ -104,6 +110,7 @@ impl Manifest {
         object: &str,
         started_at: DateTime<Utc>,
         stats: &EncodeStats,
+        evidence: Evidence,
     ) -> Manifest {
         Manifest {
             format: Manifest::FORMAT,
@@ -126,6 +133,7 @@ impl Manifest {
                 .as_ref()
                 .map(|r| r.fingerprints().to_vec())
                 .unwrap_or_default(),
+            dump: Some(evidence),
         }
     }
 
@@ -138,7 +146,9 @@ impl Manifest {
     /// Whether the dump is a PostgreSQL custom or tar archive (restored with
     /// `pg_restore`) rather than SQL text.
     pub fn is_archive(&self) -> bool {
-        false
+        self.dump
+            .as_ref()
+            .is_some_and(|d| d.format != DumpFormat::Plain)
     }
 
     /// The manifest's object name for a data object.
@@ -172,7 +182,7 @@ mod tests {
     fn round_trips_through_json() {
         let now = Utc::now();
         let m = Manifest {
-            format: Manifest::FORMAT,
+            format: 1,
             dbbr_version: "0.1.0".into(),
             rclone_version: "v1.76.0".into(),
             engine: "postgresql".into(),
@@ -188,9 +198,21 @@ mod tests {
             codec: "gzip".into(),
             encrypted: false,
             recipients: vec![],
+            dump: None,
         };
         let back: Manifest = serde_json::from_str(&m.to_json()).unwrap();
         assert_eq!(back, m);
+        let mut two = m.clone();
+        two.format = 2;
+        two.dump = Some(Evidence {
+            format: DumpFormat::Plain,
+            raw_bytes: 10,
+            completion_line: Some(true),
+            completion: None,
+            rows: [("public.t".to_string(), 3)].into(),
+        });
+        let back: Manifest = serde_json::from_str(&two.to_json()).unwrap();
+        assert_eq!(back, two);
         assert_eq!(
             Manifest::object_name("a/b.sql.gz"),
             "a/b.sql.gz.manifest.json"

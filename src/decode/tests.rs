@@ -547,6 +547,7 @@ fn expected_from_manifest() {
         codec: "gzip".into(),
         encrypted: false,
         recipients: vec![],
+        dump: None,
     };
     assert_eq!(
         Expected::from_manifest(&manifest),

@@ -10,7 +10,7 @@ use super::client::{
 };
 use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Target};
 use crate::dump::DumpCommand;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// Why a MariaDB tool is missing, and the fix.
 const INSTALL_HINT: &str = "install the MariaDB client (e.g. apt-get install mariadb-client)";
@@ -58,6 +58,20 @@ impl DatabaseKind for MariaDb {
 
     fn password_file_var(&self) -> &'static str {
         "MYSQL_PWD_FILE"
+    }
+
+    fn check_dump_args(&self, extra_args: &[String]) -> Result<()> {
+        let to_file = extra_args.iter().take_while(|a| *a != "--").any(|a| {
+            a.starts_with("--result-file") || a.starts_with("--tab") || a == "-r" || a == "-T"
+        });
+        if to_file {
+            return Err(Error::config(
+                Setting::DumpArgs,
+                "the dump must go to standard output: remove --result-file/--tab from the dump \
+                 arguments",
+            ));
+        }
+        Ok(())
     }
 
     /// `MYSQL_USER` (if set) becomes `--user=` unless `extra_args` name a

@@ -99,6 +99,10 @@ pub(crate) trait DatabaseKind: Sync {
     /// The variable naming a file holding the password.
     fn password_file_var(&self) -> &'static str;
 
+    /// Rejects dump arguments that cannot stream to standard output (an
+    /// output file, PostgreSQL's directory format), before any I/O.
+    fn check_dump_args(&self, extra_args: &[String]) -> Result<()>;
+
     /// The dump of `target`, with the user's `extra_args` after ours.
     fn dump_command(
         &self,

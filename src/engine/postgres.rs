@@ -9,7 +9,7 @@ use super::client::{
 };
 use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Target};
 use crate::dump::DumpCommand;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// Tables (plain and partitioned) outside the system schemas.
 const USER_TABLES: &str = "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -33,6 +33,35 @@ impl DatabaseKind for Postgres {
 
     fn password_file_var(&self) -> &'static str {
         "PGPASSWORD_FILE"
+    }
+
+    fn check_dump_args(&self, extra_args: &[String]) -> Result<()> {
+        let mut args = extra_args.iter().take_while(|a| *a != "--").peekable();
+        while let Some(arg) = args.next() {
+            let format = match arg.as_str() {
+                "-F" | "--format" => args.peek().map(|v| v.as_str()),
+                a => a.strip_prefix("--format=").or_else(|| a.strip_prefix("-F")),
+            };
+            if matches!(format, Some("d" | "directory")) {
+                return Err(Error::config(
+                    Setting::DumpArgs,
+                    "pg_dump's directory format writes files and cannot stream: use the plain, \
+                     custom (-Fc) or tar (-Ft) format",
+                ));
+            }
+            let file = arg == "-f"
+                || arg == "--file"
+                || arg.starts_with("--file=")
+                || (arg.starts_with("-f") && arg.len() > 2 && !arg.starts_with("--"));
+            if file {
+                return Err(Error::config(
+                    Setting::DumpArgs,
+                    "the dump must go to standard output: remove -f/--file from the dump \
+                     arguments",
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn dump_command(
@@ -241,6 +270,30 @@ mod tests {
         let cmd = pg(&db("shop"), &["--no-owner", "-Fp"]);
         assert_eq!(cmd.program(), "pg_dump");
         assert_eq!(cmd.args(), ["-d", "shop", "--no-owner", "-Fp"]);
+    }
+
+    #[test]
+    fn formats_that_cannot_stream_are_rejected() {
+        for args in [
+            &["-Fd"][..],
+            &["--format=directory"],
+            &["-F", "d"],
+            &["--format", "d"],
+            &["-f", "out.sql"],
+            &["--file=out.sql"],
+            &["-fout.sql"],
+        ] {
+            let err = Postgres.check_dump_args(&strings(args)).unwrap_err();
+            assert_eq!(err.setting(), Some(Setting::DumpArgs), "{args:?}");
+        }
+        for args in [
+            &["-Fc"][..],
+            &["--format=tar"],
+            &["--no-owner"],
+            &["--", "-Fd"],
+        ] {
+            Postgres.check_dump_args(&strings(args)).unwrap();
+        }
     }
 
     #[test]
