@@ -16,7 +16,9 @@ use crate::engine::{Engine, Target};
 use crate::error::{Error, Result, Setting};
 use crate::evidence::DumpInspector;
 use crate::manifest::{Manifest, Versions};
+use crate::prune::Prune;
 use crate::report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
+use crate::retention::Policy as KeepPolicy;
 use crate::storage::UploadAborter;
 
 /// Bytes read from the dump per step.
@@ -40,6 +42,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// ```
 pub struct Backup {
     options: Options,
+    keep: Option<KeepPolicy>,
     progress: Arc<dyn Progress>,
     cancel: Arc<AtomicBool>,
 }
@@ -50,6 +53,7 @@ impl Backup {
     pub fn new(engine: Engine) -> Backup {
         Backup {
             options: Options::new(engine),
+            keep: None,
             progress: Arc::new(NoProgress),
             cancel: Arc::new(AtomicBool::new(false)),
         }
@@ -135,6 +139,13 @@ impl Backup {
         self
     }
 
+    /// After a run in which every database succeeded, delete the backups of
+    /// these databases that `policy` does not keep (never after a failure).
+    pub fn keep(mut self, policy: KeepPolicy) -> Backup {
+        self.keep = Some(policy);
+        self
+    }
+
     /// Where progress goes.
     pub fn progress(mut self, progress: Arc<dyn Progress>) -> Backup {
         self.progress = progress;
@@ -155,6 +166,9 @@ impl Backup {
     /// network I/O; otherwise the [`Report`] says how each database went.
     pub fn run(mut self) -> Result<Report> {
         let plan = self.options.validate()?;
+        if let Some(policy) = self.keep {
+            policy.checked()?;
+        }
         let started = Utc::now();
         let objects = object_names(&plan, started)?;
         plan.remote.check()?;
@@ -187,6 +201,15 @@ impl Backup {
             };
             self.progress.finished(&outcome);
             report.databases.push(outcome);
+        }
+        if let (Some(policy), true) = (self.keep, report.all_succeeded()) {
+            let labels: Vec<String> = plan.targets.iter().map(|t| t.label().to_string()).collect();
+            report.prune = Some(
+                Prune::new(policy)
+                    .remote(plan.remote.fs_string())
+                    .databases(labels)
+                    .run(),
+            );
         }
         Ok(report)
     }

@@ -75,12 +75,13 @@ mod evidence;
 mod ffi;
 mod manifest;
 mod naming;
+mod prune;
 mod redact;
 mod report;
 mod restore;
-#[allow(dead_code)] // used by the coming prune command
 mod retention;
 mod storage;
+mod verify;
 
 pub use backup::Backup;
 pub use catalog::{Catalog, State, StoredBackup, Stray, StrayKind};
@@ -91,11 +92,14 @@ pub use engine::Engine;
 pub use error::{Error, Result, Setting};
 pub use evidence::{Completion, DumpFormat, DumpInspector, Evidence};
 pub use manifest::{Manifest, Verification, VerifyLevel, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
+pub use prune::{parse_duration, Prune, PruneDecision, PruneReport};
 pub use report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
 pub use restore::{Restore, Restored};
+pub use retention::Policy as KeepPolicy;
 pub use storage::{
     rclone_version, wait_ready, Committed, Download, Entry, Remote, Upload, UploadAborter,
 };
+pub use verify::{Verified, Verify, VerifyReport, Which};
 
 /// Diagnostics for the `dbbr` command line; not a stable API.
 #[doc(hidden)]

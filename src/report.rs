@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::prune::PruneReport;
 
 /// Receives progress of a run. Called on the thread doing the work; keep the
 /// methods quick. Every method has an empty default.
@@ -81,12 +82,16 @@ pub struct DatabaseReport {
 pub struct Report {
     /// One entry per database, in order.
     pub databases: Vec<DatabaseReport>,
+    /// The prune that followed a fully successful run, when a keep policy
+    /// was set.
+    pub prune: Option<Result<PruneReport, Error>>,
 }
 
 impl Report {
-    /// Whether every database was backed up.
+    /// Whether every database was backed up (and the prune after it, if
+    /// any, succeeded).
     pub fn all_succeeded(&self) -> bool {
-        self.databases.iter().all(|d| d.result.is_ok())
+        self.databases.iter().all(|d| d.result.is_ok()) && !matches!(self.prune, Some(Err(_)))
     }
 
     /// The failed databases.

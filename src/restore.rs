@@ -72,7 +72,7 @@ pub struct Restore {
     remote: String,
     prefix: String,
     identity_file: Option<PathBuf>,
-    identities: Option<Identities>,
+    identities: Option<Arc<Identities>>,
     password_file: Option<PathBuf>,
     client_args: Vec<String>,
     verify_first: Option<bool>,
@@ -195,8 +195,8 @@ impl Restore {
     }
 
     /// Identities already loaded (e.g. after asking for a passphrase).
-    pub fn identities(mut self, identities: Identities) -> Restore {
-        self.identities = Some(identities);
+    pub fn identities(mut self, identities: impl Into<Arc<Identities>>) -> Restore {
+        self.identities = Some(identities.into());
         self
     }
 
@@ -245,7 +245,7 @@ impl Restore {
         let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
         let identities = match (self.identities.take(), &self.identity_file) {
             (Some(ids), _) => Some(ids),
-            (None, Some(path)) => Some(Identities::from_file(path)?),
+            (None, Some(path)) => Some(Arc::new(Identities::from_file(path)?)),
             (None, None) => None,
         };
         remote.check()?;
@@ -279,7 +279,7 @@ impl Restore {
             restore: &self,
             remote: &remote,
             backup: &backup,
-            identities: identities.as_ref(),
+            identities: identities.as_deref(),
             engine,
             connection,
         };

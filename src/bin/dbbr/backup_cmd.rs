@@ -52,6 +52,10 @@ pub struct BackupArgs {
     /// MariaDB: read the password from this file.
     #[arg(long, env = "MYSQL_PWD_FILE")]
     pub mysql_pwd_file: Option<PathBuf>,
+    /// After a fully successful run, delete the backups this policy does
+    /// not keep.
+    #[command(flatten)]
+    pub keep: crate::keep_args::KeepArgs,
     /// Arguments after `--` go unchanged to the dump tool.
     #[arg(last = true)]
     pub dump_args: Vec<String>,
@@ -105,8 +109,11 @@ pub fn run(args: BackupArgs, interrupted: Arc<AtomicBool>, json: bool) -> Result
     if let Some(path) = password_file {
         backup = backup.password_file(path);
     }
+    if let Some(policy) = args.keep.policy()? {
+        backup = backup.keep(policy);
+    }
     let live = !json && std::io::stderr().is_terminal();
-    backup
+    let report = backup
         .remote(args.remote_name)
         .prefix(args.upload_prefix)
         .dump_args(args.dump_args)
@@ -116,7 +123,17 @@ pub fn run(args: BackupArgs, interrupted: Arc<AtomicBool>, json: bool) -> Result
             drawn: Mutex::new(false),
         }))
         .cancel_flag(interrupted)
-        .run()
+        .run()?;
+    match &report.prune {
+        Some(Ok(pruned)) => {
+            for d in pruned.decisions.iter().filter(|d| !d.keep) {
+                tracing::info!("pruned {} ({})", d.object, d.reasons.join(", "));
+            }
+        }
+        Some(Err(e)) => tracing::error!("prune after the backup failed: {e}"),
+        None => {}
+    }
+    Ok(report)
 }
 
 /// Log lines per database, and a live line on a terminal.

@@ -2,12 +2,15 @@
 //! errors into exit codes (0 done, 1 failed, 2 rejected before any I/O).
 
 mod backup_cmd;
+mod keep_args;
 mod list_cmd;
 mod logging;
+mod prune_cmd;
 mod remote_cmd;
 mod restore_cmd;
 mod settings;
 mod storage_args;
+mod verify_cmd;
 
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -43,6 +46,10 @@ enum Command {
     List(list_cmd::ListArgs),
     /// Restore a backup into a database, the server, or standard output.
     Restore(restore_cmd::RestoreArgs),
+    /// Prove backups: quick, full, or a restore drill.
+    Verify(verify_cmd::VerifyArgs),
+    /// Delete the backups a keep policy does not keep.
+    Prune(prune_cmd::PruneArgs),
     /// Inspect or test the storage remote.
     Remote(remote_cmd::RemoteArgs),
 }
@@ -80,6 +87,8 @@ fn main() -> ExitCode {
         }
         Command::List(args) => list_cmd::run(args),
         Command::Restore(args) => restore_cmd::run(args, interrupted).map(|()| true),
+        Command::Verify(args) => verify_cmd::run(args),
+        Command::Prune(args) => prune_cmd::run(args).map(|()| true),
         Command::Remote(args) => remote_cmd::run(args, interrupted).map(|()| true),
     };
     match result {

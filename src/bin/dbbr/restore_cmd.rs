@@ -2,7 +2,7 @@
 //! [--force] | --to-server | --to-stdout) [-- CLIENT_ARGS]`.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -78,7 +78,7 @@ fn parse_time(text: &str) -> std::result::Result<DateTime<Utc>, String> {
 }
 
 /// Loads the identities, asking for a passphrase only on a terminal.
-fn identities(path: &PathBuf) -> Result<Identities> {
+pub fn identities(path: &Path) -> Result<Identities> {
     if io::stdin().is_terminal() && io::stderr().is_terminal() {
         Identities::from_file_with_passphrase(path, |prompt| {
             rpassword::prompt_password(format!("{prompt}: "))

@@ -1,0 +1,76 @@
+//! `dbbr prune [--keep-...] [--database DB] [--dry-run]
+//! [--orphans-older-than DURATION]`.
+
+use clap::Args;
+use dbbr::{parse_duration, Error, KeepPolicy, Prune, Result, Setting};
+
+use crate::keep_args::KeepArgs;
+use crate::storage_args::StorageArgs;
+
+/// What to prune.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(flatten)]
+    keep: KeepArgs,
+    /// Only this database's backups (repeatable).
+    #[arg(long = "database", value_name = "DB")]
+    databases: Vec<String>,
+    /// Print each backup with the reason it is kept or removed; delete nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Also remove dbbr's leftovers (staging objects, backup-named objects
+    /// without a manifest) older than this (e.g. 2d).
+    #[arg(long, value_name = "DURATION")]
+    orphans_older_than: Option<String>,
+}
+
+/// Runs the prune.
+pub fn run(args: PruneArgs) -> Result<()> {
+    let policy = args.keep.policy()?.ok_or_else(|| {
+        Error::config(
+            Setting::Retention,
+            "no keep policy given: refusing to delete every backup",
+        )
+    })?;
+    let report = prune(policy, &args)?.run()?;
+    for d in &report.decisions {
+        let verb = match (d.keep, args.dry_run) {
+            (true, _) => "keep",
+            (false, true) => "would remove",
+            (false, false) => "removed",
+        };
+        println!(
+            "{verb:<12} {} {} {} {} ({})",
+            d.engine,
+            d.database,
+            d.time.format("%Y-%m-%d %H:%M:%S"),
+            d.object,
+            d.reasons.join(", ")
+        );
+    }
+    for orphan in &report.orphans {
+        let verb = if args.dry_run {
+            "would remove"
+        } else {
+            "removed"
+        };
+        println!("{verb:<12} leftover {orphan}");
+    }
+    Ok(())
+}
+
+fn prune(policy: KeepPolicy, args: &PruneArgs) -> Result<Prune> {
+    let mut prune = Prune::new(policy)
+        .remote(&args.storage.remote_name)
+        .prefix(&args.storage.upload_prefix)
+        .dry_run(args.dry_run);
+    if !args.databases.is_empty() {
+        prune = prune.databases(args.databases.clone());
+    }
+    if let Some(age) = &args.orphans_older_than {
+        prune = prune.orphans_older_than(parse_duration(age)?);
+    }
+    Ok(prune)
+}

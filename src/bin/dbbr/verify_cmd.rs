@@ -1,0 +1,72 @@
+//! `dbbr verify (OBJECT... | --latest DB | --all) [--quick]
+//! [--restore-into SCRATCH_DB]`.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args};
+use dbbr::{Result, Verify, Which};
+
+use crate::storage_args::StorageArgs;
+
+/// What to verify, and how far.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["objects", "latest", "all"])))]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// Backups by object name.
+    objects: Vec<String>,
+    /// The newest backup of this database.
+    #[arg(long, value_name = "DB")]
+    latest: Option<String>,
+    /// Every backup.
+    #[arg(long)]
+    all: bool,
+    /// Only check presence, size and SHA-256 (no identity needed).
+    #[arg(long, conflicts_with = "restore_into")]
+    quick: bool,
+    /// Also restore into this scratch database (created, then dropped) and
+    /// compare row counts.
+    #[arg(long, value_name = "SCRATCH_DB")]
+    restore_into: Option<String>,
+    /// The age identity file or ssh private key that decrypts the backups.
+    #[arg(long, env = "ENCRYPT_IDENTITY_FILE")]
+    identity_file: Option<PathBuf>,
+    /// Do not write NAME.verified.json next to each manifest.
+    #[arg(long)]
+    no_record: bool,
+}
+
+/// Verifies; `Ok(false)` when a backup failed (exit 1).
+pub fn run(args: VerifyArgs) -> Result<bool> {
+    let which = if let Some(db) = args.latest {
+        Which::Latest(db)
+    } else if args.all {
+        Which::All
+    } else {
+        Which::Objects(args.objects)
+    };
+    let mut verify = Verify::new(which)
+        .remote(args.storage.remote_name)
+        .prefix(args.storage.upload_prefix)
+        .record(!args.no_record);
+    if args.quick {
+        verify = verify.quick();
+    }
+    if let Some(scratch) = args.restore_into {
+        verify = verify.restore_into(scratch);
+    }
+    if let Some(path) = &args.identity_file {
+        verify = verify.identities(crate::restore_cmd::identities(path)?);
+    }
+    let report = verify.run()?;
+    for b in &report.backups {
+        match &b.result {
+            Ok(detail) => {
+                tracing::info!("{} ({}): ok, {}: {detail}", b.object, b.database, b.level)
+            }
+            Err(e) => tracing::error!("{} ({}): FAILED: {e}", b.object, b.database),
+        }
+    }
+    Ok(report.all_ok())
+}

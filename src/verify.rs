@@ -1,0 +1,508 @@
+//! Proves backups, from storage alone, at three levels: quick (the object is
+//! there, its size and SHA-256 match the manifest), full (also decrypted and
+//! decompressed to the end, rows and completion line as the manifest says),
+//! and a restore drill (restored into a scratch database, row counts
+//! compared). Each result can be written next to the manifest for `list`.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{Catalog, State, StoredBackup};
+use crate::decode::{Decoder, Expected};
+use crate::encode::Identities;
+use crate::engine::{Connection, Engine};
+use crate::error::{Error, Result, Setting};
+use crate::evidence::DumpInspector;
+use crate::manifest::{Verification, VerifyLevel, VERIFIED_SUFFIX};
+use crate::restore::Restore;
+use crate::storage::Remote;
+
+/// Which backups to verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Which {
+    /// These backups, by object (or manifest) name.
+    Objects(Vec<String>),
+    /// The newest backup of this database.
+    Latest(String),
+    /// Every backup.
+    All,
+}
+
+/// A verification run, configured with chained calls.
+///
+/// ```no_run
+/// let report = dbbr::Verify::new(dbbr::Which::Latest("app".into()))
+///     .remote("store")
+///     .identity_file("/etc/dbbr/key.txt")
+///     .run()?;
+/// assert!(report.all_ok());
+/// # Ok::<(), dbbr::Error>(())
+/// ```
+pub struct Verify {
+    which: Which,
+    remote: String,
+    prefix: String,
+    level: VerifyLevel,
+    scratch: Option<String>,
+    identity_file: Option<PathBuf>,
+    identities: Option<Arc<Identities>>,
+    password_file: Option<PathBuf>,
+    record: bool,
+}
+
+/// The outcome for one backup.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Verified {
+    /// The backup's data object.
+    pub object: String,
+    /// The database it is of.
+    pub database: String,
+    /// The level reached: lower than asked when an encrypted backup could
+    /// only be checked without its identity.
+    pub level: VerifyLevel,
+    /// What was proven, or what failed.
+    pub result: Result<String>,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct VerifyReport {
+    /// One entry per backup, in catalog order.
+    pub backups: Vec<Verified>,
+}
+
+impl VerifyReport {
+    /// Whether every backup passed.
+    pub fn all_ok(&self) -> bool {
+        self.backups.iter().all(|b| b.result.is_ok())
+    }
+}
+
+impl Verify {
+    /// Verifies `which` in full (see [`Verify::quick`], [`Verify::restore_into`]).
+    pub fn new(which: Which) -> Verify {
+        Verify {
+            which,
+            remote: "store".into(),
+            prefix: String::new(),
+            level: VerifyLevel::Full,
+            scratch: None,
+            identity_file: None,
+            identities: None,
+            password_file: None,
+            record: true,
+        }
+    }
+
+    /// rclone remote name, `name:path` or connection string. Default `store`.
+    pub fn remote(mut self, remote: impl Into<String>) -> Verify {
+        self.remote = remote.into();
+        self
+    }
+
+    /// Path below the remote where the backups are.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Verify {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Only check the object's presence, size and SHA-256 (no identity needed).
+    pub fn quick(mut self) -> Verify {
+        self.level = VerifyLevel::Quick;
+        self
+    }
+
+    /// Also restore each backup into database `scratch` (created for the
+    /// drill, which must not exist, and dropped afterwards), and compare each
+    /// table's row count with the manifest's.
+    pub fn restore_into(mut self, scratch: impl Into<String>) -> Verify {
+        self.level = VerifyLevel::Restore;
+        self.scratch = Some(scratch.into());
+        self
+    }
+
+    /// The identity file that decrypts the backups.
+    pub fn identity_file(mut self, path: impl Into<PathBuf>) -> Verify {
+        self.identity_file = Some(path.into());
+        self
+    }
+
+    /// Identities already loaded.
+    pub fn identities(mut self, identities: impl Into<Arc<Identities>>) -> Verify {
+        self.identities = Some(identities.into());
+        self
+    }
+
+    /// Read the database password (for restore drills) from a file.
+    pub fn password_file(mut self, path: impl Into<PathBuf>) -> Verify {
+        self.password_file = Some(path.into());
+        self
+    }
+
+    /// Whether to write each result next to its manifest
+    /// (`NAME.verified.json`). Default yes.
+    pub fn record(mut self, yes: bool) -> Verify {
+        self.record = yes;
+        self
+    }
+
+    /// Verifies each selected backup; a failure does not stop the others.
+    /// `Err` only when the run could not start (settings, storage, nothing
+    /// selected).
+    pub fn run(mut self) -> Result<VerifyReport> {
+        let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
+        let identities = match (self.identities.take(), &self.identity_file) {
+            (Some(ids), _) => Some(ids),
+            (None, Some(path)) => Some(Arc::new(Identities::from_file(path)?)),
+            (None, None) => None,
+        };
+        remote.check()?;
+        let catalog = Catalog::read(&remote)?;
+        let selected = self.select(&catalog)?;
+        let mut report = VerifyReport::default();
+        for backup in selected {
+            let (level, result) = self.one(&remote, backup, identities.as_ref());
+            if self.record {
+                self.write_record(&remote, backup, level, &result);
+            }
+            report.backups.push(Verified {
+                object: backup.object().to_string(),
+                database: backup.manifest.database.clone(),
+                level,
+                result,
+            });
+        }
+        Ok(report)
+    }
+
+    fn select<'a>(&self, catalog: &'a Catalog) -> Result<Vec<&'a StoredBackup>> {
+        let selected: Vec<&StoredBackup> = match &self.which {
+            Which::All => catalog.backups.iter().collect(),
+            Which::Latest(database) => catalog
+                .backups
+                .iter()
+                .filter(|b| b.manifest.database == *database)
+                .max_by_key(|b| b.time())
+                .into_iter()
+                .collect(),
+            Which::Objects(names) => names
+                .iter()
+                .map(|name| {
+                    catalog.find(name).ok_or_else(|| {
+                        Error::NotFound(format!(
+                            "no backup named `{name}` (an object without a manifest is not a backup)"
+                        ))
+                    })
+                })
+                .collect::<Result<_>>()?,
+        };
+        if selected.is_empty() {
+            return Err(Error::NotFound(match &self.which {
+                Which::Latest(database) => format!("no backup of `{database}`"),
+                _ => "no backups to verify".into(),
+            }));
+        }
+        Ok(selected)
+    }
+
+    /// Verifies one backup: the level reached and the outcome.
+    fn one(
+        &self,
+        remote: &Remote,
+        backup: &StoredBackup,
+        identities: Option<&Arc<Identities>>,
+    ) -> (VerifyLevel, Result<String>) {
+        let manifest = &backup.manifest;
+        match &backup.state {
+            State::Ok => {}
+            State::Missing => {
+                return (
+                    VerifyLevel::Quick,
+                    Err(Error::NotFound(format!(
+                        "{}: the object is missing",
+                        backup.object()
+                    ))),
+                )
+            }
+            State::SizeMismatch { size } => {
+                return (
+                    VerifyLevel::Quick,
+                    Err(integrity(
+                        backup,
+                        format!("stored size {size}, manifest {}", manifest.stored_bytes),
+                    )),
+                )
+            }
+        }
+        let can_decrypt = !manifest.encrypted || identities.is_some();
+        if self.level == VerifyLevel::Quick || !can_decrypt {
+            let result = quick(remote, backup).map(|()| {
+                if self.level == VerifyLevel::Quick {
+                    "size and sha256 match the manifest".to_string()
+                } else {
+                    "encrypted and no identity given: only size and sha256 were checked".to_string()
+                }
+            });
+            return (VerifyLevel::Quick, result);
+        }
+        let full = full(remote, backup, identities.map(|i| &**i));
+        if full.is_err() || self.level == VerifyLevel::Full {
+            return (VerifyLevel::Full, full);
+        }
+        let scratch = self.scratch.as_deref().unwrap_or_default();
+        (
+            VerifyLevel::Restore,
+            self.drill(remote, backup, identities, scratch),
+        )
+    }
+
+    /// Restores into `scratch` and compares row counts with the manifest.
+    fn drill(
+        &self,
+        remote: &Remote,
+        backup: &StoredBackup,
+        identities: Option<&Arc<Identities>>,
+        scratch: &str,
+    ) -> Result<String> {
+        let manifest = &backup.manifest;
+        if manifest.is_whole_server() {
+            return Err(Error::config(
+                Setting::Selection,
+                format!(
+                    "{}: a whole-server backup cannot be drilled into one database",
+                    backup.object()
+                ),
+            ));
+        }
+        let engine = Engine::from_name(&manifest.engine).ok_or_else(|| {
+            Error::config(
+                Setting::Selection,
+                format!("unknown engine `{}`", manifest.engine),
+            )
+        })?;
+        let connection = match &self.password_file {
+            Some(path) => Connection::from_password_file(path)?,
+            None => Connection::from_env(engine)?,
+        };
+        let mut restore = Restore::object(backup.object())
+            .remote(remote.fs_string())
+            .to_database(scratch)
+            .create(true)
+            .verify_first(false);
+        if let Some(ids) = identities {
+            restore = restore.identities(Arc::clone(ids));
+        }
+        if let Some(path) = &self.password_file {
+            restore = restore.password_file(path);
+        }
+        let restored = restore.run();
+        let counted = restored.and_then(|_| engine.kind().row_counts(scratch, &connection));
+        if let Err(e) = engine.kind().drop_database(scratch, &connection) {
+            tracing::warn!("could not drop the scratch database {scratch}: {e}");
+        }
+        let counted = counted?;
+        let expected = manifest
+            .dump
+            .as_ref()
+            .map(|d| tables_of(&d.rows, &manifest.database))
+            .unwrap_or_default();
+        if expected != counted {
+            return Err(Error::Restore {
+                backup: backup.object().into(),
+                stage: "rows".into(),
+                message: format!("the restored tables' row counts {counted:?} differ from the manifest's {expected:?}"),
+            });
+        }
+        Ok(format!(
+            "restored into {scratch}: {} tables, row counts as in the manifest",
+            counted.len()
+        ))
+    }
+
+    fn write_record(
+        &self,
+        remote: &Remote,
+        backup: &StoredBackup,
+        level: VerifyLevel,
+        result: &Result<String>,
+    ) {
+        let record = Verification {
+            verified_at: Utc::now(),
+            level,
+            ok: result.is_ok(),
+            detail: match result {
+                Ok(detail) => detail.clone(),
+                Err(e) => e.to_string(),
+            },
+        };
+        let name = format!("{}{VERIFIED_SUFFIX}", backup.object());
+        let text = serde_json::to_string_pretty(&record).expect("a record always serialises");
+        // The record is replaced: delete the old one first (uploads never
+        // overwrite).
+        let written = remote
+            .stat(&name)
+            .and_then(|old| match old {
+                Some(_) => remote.delete(&name),
+                None => Ok(()),
+            })
+            .and_then(|()| {
+                let mut upload = remote.upload(&name)?;
+                io::Write::write_all(&mut upload, text.as_bytes())
+                    .map_err(|e| Error::io(format!("writing {name}"), e))?;
+                upload.commit().map(drop)
+            });
+        if let Err(e) = written {
+            tracing::warn!(
+                "could not record the verification of {}: {e}",
+                backup.object()
+            );
+        }
+    }
+}
+
+/// Table row counts as a restored database names its tables: the manifest
+/// of a MariaDB dump keys them `db.table` (after the dump's `USE`).
+fn tables_of(rows: &BTreeMap<String, u64>, database: &str) -> BTreeMap<String, u64> {
+    let prefix = format!("{database}.");
+    rows.iter()
+        .map(|(table, n)| {
+            let table = table.strip_prefix(&prefix).unwrap_or(table);
+            (table.to_string(), *n)
+        })
+        .collect()
+}
+
+fn integrity(backup: &StoredBackup, message: String) -> Error {
+    Error::Restore {
+        backup: backup.object().into(),
+        stage: "integrity".into(),
+        message,
+    }
+}
+
+/// Downloads the object and compares its size and SHA-256 with the manifest.
+fn quick(remote: &Remote, backup: &StoredBackup) -> Result<()> {
+    let manifest = &backup.manifest;
+    let mut download = remote.download(backup.object())?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = match download.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(Error::Restore {
+                    backup: backup.object().into(),
+                    stage: "download".into(),
+                    message: e.to_string(),
+                })
+            }
+        };
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    let sha256 = hex::encode(hasher.finalize());
+    if size != manifest.stored_bytes || !sha256.eq_ignore_ascii_case(&manifest.sha256) {
+        return Err(integrity(
+            backup,
+            format!(
+                "read {size} bytes with sha256 {sha256}; the manifest records {} bytes with sha256 {}",
+                manifest.stored_bytes, manifest.sha256
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the whole stream: age authentication, the compressed stream's
+/// checksums, and the rows and completion line against the manifest.
+fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>) -> Result<String> {
+    let manifest = &backup.manifest;
+    let fail = |stage: &str, message: String| Error::Restore {
+        backup: backup.object().into(),
+        stage: stage.into(),
+        message,
+    };
+    let download = remote.download(backup.object())?;
+    let mut decoder = Decoder::new(
+        download,
+        &manifest.codec,
+        identities.filter(|_| manifest.encrypted),
+        Expected::from_manifest(manifest),
+    )
+    .map_err(|e| decode_error(backup, e))?;
+    let mut inspector = DumpInspector::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match decoder.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => inspector.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    decoder.finish().map_err(|e| decode_error(backup, e))?;
+    let seen = inspector.finish();
+    let Some(recorded) = &manifest.dump else {
+        return Ok(
+            "decrypted and decompressed in full (a format 1 manifest records no rows)".into(),
+        );
+    };
+    if seen.completion_line != recorded.completion_line {
+        return Err(fail(
+            "rows",
+            format!(
+                "completion line seen: {:?}, manifest: {:?}",
+                seen.completion_line, recorded.completion_line
+            ),
+        ));
+    }
+    if seen.rows != recorded.rows {
+        return Err(fail(
+            "rows",
+            "the rows per table differ from the manifest's".to_string(),
+        ));
+    }
+    Ok(format!(
+        "decrypted and decompressed in full; {} tables, {} rows and the completion line as in the manifest",
+        seen.rows.len(),
+        seen.rows.values().sum::<u64>()
+    ))
+}
+
+fn decode_error(backup: &StoredBackup, e: Error) -> Error {
+    match e {
+        Error::Decode { stage, message } => Error::Restore {
+            backup: backup.object().into(),
+            stage: stage.name().into(),
+            message,
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mariadb_table_keys_lose_their_database() {
+        let rows: BTreeMap<String, u64> =
+            [("shop.items".to_string(), 3), ("other".to_string(), 1)].into();
+        let tables = tables_of(&rows, "shop");
+        assert_eq!(
+            tables,
+            [("items".to_string(), 3), ("other".to_string(), 1)].into()
+        );
+    }
+}
