@@ -15,19 +15,18 @@ struct Backend {
     dir: PathBuf,
     /// Whether a half-written object would be visible (so dbbr stages it).
     stages: bool,
+    /// The local backend's directory, removed with the backend.
+    _tmp: Option<tempfile::TempDir>,
 }
 
-fn local() -> (Backend, tempfile::TempDir) {
+fn local() -> Backend {
     let tmp = tempfile::tempdir().unwrap();
-    let remote = Remote::parse(&format!(":local:{}", tmp.path().display())).unwrap();
-    (
-        Backend {
-            remote,
-            dir: tmp.path().to_path_buf(),
-            stages: true,
-        },
-        tmp,
-    )
+    Backend {
+        remote: Remote::parse(&local_remote(tmp.path())).unwrap(),
+        dir: tmp.path().to_path_buf(),
+        stages: true,
+        _tmp: Some(tmp),
+    }
 }
 
 fn sftp() -> Backend {
@@ -36,6 +35,7 @@ fn sftp() -> Backend {
         remote: Remote::parse(&sftp_remote(&dir)).unwrap(),
         dir: sftp_dir(&dir),
         stages: true,
+        _tmp: None,
     }
 }
 
@@ -45,6 +45,7 @@ fn s3() -> Backend {
         remote: Remote::parse(&s3_remote(&bucket)).unwrap(),
         dir: s3_bucket_dir(&bucket),
         stages: false,
+        _tmp: None,
     }
 }
 
@@ -128,11 +129,7 @@ fn aborts_leave_nothing(b: &Backend) {
         assert_eq!(b.remote.stat(name).unwrap(), None, "{name} must not exist");
     }
     assert_eq!(b.remote.list("", true).unwrap(), vec![]);
-    assert_eq!(
-        files_below(&b.dir),
-        Vec::<String>::new(),
-        "no partial upload may remain"
-    );
+    assert_empty(&b.dir, "no partial upload may remain");
 }
 
 fn never_overwrites(b: &Backend) {
@@ -153,57 +150,33 @@ fn never_overwrites(b: &Backend) {
     assert_eq!(back, "first");
 }
 
-#[test]
-fn local_round_trip() {
-    let (b, _tmp) = local();
-    round_trip(&b);
+/// The storage tests every backend must pass, as `BACKEND::TEST`.
+macro_rules! on_every_backend {
+    ($($backend:ident),+) => {$(
+        mod $backend {
+            #[test]
+            fn round_trip() {
+                super::round_trip(&super::$backend());
+            }
+
+            #[test]
+            fn aborts_leave_nothing() {
+                super::aborts_leave_nothing(&super::$backend());
+            }
+
+            #[test]
+            fn never_overwrites() {
+                super::never_overwrites(&super::$backend());
+            }
+        }
+    )+};
 }
 
-#[test]
-fn local_aborts_leave_nothing() {
-    let (b, _tmp) = local();
-    aborts_leave_nothing(&b);
-}
-
-#[test]
-fn local_never_overwrites() {
-    let (b, _tmp) = local();
-    never_overwrites(&b);
-}
-
-#[test]
-fn sftp_round_trip() {
-    round_trip(&sftp());
-}
-
-#[test]
-fn sftp_aborts_leave_nothing() {
-    aborts_leave_nothing(&sftp());
-}
-
-#[test]
-fn sftp_never_overwrites() {
-    never_overwrites(&sftp());
-}
-
-#[test]
-fn s3_round_trip() {
-    round_trip(&s3());
-}
-
-#[test]
-fn s3_aborts_leave_nothing() {
-    aborts_leave_nothing(&s3());
-}
-
-#[test]
-fn s3_never_overwrites() {
-    never_overwrites(&s3());
-}
+on_every_backend!(local, sftp, s3);
 
 #[test]
 fn empty_upload_commits_an_empty_object() {
-    let (b, _tmp) = local();
+    let b = local();
     let done = b.remote.upload("empty").unwrap().commit().unwrap();
     assert_eq!(done.size, 0);
     assert_eq!(files_below(&b.dir), vec!["empty".to_string()]);
@@ -211,7 +184,7 @@ fn empty_upload_commits_an_empty_object() {
 
 #[test]
 fn download_of_missing_object_is_not_found() {
-    let (b, _tmp) = local();
+    let b = local();
     assert!(matches!(b.remote.download("nope"), Err(Error::NotFound(_))));
 }
 
@@ -229,14 +202,7 @@ fn errors_do_not_show_connection_string_secrets() {
     let secret = "Sup3rSecretValue-4471";
     // The S3 server rejects the wrong secret; rclone's error may echo its
     // configuration.
-    let bucket = unique("bucket");
-    s3_remote(&bucket);
-    let remote = Remote::parse(&format!(
-        ":s3,provider=Rclone,endpoint='{}',access_key_id={},secret_access_key={secret}:{bucket}",
-        setting("DBBR_TEST_S3_ENDPOINT"),
-        setting("DBBR_TEST_S3_ACCESS_KEY"),
-    ))
-    .unwrap();
+    let remote = Remote::parse(&s3_remote_with_secret(&unique("bucket"), secret)).unwrap();
     let err = remote.list("", false).expect_err("must fail");
     let msg = err.to_string();
     assert!(!msg.contains(secret), "{msg}");
@@ -259,6 +225,6 @@ fn aborting_from_another_thread_fails_the_upload_and_leaves_nothing() {
         assert!(more.is_err(), "a write after the abort must fail");
         assert!(up.commit().is_err(), "an aborted upload cannot commit");
         assert_eq!(b.remote.stat("aborted-elsewhere.bin").unwrap(), None);
-        assert_eq!(files_below(&b.dir), Vec::<String>::new());
+        assert_empty(&b.dir, "no partial upload may remain");
     }
 }
