@@ -116,10 +116,13 @@ fn backup_all_restores_a_whole_cluster_into_another() {
     let out = target.server.restore("postgres", GUNZIP, &[&file], false);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    // The only statement that may fail: creating the role psql runs as.
-    for line in err.lines().filter(|l| l.contains("ERROR")) {
-        assert!(line.contains(r#"role "postgres" already exists"#), "{err}");
-    }
+    // The one statement that fails: creating the role psql runs as.
+    let errors: Vec<&str> = err.lines().filter(|l| l.contains("ERROR")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(
+        errors[0].contains(r#"role "postgres" already exists"#),
+        "{err}"
+    );
     for name in [&a, &b] {
         assert_eq!(
             target.server.checksums(name),
@@ -541,6 +544,7 @@ fn library_run_reports_what_it_stored() {
         (m.raw_bytes, m.stored_bytes)
     );
     assert_eq!(stats.manifest, Manifest::object_name(&object));
+    assert_eq!(report.failures().count(), 1);
     let failure = report.failures().next().unwrap();
     assert_eq!(failure.database, missing);
     let text = failure.result.as_ref().unwrap_err().to_string();

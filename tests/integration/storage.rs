@@ -124,7 +124,10 @@ fn produce_then_fail(b: &Backend, name: &str) -> Result<(), Error> {
 fn aborts_leave_nothing(b: &Backend) {
     start_big_upload(b, "explicit.bin").abort();
     drop(start_big_upload(b, "dropped.bin"));
-    assert!(produce_then_fail(b, "failed.bin").is_err());
+    match produce_then_fail(b, "failed.bin") {
+        Err(Error::Encode(message)) => assert_eq!(message, "producer failed"),
+        other => panic!("expected the producer's error, got {other:?}"),
+    }
     for name in ["explicit.bin", "dropped.bin", "failed.bin"] {
         assert_eq!(b.remote.stat(name).unwrap(), None, "{name} must not exist");
     }
@@ -193,6 +196,15 @@ fn unknown_remote_says_how_to_configure_it() {
     let remote = Remote::parse("nosuchremote").unwrap();
     let err = remote.upload("x").err().expect("must fail");
     assert!(err.is_usage());
+    match &err {
+        Error::RemoteNotConfigured { name, env } => {
+            assert_eq!(
+                (name.as_str(), env.as_str()),
+                ("nosuchremote", "NOSUCHREMOTE")
+            );
+        }
+        other => panic!("expected RemoteNotConfigured, got {other:?}"),
+    }
     let msg = err.to_string();
     assert!(msg.contains("RCLONE_CONFIG_NOSUCHREMOTE_TYPE"), "{msg}");
 }
@@ -206,10 +218,17 @@ fn errors_do_not_show_connection_string_secrets() {
     let err = remote.list("", false).expect_err("must fail");
     let msg = err.to_string();
     assert!(!msg.contains(secret), "{msg}");
+    assert!(matches!(err, Error::Storage(_)), "{err:?}");
+    assert!(msg.contains("SignatureDoesNotMatch"), "{msg}");
     let bad = Remote::parse(&format!(":nosuchbackend,password={secret}:x")).unwrap();
-    let msg = bad.upload("x").err().expect("must fail").to_string();
+    let err = bad.upload("x").err().expect("must fail");
+    let msg = err.to_string();
     assert!(!msg.contains(secret), "{msg}");
     assert!(msg.contains("nosuchbackend"), "{msg}");
+    // A configuration error, not a remote without configuration.
+    assert!(err.is_usage(), "{err:?}");
+    assert!(!matches!(err, Error::RemoteNotConfigured { .. }), "{err:?}");
+    assert!(msg.contains("didn't find backend called"), "{msg}");
 }
 
 #[test]
@@ -223,7 +242,11 @@ fn aborting_from_another_thread_fails_the_upload_and_leaves_nothing() {
             .write_all(&data(2 * 1024 * 1024, 5))
             .and_then(|()| up.flush());
         assert!(more.is_err(), "a write after the abort must fail");
-        assert!(up.commit().is_err(), "an aborted upload cannot commit");
+        match up.commit() {
+            Err(Error::Storage(_)) => {}
+            Err(e) => panic!("expected a storage error, got {e:?}"),
+            Ok(done) => panic!("an aborted upload cannot commit: {done:?}"),
+        }
         assert_eq!(b.remote.stat("aborted-elsewhere.bin").unwrap(), None);
         assert_empty(&b.dir, "no partial upload may remain");
     }

@@ -89,7 +89,10 @@ fn bad_rclone_environment_is_a_usage_error() {
     };
     let err = ls_with("RCLONE_VERBOSE", "lots");
     assert!(err.contains("RCLONE_VERBOSE"), "{err}");
-    ls_with("RCLONE_TIMEOUT", "soon");
+    // The option and the value it could not parse.
+    let err = ls_with("RCLONE_TIMEOUT", "soon");
+    assert!(err.to_lowercase().contains("timeout"), "{err}");
+    assert!(err.contains("soon"), "{err}");
 }
 
 #[test]
