@@ -2,10 +2,9 @@
 //! what lands in the remote, that it restores with the standard tools
 //! (gunzip, age, psql) to the same data, and that failures leave nothing.
 
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use dbbr::{Backup, DatabaseReport, Engine, Manifest, Progress};
 
@@ -25,12 +24,7 @@ fn single_database_restores_with_gunzip_and_psql() {
     let out = succeed(backup_to(tmp.path()).env("BACKUP_DATABASES", &db.name));
     assert!(out.stdout.is_empty(), "the backup writes nothing on stdout");
 
-    let object = only_object(tmp.path());
-    assert!(
-        is_timestamped(&object, &format!("{}-", db.name), ".sql.gz"),
-        "{object}"
-    );
-    let m = checked_manifest(tmp.path(), &object);
+    let (object, m) = only_backup(tmp.path(), POSTGRESQL, &format!("{}-", db.name), ".sql.gz");
     assert_eq!(m.database, db.name);
     assert!(!m.encrypted);
     assert!(m.recipients.is_empty());
@@ -44,7 +38,7 @@ fn single_database_restores_with_gunzip_and_psql() {
 
     let copy = TestDb::create();
     let file = tmp.path().join(&object);
-    Server::shared().restore(&copy.name, r#"gunzip -c "$1""#, &[&file], true);
+    Server::shared().restore(&copy.name, GUNZIP, &[&file], true);
     assert_eq!(copy.checksums(), source);
     let seq = Server::shared().psql(&copy.name, "SELECT last_value FROM ticket_seq");
     assert_eq!(seq, "4242");
@@ -54,72 +48,42 @@ fn single_database_restores_with_gunzip_and_psql() {
 fn age_x25519_backup_decrypts_with_age_and_restores() {
     let db = TestDb::sample();
     let keys = tempfile::tempdir().unwrap();
-    let key = keys.path().join("key.txt");
-    run_ok(Command::new("age-keygen").arg("-o").arg(&key));
-    let text = std::fs::read_to_string(&key).unwrap();
-    let recipient = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
-    assert!(recipient.starts_with("age1"));
-
-    let tmp = tempfile::tempdir().unwrap();
-    succeed(
-        backup_to(tmp.path())
-            .env("BACKUP_DATABASES", &db.name)
-            .env("ENCRYPT_RECIPIENTS", &recipient),
-    );
-    let object = only_object(tmp.path());
-    assert!(
-        is_timestamped(&object, &format!("{}-", db.name), ".sql.gz.age"),
-        "{object}"
-    );
-    let m = checked_manifest(tmp.path(), &object);
-    assert!(m.encrypted);
-    assert_eq!(m.recipients, [recipient]);
-    let file = tmp.path().join(&object);
-    let bytes = std::fs::read(&file).unwrap();
-    assert!(bytes.starts_with(b"age-encryption.org/v1\n"), "not age");
-    assert!(!bytes.windows(6).any(|w| w == b"COPY p"), "plain text");
-
-    let copy = TestDb::create();
-    let decode = r#"age -d -i "$2" "$1" | gunzip"#;
-    Server::shared().restore(&copy.name, decode, &[&file, &key], true);
-    assert_eq!(copy.checksums(), db.checksums());
+    let (key, recipient) = age_key(keys.path());
+    let recipients = ("ENCRYPT_RECIPIENTS", recipient.as_ref());
+    encrypted_backup_restores_with_age(&db, recipients, &key, &recipient);
 }
 
 #[test]
 fn ssh_ed25519_recipients_file_decrypts_with_the_ssh_key() {
     let db = TestDb::small();
     let keys = tempfile::tempdir().unwrap();
-    let key = keys.path().join("id_ed25519");
-    run_ok(
-        Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", "backup@test", "-f"])
-            .arg(&key),
-    );
-    let public = keys.path().join("id_ed25519.pub");
-    let fingerprint = run_ok(Command::new("ssh-keygen").arg("-lf").arg(&public));
-    let fingerprint = fingerprint.split_whitespace().nth(1).unwrap().to_string();
-    assert!(fingerprint.starts_with("SHA256:"), "{fingerprint}");
+    let (key, public, fingerprint) = ssh_key(keys.path());
+    let recipients = ("ENCRYPT_RECIPIENTS_FILE", public.as_os_str());
+    encrypted_backup_restores_with_age(&db, recipients, &key, &fingerprint);
+}
 
+/// Backs up `db` encrypted as `recipients` (a variable and its value) says,
+/// checks the object is encrypted to `recipient` alone, and restores it with
+/// `age -d -i key | gunzip | psql` into a copy equal to `db`.
+fn encrypted_backup_restores_with_age(
+    db: &TestDb,
+    recipients: (&str, &OsStr),
+    key: &Path,
+    recipient: &str,
+) {
     let tmp = tempfile::tempdir().unwrap();
     succeed(
         backup_to(tmp.path())
             .env("BACKUP_DATABASES", &db.name)
-            .env("ENCRYPT_RECIPIENTS_FILE", &public),
+            .env(recipients.0, recipients.1),
     );
-    let object = only_object(tmp.path());
-    assert!(object.ends_with(".sql.gz.age"), "{object}");
-    let m = checked_manifest(tmp.path(), &object);
-    assert!(m.encrypted);
-    assert_eq!(m.recipients, [fingerprint]);
+    let prefix = format!("{}-", db.name);
+    let (object, m) = only_backup(tmp.path(), POSTGRESQL, &prefix, ".sql.gz.age");
+    let file = tmp.path().join(&object);
+    assert_encrypted(&file, &m, recipient, "COPY p");
 
     let copy = TestDb::create();
-    let file = tmp.path().join(&object);
-    let decode = r#"age -d -i "$2" "$1" | gunzip"#;
-    Server::shared().restore(&copy.name, decode, &[&file, &key], true);
+    Server::shared().restore(&copy.name, AGE_GUNZIP, &[&file, key], true);
     assert_eq!(copy.checksums(), db.checksums());
 }
 
@@ -142,24 +106,23 @@ fn backup_all_restores_a_whole_cluster_into_another() {
             .env("REMOTE_NAME", local_remote(tmp.path()))
             .env("BACKUP_ALL", "true"),
     );
-    let object = only_object(tmp.path());
-    assert!(is_timestamped(&object, "all_", ".sql.gz"), "{object}");
-    let m = checked_manifest(tmp.path(), &object);
+    let (object, m) = only_backup(tmp.path(), POSTGRESQL, "all_", ".sql.gz");
     assert_eq!(m.database, "all");
     assert!(m.dump_tool.as_deref().unwrap().starts_with("pg_dumpall"));
     assert!(m.server_version.as_deref().unwrap().starts_with("15"));
 
     let target = Cluster::start();
     let file = tmp.path().join(&object);
-    let out = target
-        .server
-        .restore("postgres", r#"gunzip -c "$1""#, &[&file], false);
+    let out = target.server.restore("postgres", GUNZIP, &[&file], false);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    // The only statement that may fail: creating the role psql runs as.
-    for line in err.lines().filter(|l| l.contains("ERROR")) {
-        assert!(line.contains(r#"role "postgres" already exists"#), "{err}");
-    }
+    // The one statement that fails: creating the role psql runs as.
+    let errors: Vec<&str> = err.lines().filter(|l| l.contains("ERROR")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(
+        errors[0].contains(r#"role "postgres" already exists"#),
+        "{err}"
+    );
     for name in [&a, &b] {
         assert_eq!(
             target.server.checksums(name),
@@ -202,7 +165,7 @@ fn several_databases_follow_the_name_pattern() {
             hour.len() == 2 && hour.parse::<u32>().unwrap() < 24,
             "{object}"
         );
-        let m = checked_manifest(tmp.path(), &object);
+        let m = checked_manifest(tmp.path(), &object, POSTGRESQL);
         assert_eq!(m.database, db.name);
     }
     assert!(stderr(&out).contains(&a.name) && stderr(&out).contains(&b.name));
@@ -223,7 +186,7 @@ fn several_databases_with_a_fixed_name_are_refused_before_dumping() {
         2,
     );
     assert!(err.contains("$DB"), "{err}");
-    assert_eq!(files_below(&remote), Vec::<String>::new());
+    assert_empty(&remote, &err);
     assert!(!marker.exists(), "a database tool ran");
 }
 
@@ -239,7 +202,7 @@ fn upload_prefix_puts_objects_below_it() {
     let below = tmp.path().join("sub/dir");
     let object = only_object(&below);
     assert_eq!(files_below(tmp.path()).len(), 2);
-    checked_manifest(&below, &object);
+    checked_manifest(&below, &object, POSTGRESQL);
     assert!(object.starts_with(&db.name), "{object}");
 }
 
@@ -254,12 +217,8 @@ fn remote_from_rclone_environment_over_sftp() {
             .env("UPLOAD_PREFIX", sftp_dir(&dir)),
     );
     let landed = sftp_dir(&dir);
-    let object = only_object(&landed);
-    assert!(
-        is_timestamped(&object, &format!("{}-", db.name), ".sql.gz"),
-        "{object}"
-    );
-    assert_eq!(checked_manifest(&landed, &object).database, db.name);
+    let (object, m) = only_backup(&landed, POSTGRESQL, &format!("{}-", db.name), ".sql.gz");
+    assert_eq!(m.database, db.name);
     assert!(stderr(&out).contains(&object), "{}", stderr(&out));
 }
 
@@ -274,8 +233,8 @@ fn remote_as_s3_connection_string() {
             .env("UPLOAD_PREFIX", "pg/nightly"),
     );
     let landed = s3_bucket_dir(&bucket).join("pg/nightly");
-    let object = only_object(&landed);
-    assert_eq!(checked_manifest(&landed, &object).database, db.name);
+    let (_, m) = only_backup(&landed, POSTGRESQL, &format!("{}-", db.name), ".sql.gz");
+    assert_eq!(m.database, db.name);
     let secret = setting("DBBR_TEST_S3_SECRET_KEY");
     assert!(!stderr(&out).contains(&secret), "{}", stderr(&out));
 }
@@ -294,7 +253,7 @@ fn password_from_file_is_used() {
             .env("BACKUP_DATABASES", &db.name),
     );
     let object = only_object(&remote);
-    let m = checked_manifest(&remote, &object);
+    let m = checked_manifest(&remote, &object, POSTGRESQL);
     assert!(
         m.server_version.unwrap().starts_with("15"),
         "probe has it too"
@@ -314,18 +273,19 @@ fn wrong_password_fails_cleanly_without_showing_it() {
     let by_file = ("PGPASSWORD_FILE", pw.to_str().unwrap());
     for (var, value) in [by_env, by_file] {
         let remote = tempfile::tempdir().unwrap();
-        let mut cmd = backup_to(remote.path());
-        cmd.env_remove("PGPASSWORD")
-            .env(var, value)
-            .env("BACKUP_DATABASES", &db.name);
-        let out = cmd.output().unwrap();
+        let out = exits(
+            backup_to(remote.path())
+                .env_remove("PGPASSWORD")
+                .env(var, value)
+                .env("BACKUP_DATABASES", &db.name),
+            1,
+        );
         let (err, stdout) = (stderr(&out), String::from_utf8_lossy(&out.stdout));
-        assert_eq!(out.status.code(), Some(1), "{var}: {err}");
         assert!(err.contains("authentication failed"), "{var}: {err}");
         for secret in ["wrong-Pw-123", "wrong-File-Pw-456", &real] {
             assert!(!err.contains(secret) && !stdout.contains(secret), "{err}");
         }
-        assert_eq!(files_below(remote.path()), Vec::<String>::new(), "{var}");
+        assert_empty(remote.path(), var);
     }
 }
 
@@ -336,7 +296,7 @@ fn missing_database_fails_and_leaves_nothing() {
     let err = fail_with(backup_to(tmp.path()).env("BACKUP_DATABASES", &missing), 1);
     assert!(err.contains("does not exist"), "{err}");
     assert!(err.contains(&missing), "{err}");
-    assert_eq!(files_below(tmp.path()), Vec::<String>::new());
+    assert_empty(tmp.path(), &err);
 }
 
 #[test]
@@ -350,9 +310,9 @@ fn a_failing_database_does_not_stop_the_others() {
         let tmp = tempfile::tempdir().unwrap();
         let err = fail_with(backup_to(tmp.path()).env("BACKUP_DATABASES", &list), 1);
         assert!(err.contains("does not exist"), "{err}");
-        let object = only_object(tmp.path());
-        assert!(object.starts_with(&format!("{}-", good.name)), "{list}");
-        assert_eq!(checked_manifest(tmp.path(), &object).database, good.name);
+        let prefix = format!("{}-", good.name);
+        let (_, m) = only_backup(tmp.path(), POSTGRESQL, &prefix, ".sql.gz");
+        assert_eq!(m.database, good.name, "{list}");
     }
 }
 
@@ -366,31 +326,14 @@ fn killed_dump_leaves_nothing_behind() {
          md5(random()::text) AS b FROM generate_series(1, 1000000) g",
     );
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = backup_to(tmp.path())
-        .env("BACKUP_DATABASES", &db.name)
-        .env("LOG_LEVEL", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let staging = |dir: &Path| {
-        files_below(dir)
-            .into_iter()
-            .any(|f| f.starts_with(&format!(".{}-", db.name)) && f.ends_with(".partial"))
-    };
-    let started = wait_until(Duration::from_secs(60), || {
-        staging(tmp.path()) || child.try_wait().unwrap().is_some()
-    });
-    assert!(started && staging(tmp.path()), "no staging file appeared");
-    let dump = run_ok(Command::new("pgrep").args(["-P", &child.id().to_string(), "-x", "pg_dump"]));
-    let dump = dump.trim();
-    assert!(!dump.is_empty() && !dump.contains('\n'), "{dump:?}");
-    run_ok(Command::new("kill").args(["-KILL", dump]));
-    let out = child.wait_with_output().unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("killed by signal 9"), "{err}");
-    assert_eq!(files_below(tmp.path()), Vec::<String>::new(), "{err}");
+    assert_killed_dump_leaves_nothing(
+        backup_to(tmp.path())
+            .env("BACKUP_DATABASES", &db.name)
+            .env("LOG_LEVEL", "info"),
+        tmp.path(),
+        &db.name,
+        "pg_dump",
+    );
 }
 
 #[test]
@@ -403,19 +346,19 @@ fn arguments_after_double_dash_reach_pg_dump() {
             .args(["--", "--schema-only", "--no-owner"]),
     );
     let object = only_object(tmp.path());
-    let m = checked_manifest(tmp.path(), &object);
+    let m = checked_manifest(tmp.path(), &object, POSTGRESQL);
     assert!(
         m.raw_bytes < 100_000,
         "no data in a schema-only dump: {m:?}"
     );
     let file = tmp.path().join(&object);
-    let text = run_ok(Command::new("gunzip").arg("-c").arg(&file));
+    let text = gunzipped(&file);
     assert!(text.contains("CREATE TABLE public.items"), "{text}");
     assert!(!text.contains("COPY public.items"), "{text}");
     assert!(!text.contains("OWNER TO"), "--no-owner was passed too");
 
     let copy = TestDb::create();
-    Server::shared().restore(&copy.name, r#"gunzip -c "$1""#, &[&file], true);
+    Server::shared().restore(&copy.name, GUNZIP, &[&file], true);
     let sums = copy.checksums();
     assert_eq!(
         sums.keys().collect::<Vec<_>>(),
@@ -428,13 +371,13 @@ fn arguments_after_double_dash_reach_pg_dump() {
 fn an_existing_object_is_never_overwritten() {
     let db = TestDb::small();
     let tmp = tempfile::tempdir().unwrap();
-    let run = || {
+    let backup = || {
         let mut cmd = backup_to(tmp.path());
         cmd.env("BACKUP_DATABASES", &db.name)
             .env("BACKUP_FILE_NAME", "fixed-$DB");
         cmd
     };
-    succeed(&mut run());
+    succeed(&mut backup());
     let object = format!("fixed-{}.sql.gz", db.name);
     assert_eq!(only_object(tmp.path()), object);
     let manifest = tmp.path().join(Manifest::object_name(&object));
@@ -442,11 +385,11 @@ fn an_existing_object_is_never_overwritten() {
         std::fs::read(tmp.path().join(&object)).unwrap(),
         std::fs::read(&manifest).unwrap(),
     );
-    let first = checked_manifest(tmp.path(), &object);
+    let first = checked_manifest(tmp.path(), &object, POSTGRESQL);
     // Something to tell the dumps apart, had the second one been written.
     Server::shared().psql(&db.name, "INSERT INTO t VALUES (3, 'new')");
 
-    let err = fail_with(&mut run(), 1);
+    let err = fail_with(&mut backup(), 1);
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(only_object(tmp.path()), object);
     let after = (
@@ -454,7 +397,10 @@ fn an_existing_object_is_never_overwritten() {
         std::fs::read(&manifest).unwrap(),
     );
     assert!(before == after, "the first backup changed");
-    assert_eq!(checked_manifest(tmp.path(), &object).sha256, first.sha256);
+    assert_eq!(
+        checked_manifest(tmp.path(), &object, POSTGRESQL).sha256,
+        first.sha256
+    );
 }
 
 #[test]
@@ -489,19 +435,20 @@ fn configuration_errors_exit_2_before_any_io() {
         ),
     ];
     for (env, expected) in cases {
-        let mut cmd = backup_to(&remote);
-        cmd.env("PATH", &path).envs(env.iter().copied());
-        let out = cmd.output().unwrap();
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{env:?}: {err}");
+        let err = fail_with(
+            backup_to(&remote)
+                .env("PATH", &path)
+                .envs(env.iter().copied()),
+            2,
+        );
         assert!(err.contains(expected), "{env:?}: {err}");
-        assert_eq!(files_below(&remote), Vec::<String>::new(), "{env:?}");
+        assert_empty(&remote, &format!("{env:?}"));
         assert!(!marker.exists(), "{env:?}: a database tool ran");
     }
     // The tripwire works: past validation, the stand-in tools do run.
     let err = fail_with(backup_to(&remote).env("PATH", &path).envs([db]), 1);
     assert!(marker.exists(), "{err}");
-    assert_eq!(files_below(&remote), Vec::<String>::new(), "{err}");
+    assert_empty(&remote, &err);
 }
 
 #[test]
@@ -520,7 +467,7 @@ fn json_log_lines_carry_the_results() {
         .collect();
     let last = lines.last().unwrap();
     let object = only_object(tmp.path());
-    let m = checked_manifest(tmp.path(), &object);
+    let m = checked_manifest(tmp.path(), &object, POSTGRESQL);
     assert_eq!(last["level"], "INFO", "{last}");
     assert_eq!(last["database"], db.name.as_str(), "{last}");
     assert_eq!(last["object"], object.as_str(), "{last}");
@@ -590,13 +537,14 @@ fn library_run_reports_what_it_stored() {
     assert_eq!(first.object.as_deref(), Some(object.as_str()));
     let stats = first.result.as_ref().unwrap();
     let below = remote.join("p");
-    let m = checked_manifest(&below, &object);
+    let m = checked_manifest(&below, &object, POSTGRESQL);
     assert_eq!(stats.sha256, m.sha256);
     assert_eq!(
         (stats.raw_bytes, stats.stored_bytes),
         (m.raw_bytes, m.stored_bytes)
     );
     assert_eq!(stats.manifest, Manifest::object_name(&object));
+    assert_eq!(report.failures().count(), 1);
     let failure = report.failures().next().unwrap();
     assert_eq!(failure.database, missing);
     let text = failure.result.as_ref().unwrap_err().to_string();
@@ -614,6 +562,6 @@ fn library_run_reports_what_it_stored() {
 
     let copy = TestDb::create();
     let file = below.join(&object);
-    Server::shared().restore(&copy.name, r#"gunzip -c "$1""#, &[&file], true);
+    Server::shared().restore(&copy.name, GUNZIP, &[&file], true);
     assert_eq!(copy.checksums(), db.checksums());
 }

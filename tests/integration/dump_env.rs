@@ -16,29 +16,16 @@ fn dump_tool_gets_the_password_by_environment_and_no_storage_secrets() {
     // real one.
     let bin = tmp.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    let real = String::from_utf8(
-        Command::new("sh")
-            .args(["-c", "command -v pg_dump"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
-    let wrapper = bin.join("pg_dump");
-    write_private(
-        &wrapper,
+    let real = run_ok(Command::new("sh").args(["-c", "command -v pg_dump"]));
+    let real = real.trim();
+    assert!(real.starts_with('/'), "no pg_dump on PATH: {real:?}");
+    write_executable(
+        &bin.join("pg_dump"),
         &format!(
             "#!/bin/sh\n{{ echo \"ARGS: $*\"; env; }} >'{}'\nexec '{real}' \"$@\"\n",
             record.display()
         ),
     );
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
     let password_file = tmp.path().join("pgpassword");
     write_private(
         &password_file,
@@ -46,20 +33,16 @@ fn dump_tool_gets_the_password_by_environment_and_no_storage_secrets() {
     );
 
     let storage_secret = "storage-Secret-31337";
-    let out = backup_cmd()
-        .env_remove("PGPASSWORD")
-        .env("PGPASSWORD_FILE", &password_file)
-        .env(
-            "PATH",
-            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
-        )
-        .env("BACKUP_DATABASES", &db.name)
-        .env("RCLONE_CONFIG_STORE_TYPE", "local")
-        .env("RCLONE_CONFIG_STORE_PASS", storage_secret)
-        .env("UPLOAD_PREFIX", &remote_dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = succeed(
+        backup_cmd()
+            .env_remove("PGPASSWORD")
+            .env("PGPASSWORD_FILE", &password_file)
+            .env("PATH", path_with(&bin))
+            .env("BACKUP_DATABASES", &db.name)
+            .env("RCLONE_CONFIG_STORE_TYPE", "local")
+            .env("RCLONE_CONFIG_STORE_PASS", storage_secret)
+            .env("UPLOAD_PREFIX", &remote_dir),
+    );
 
     let saw = std::fs::read_to_string(&record).unwrap();
     let args = saw.lines().next().unwrap();
@@ -79,5 +62,9 @@ fn dump_tool_gets_the_password_by_environment_and_no_storage_secrets() {
     );
     assert!(!saw.contains(storage_secret));
     assert!(!stderr(&out).contains(&password) && !stderr(&out).contains(storage_secret));
-    assert_eq!(files_below(&remote_dir).len(), 2, "object and manifest");
+    let object = only_object(&remote_dir);
+    assert_eq!(
+        checked_manifest(&remote_dir, &object, POSTGRESQL).database,
+        db.name
+    );
 }

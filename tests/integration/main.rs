@@ -1,6 +1,8 @@
 //! Integration tests against real servers on loopback. Run them with
 //! `bash scripts/test`, which installs and starts PostgreSQL, MariaDB, an
 //! SFTP server (OpenSSH) and an S3 server and exports their addresses.
+//! Helpers every test shares are in `common`; PostgreSQL's and MariaDB's
+//! own are in `pg` and `mariadb`.
 
 mod backup_mariadb;
 mod backup_postgres;

@@ -1,12 +1,18 @@
-//! MariaDB helpers: admin clients, sample data, checksums, restores through
-//! the standard tools, and throwaway servers.
+//! MariaDB helpers: admin clients, throwaway databases and servers, sample
+//! data and its checksums, restores through the standard tools, `dbbr
+//! backup mariadb` commands and the backups they leave.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use dbbr::Manifest;
 
 use crate::common::*;
+
+/// The engine name in the manifests of MariaDB backups.
+pub const MARIADB: &str = "mariadb";
 
 /// Bytes of the large LONGTEXT value of the sample data (5 MiB).
 pub const LARGE_TEXT_BYTES: u64 = 5 << 20;
@@ -141,17 +147,13 @@ impl Server {
         }
     }
 
-    /// Feeds `decoder`'s output (a shell pipeline reading file "$F", with
-    /// "$K" set to `key`) into `mariadb` on this server; panics on failure.
-    pub fn restore(&self, decoder: &str, file: &Path, key: Option<&Path>) {
-        let script = format!(
-            "set -euo pipefail; {decoder} | mariadb --no-defaults --user=root --socket=\"$S\""
-        );
-        let out = Command::new("bash")
-            .args(["-c", &script])
-            .env("F", file)
-            .env("K", key.unwrap_or(Path::new("")))
-            .env("S", &self.socket)
+    /// Feeds what the shell command `decode` writes on stdout (see
+    /// [`pipeline`]: [`GUNZIP`], [`AGE_GUNZIP`]) into `mariadb` on this
+    /// server; panics on failure.
+    pub fn restore(&self, decode: &str, args: &[&Path]) {
+        let client = "mariadb --no-defaults --user=root --socket=\"$DBBR_RESTORE_SOCKET\"";
+        let out = pipeline(decode, client, args)
+            .env("DBBR_RESTORE_SOCKET", &self.socket)
             .output()
             .unwrap();
         assert!(out.status.success(), "restore failed: {}", stderr(&out));
@@ -278,24 +280,20 @@ impl Instance {
     }
 
     fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let mut probe = self.server.client();
+        let (server, child) = (&self.server, &mut self.child);
+        let answers = || {
+            let mut probe = server.client();
             probe.args(["-e", "SELECT 1"]);
-            if probe.output().is_ok_and(|o| o.status.success()) {
-                return;
-            }
-            let log = || std::fs::read_to_string(self.dir.path().join("error.log"));
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("mariadbd exited with {status}: {:?}", log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mariadbd did not start: {:?}",
-                log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
+            probe.output().is_ok_and(|o| o.status.success())
+        };
+        let ready = wait_until(Duration::from_secs(60), || {
+            (server.socket.exists() && answers()) || child.try_wait().unwrap().is_some()
+        });
+        let log = std::fs::read_to_string(self.dir.path().join("error.log"));
+        if let Some(status) = self.child.try_wait().unwrap() {
+            panic!("mariadbd exited with {status}: {log:?}");
         }
+        assert!(ready, "mariadbd did not start: {log:?}");
     }
 
     pub fn server(&self) -> &Server {
@@ -308,4 +306,70 @@ impl Drop for Instance {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A database of the shared server holding the sample data, dropped when
+/// the guard goes out of scope.
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    /// A new database with a unique name and the sample data (see
+    /// [`sample_sql`]).
+    pub fn sample(large: bool) -> TestDb {
+        let db = TestDb { name: unique("my") };
+        Server::shared().create_sample(&db.name, large);
+        db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = feed(
+            &mut Server::shared().client(),
+            format!("DROP DATABASE IF EXISTS `{}`;", self.name).as_bytes(),
+        );
+    }
+}
+
+/// The password of the shared server's user `dbbr`.
+pub fn password() -> String {
+    setting("DBBR_TEST_MYSQL_PASSWORD")
+}
+
+/// `dbbr backup mariadb` into the local directory `dir`, with no MYSQL_*
+/// setting inherited.
+pub fn backup_to(dir: &Path) -> Command {
+    let mut cmd = dbbr();
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MYSQL_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(["backup", "mariadb"])
+        .env("REMOTE_NAME", local_remote(dir))
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Connection to the shared server as the password user over TCP, all by
+/// environment.
+pub fn over_tcp(cmd: &mut Command) -> &mut Command {
+    cmd.env("MYSQL_HOST", setting("DBBR_TEST_MYSQL_HOST"))
+        .env("MYSQL_TCP_PORT", setting("DBBR_TEST_MYSQL_PORT"))
+        .env("MYSQL_USER", setting("DBBR_TEST_MYSQL_USER"))
+        .env("MYSQL_PWD", password())
+}
+
+/// The one MariaDB backup below `dir` (see [`only_backup`]), with the
+/// server's and the dump tool's versions in its manifest: the object's
+/// path and the manifest.
+pub fn mariadb_backup(dir: &Path, prefix: &str, suffix: &str) -> (PathBuf, Manifest) {
+    let (object, m) = only_backup(dir, MARIADB, prefix, suffix);
+    let server = m.server_version.as_deref().unwrap_or_default();
+    assert!(server.contains("MariaDB"), "{m:?}");
+    let tool = m.dump_tool.as_deref().unwrap_or_default();
+    assert!(tool.contains("mariadb-dump"), "{m:?}");
+    (dir.join(object), m)
 }

@@ -1,19 +1,15 @@
 //! PostgreSQL helpers: connection settings for the shared test server,
 //! throwaway databases and clusters, sample data and its checksums, restores
-//! with the standard tools, and checks on what a backup left in a directory.
-
-#![allow(dead_code)]
+//! with the standard tools, and `dbbr backup postgresql` commands.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
-
-use chrono::{NaiveDateTime, Utc};
-use dbbr::Manifest;
 
 use crate::common::*;
+
+/// The engine name in the manifests of PostgreSQL backups.
+pub const POSTGRESQL: &str = "postgresql";
 
 /// How to reach a PostgreSQL server with libpq's environment variables.
 #[derive(Debug, Clone)]
@@ -36,21 +32,14 @@ impl Server {
     }
 
     /// Sets the connection variables on `cmd` and clears every other libpq
-    /// or dbbr setting the test process may have inherited.
+    /// setting the test process may have inherited.
     pub fn env<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
         for var in [
             "PGDATABASE",
             "PGSERVICE",
             "PGSERVICEFILE",
             "PGPASSWORD",
-            "PGPASSWORD_FILE",
             "PGSSLMODE",
-            "BACKUP_DATABASES",
-            "BACKUP_ALL",
-            "BACKUP_FILE_NAME",
-            "ENCRYPT_RECIPIENTS",
-            "ENCRYPT_RECIPIENTS_FILE",
-            "LOG_LEVEL",
         ] {
             cmd.env_remove(var);
         }
@@ -97,20 +86,18 @@ impl Server {
         self.psql("postgres", &format!("CREATE DATABASE \"{name}\""));
     }
 
-    /// Restores into `db` what the shell command `decode` writes on stdout,
-    /// with `psql -d db` (and ON_ERROR_STOP if `strict`). `decode` sees
-    /// `args` as `$1`, `$2`, ...; e.g. `gunzip -c "$1"`.
+    /// Restores into `db` what the shell command `decode` writes on stdout
+    /// (see [`pipeline`]: [`GUNZIP`], [`AGE_GUNZIP`]), with `psql -d db`
+    /// (and ON_ERROR_STOP if `strict`).
     pub fn restore(&self, db: &str, decode: &str, args: &[&Path], strict: bool) -> Output {
         let stop = if strict { "-v ON_ERROR_STOP=1" } else { "" };
-        let script = format!(
-            "set -euo pipefail; {decode} | psql -X -q {stop} -d \"$DBBR_RESTORE_DB\" >/dev/null"
-        );
-        let mut cmd = Command::new("bash");
-        self.env(&mut cmd)
+        let client = format!("psql -X -q {stop} -d \"$DBBR_RESTORE_DB\" >/dev/null");
+        let mut cmd = pipeline(decode, &client, args);
+        let out = self
+            .env(&mut cmd)
             .env("DBBR_RESTORE_DB", db)
-            .args(["-c", &script, "restore"])
-            .args(args);
-        let out = cmd.output().unwrap();
+            .output()
+            .unwrap();
         if strict {
             assert!(
                 out.status.success(),
@@ -344,81 +331,6 @@ pub fn backup_to(dir: &Path) -> Command {
     cmd
 }
 
-pub fn local_remote(dir: &Path) -> String {
-    format!(":local:{}", dir.display())
-}
-
-/// Runs `cmd`, asserting exit status 0, and returns its output.
-pub fn succeed(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        stderr(&out)
-    );
-    out
-}
-
-/// Runs `cmd`, asserting exit code `code`, and returns its stderr.
-pub fn fail_with(cmd: &mut Command, code: i32) -> String {
-    let out = cmd.output().unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(code), "{err}");
-    err
-}
-
-/// The manifest stored next to `object` below `dir`, checked against the
-/// object's bytes: name, sha256, size; returns it.
-pub fn checked_manifest(dir: &Path, object: &str) -> Manifest {
-    let bytes = std::fs::read(dir.join(object)).unwrap();
-    let text = std::fs::read_to_string(dir.join(Manifest::object_name(object))).unwrap();
-    let m: Manifest = serde_json::from_str(&text).unwrap();
-    assert_eq!(m.format, Manifest::FORMAT);
-    assert_eq!(m.engine, "postgresql");
-    assert_eq!(m.object, object);
-    assert_eq!(m.sha256, sha256(&bytes), "sha256 of {object}");
-    assert_eq!(m.stored_bytes, bytes.len() as u64, "size of {object}");
-    assert!(m.raw_bytes > 0);
-    assert!(m.started_at <= m.finished_at);
-    assert_eq!(m.codec, "gzip");
-    m
-}
-
-/// Whether `name` is `{prefix}YYYY-MM-DDTHH-MM-SSZ{suffix}` with a time
-/// within ten minutes of now.
-pub fn is_timestamped(name: &str, prefix: &str, suffix: &str) -> bool {
-    let Some(stamp) = name
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.strip_suffix(suffix))
-    else {
-        return false;
-    };
-    let shape = "0000-00-00T00-00-00Z";
-    let shaped = stamp.len() == shape.len()
-        && stamp.chars().zip(shape.chars()).all(|(c, s)| match s {
-            '0' => c.is_ascii_digit(),
-            _ => c == s,
-        });
-    let Ok(time) = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%dT%H-%M-%SZ") else {
-        return false;
-    };
-    shaped && (Utc::now().naive_utc() - time).num_seconds().abs() < 600
-}
-
-/// The one data object below `dir` (with its manifest and nothing else).
-pub fn only_object(dir: &Path) -> String {
-    let files = files_below(dir);
-    assert_eq!(files.len(), 2, "{files:?}");
-    let object = files
-        .iter()
-        .find(|f| !f.ends_with(".manifest.json"))
-        .unwrap_or_else(|| panic!("no data object in {files:?}"))
-        .clone();
-    assert!(files.contains(&Manifest::object_name(&object)), "{files:?}");
-    object
-}
-
 /// A directory holding stand-ins for `pg_dump`, `pg_dumpall` and `psql`
 /// that only leave a marker file: put it first on PATH to prove that no
 /// database tool ran. Returns (PATH value, marker path).
@@ -427,43 +339,10 @@ pub fn tripwire_tools(dir: &Path) -> (String, PathBuf) {
     std::fs::create_dir_all(&bin).unwrap();
     let marker = dir.join("a-database-tool-ran");
     for tool in ["pg_dump", "pg_dumpall", "psql"] {
-        let path = bin.join(tool);
-        std::fs::write(
-            &path,
-            format!("#!/bin/sh\necho {tool} >>'{}'\nexit 1\n", marker.display()),
-        )
-        .unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write_executable(
+            &bin.join(tool),
+            &format!("#!/bin/sh\necho {tool} >>'{}'\nexit 1\n", marker.display()),
+        );
     }
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    (path, marker)
-}
-
-/// Writes `text` to `path` with mode 0600.
-pub fn write_private(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
-}
-
-/// Runs `cmd` and panics with its stderr if it fails; returns stdout.
-pub fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.stdin(Stdio::null()).output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Polls `check` every few milliseconds for up to `limit`.
-pub fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + limit;
-    while std::time::Instant::now() < deadline {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    false
+    (path_with(&bin), marker)
 }

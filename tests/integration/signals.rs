@@ -1,7 +1,6 @@
 //! A signal during a backup: the run stops promptly even when the dump is
 //! blocked and produces nothing, and nothing is left behind.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,18 +16,12 @@ fn sigterm_stops_a_backup_whose_dump_is_blocked() {
     let mut locker = Command::new("psql");
     Server::shared()
         .env(&mut locker)
-        .args(["-X", "-q", "-d", &db.name]);
-    let mut locker = locker
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lock_session = locker.stdin.take().unwrap();
-    lock_session
-        .write_all(b"BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);\n")
-        .unwrap();
-    lock_session.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+        .args(["-X", "-q", "-A", "-t", "-d", &db.name]);
+    let mut lock = Session::start(&mut locker);
+    lock.run(
+        "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT 'locked';",
+        "locked",
+    );
 
     let backup = backup_to(dir.path())
         .env("BACKUP_DATABASES", &db.name)
@@ -36,32 +29,25 @@ fn sigterm_stops_a_backup_whose_dump_is_blocked() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until pg_dump runs (and is blocked).
-    let started = Instant::now();
-    while !Command::new("pgrep")
-        .args(["-P", &backup.id().to_string(), "-x", "pg_dump"])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "pg_dump did not start"
+    // Wait until the dump is blocked: its request for the table's lock waits
+    // as long as the other session holds it.
+    let blocked = wait_until(Duration::from_secs(20), || {
+        let waiting = Server::shared().psql(
+            &db.name,
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 't'::regclass",
         );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(300));
+        waiting == "1"
+    });
+    assert!(blocked, "pg_dump did not start waiting for the lock");
+    assert!(
+        child_named(backup.id(), "pg_dump").is_some(),
+        "the blocked dump is a child of dbbr"
+    );
     let term = Instant::now();
-    assert!(Command::new("kill")
-        .args(["-TERM", &backup.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let out = backup.wait_with_output().unwrap();
+    signal(backup.id(), "TERM");
+    let out = wait_at_most(backup, Duration::from_secs(60));
     let stopped_after = term.elapsed();
-    let _ = locker.kill();
-    let _ = locker.wait();
+    drop(lock);
 
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -70,5 +56,5 @@ fn sigterm_stops_a_backup_whose_dump_is_blocked() {
         stopped_after < Duration::from_secs(10),
         "took {stopped_after:?}"
     );
-    assert_eq!(files_below(dir.path()), Vec::<String>::new());
+    assert_empty(dir.path(), &err);
 }

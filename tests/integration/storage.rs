@@ -15,19 +15,18 @@ struct Backend {
     dir: PathBuf,
     /// Whether a half-written object would be visible (so dbbr stages it).
     stages: bool,
+    /// The local backend's directory, removed with the backend.
+    _tmp: Option<tempfile::TempDir>,
 }
 
-fn local() -> (Backend, tempfile::TempDir) {
+fn local() -> Backend {
     let tmp = tempfile::tempdir().unwrap();
-    let remote = Remote::parse(&format!(":local:{}", tmp.path().display())).unwrap();
-    (
-        Backend {
-            remote,
-            dir: tmp.path().to_path_buf(),
-            stages: true,
-        },
-        tmp,
-    )
+    Backend {
+        remote: Remote::parse(&local_remote(tmp.path())).unwrap(),
+        dir: tmp.path().to_path_buf(),
+        stages: true,
+        _tmp: Some(tmp),
+    }
 }
 
 fn sftp() -> Backend {
@@ -36,6 +35,7 @@ fn sftp() -> Backend {
         remote: Remote::parse(&sftp_remote(&dir)).unwrap(),
         dir: sftp_dir(&dir),
         stages: true,
+        _tmp: None,
     }
 }
 
@@ -45,6 +45,7 @@ fn s3() -> Backend {
         remote: Remote::parse(&s3_remote(&bucket)).unwrap(),
         dir: s3_bucket_dir(&bucket),
         stages: false,
+        _tmp: None,
     }
 }
 
@@ -123,16 +124,15 @@ fn produce_then_fail(b: &Backend, name: &str) -> Result<(), Error> {
 fn aborts_leave_nothing(b: &Backend) {
     start_big_upload(b, "explicit.bin").abort();
     drop(start_big_upload(b, "dropped.bin"));
-    assert!(produce_then_fail(b, "failed.bin").is_err());
+    match produce_then_fail(b, "failed.bin") {
+        Err(Error::Encode(message)) => assert_eq!(message, "producer failed"),
+        other => panic!("expected the producer's error, got {other:?}"),
+    }
     for name in ["explicit.bin", "dropped.bin", "failed.bin"] {
         assert_eq!(b.remote.stat(name).unwrap(), None, "{name} must not exist");
     }
     assert_eq!(b.remote.list("", true).unwrap(), vec![]);
-    assert_eq!(
-        files_below(&b.dir),
-        Vec::<String>::new(),
-        "no partial upload may remain"
-    );
+    assert_empty(&b.dir, "no partial upload may remain");
 }
 
 fn never_overwrites(b: &Backend) {
@@ -153,57 +153,33 @@ fn never_overwrites(b: &Backend) {
     assert_eq!(back, "first");
 }
 
-#[test]
-fn local_round_trip() {
-    let (b, _tmp) = local();
-    round_trip(&b);
+/// The storage tests every backend must pass, as `BACKEND::TEST`.
+macro_rules! on_every_backend {
+    ($($backend:ident),+) => {$(
+        mod $backend {
+            #[test]
+            fn round_trip() {
+                super::round_trip(&super::$backend());
+            }
+
+            #[test]
+            fn aborts_leave_nothing() {
+                super::aborts_leave_nothing(&super::$backend());
+            }
+
+            #[test]
+            fn never_overwrites() {
+                super::never_overwrites(&super::$backend());
+            }
+        }
+    )+};
 }
 
-#[test]
-fn local_aborts_leave_nothing() {
-    let (b, _tmp) = local();
-    aborts_leave_nothing(&b);
-}
-
-#[test]
-fn local_never_overwrites() {
-    let (b, _tmp) = local();
-    never_overwrites(&b);
-}
-
-#[test]
-fn sftp_round_trip() {
-    round_trip(&sftp());
-}
-
-#[test]
-fn sftp_aborts_leave_nothing() {
-    aborts_leave_nothing(&sftp());
-}
-
-#[test]
-fn sftp_never_overwrites() {
-    never_overwrites(&sftp());
-}
-
-#[test]
-fn s3_round_trip() {
-    round_trip(&s3());
-}
-
-#[test]
-fn s3_aborts_leave_nothing() {
-    aborts_leave_nothing(&s3());
-}
-
-#[test]
-fn s3_never_overwrites() {
-    never_overwrites(&s3());
-}
+on_every_backend!(local, sftp, s3);
 
 #[test]
 fn empty_upload_commits_an_empty_object() {
-    let (b, _tmp) = local();
+    let b = local();
     let done = b.remote.upload("empty").unwrap().commit().unwrap();
     assert_eq!(done.size, 0);
     assert_eq!(files_below(&b.dir), vec!["empty".to_string()]);
@@ -211,7 +187,7 @@ fn empty_upload_commits_an_empty_object() {
 
 #[test]
 fn download_of_missing_object_is_not_found() {
-    let (b, _tmp) = local();
+    let b = local();
     assert!(matches!(b.remote.download("nope"), Err(Error::NotFound(_))));
 }
 
@@ -220,6 +196,15 @@ fn unknown_remote_says_how_to_configure_it() {
     let remote = Remote::parse("nosuchremote").unwrap();
     let err = remote.upload("x").err().expect("must fail");
     assert!(err.is_usage());
+    match &err {
+        Error::RemoteNotConfigured { name, env } => {
+            assert_eq!(
+                (name.as_str(), env.as_str()),
+                ("nosuchremote", "NOSUCHREMOTE")
+            );
+        }
+        other => panic!("expected RemoteNotConfigured, got {other:?}"),
+    }
     let msg = err.to_string();
     assert!(msg.contains("RCLONE_CONFIG_NOSUCHREMOTE_TYPE"), "{msg}");
 }
@@ -229,21 +214,21 @@ fn errors_do_not_show_connection_string_secrets() {
     let secret = "Sup3rSecretValue-4471";
     // The S3 server rejects the wrong secret; rclone's error may echo its
     // configuration.
-    let bucket = unique("bucket");
-    s3_remote(&bucket);
-    let remote = Remote::parse(&format!(
-        ":s3,provider=Rclone,endpoint='{}',access_key_id={},secret_access_key={secret}:{bucket}",
-        setting("DBBR_TEST_S3_ENDPOINT"),
-        setting("DBBR_TEST_S3_ACCESS_KEY"),
-    ))
-    .unwrap();
+    let remote = Remote::parse(&s3_remote_with_secret(&unique("bucket"), secret)).unwrap();
     let err = remote.list("", false).expect_err("must fail");
     let msg = err.to_string();
     assert!(!msg.contains(secret), "{msg}");
+    assert!(matches!(err, Error::Storage(_)), "{err:?}");
+    assert!(msg.contains("SignatureDoesNotMatch"), "{msg}");
     let bad = Remote::parse(&format!(":nosuchbackend,password={secret}:x")).unwrap();
-    let msg = bad.upload("x").err().expect("must fail").to_string();
+    let err = bad.upload("x").err().expect("must fail");
+    let msg = err.to_string();
     assert!(!msg.contains(secret), "{msg}");
     assert!(msg.contains("nosuchbackend"), "{msg}");
+    // A configuration error, not a remote without configuration.
+    assert!(err.is_usage(), "{err:?}");
+    assert!(!matches!(err, Error::RemoteNotConfigured { .. }), "{err:?}");
+    assert!(msg.contains("didn't find backend called"), "{msg}");
 }
 
 #[test]
@@ -257,8 +242,12 @@ fn aborting_from_another_thread_fails_the_upload_and_leaves_nothing() {
             .write_all(&data(2 * 1024 * 1024, 5))
             .and_then(|()| up.flush());
         assert!(more.is_err(), "a write after the abort must fail");
-        assert!(up.commit().is_err(), "an aborted upload cannot commit");
+        match up.commit() {
+            Err(Error::Storage(_)) => {}
+            Err(e) => panic!("expected a storage error, got {e:?}"),
+            Ok(done) => panic!("an aborted upload cannot commit: {done:?}"),
+        }
         assert_eq!(b.remote.stat("aborted-elsewhere.bin").unwrap(), None);
-        assert_eq!(files_below(&b.dir), Vec::<String>::new());
+        assert_empty(&b.dir, "no partial upload may remain");
     }
 }

@@ -1,0 +1,47 @@
+//! Helpers shared by every integration test, whatever the engine: settings
+//! of the test servers, remotes, files, running commands and processes, the
+//! backups a run leaves, and keys. Engine-specific helpers live in `pg.rs`
+//! and `mariadb.rs`.
+
+mod backups;
+mod commands;
+mod files;
+mod keys;
+mod processes;
+mod remotes;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub use backups::*;
+pub use commands::*;
+pub use files::*;
+pub use keys::*;
+pub use processes::*;
+pub use remotes::*;
+
+/// A setting exported by scripts/services; tests cannot run without it.
+pub fn setting(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the integration tests with `bash scripts/test`")
+    })
+}
+
+/// A name unique within this test run, for buckets, folders and databases.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}{}x{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The secrets of the test servers (database passwords, the S3 secret key):
+/// none of them may ever show in what dbbr prints.
+pub fn test_secrets() -> [String; 3] {
+    [
+        setting("DBBR_TEST_PG_PASSWORD"),
+        setting("DBBR_TEST_MYSQL_PASSWORD"),
+        setting("DBBR_TEST_S3_SECRET_KEY"),
+    ]
+}

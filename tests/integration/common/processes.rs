@@ -1,0 +1,105 @@
+//! Processes: waiting with a limit, finding a dump among dbbr's children,
+//! signalling, and interactive client sessions that hold locks or
+//! transactions open while a backup runs.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{run_ok, stderr};
+
+/// Polls `check` every 20 milliseconds for up to `limit`; whether it held.
+pub fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    check()
+}
+
+/// Waits for `child` to exit, killing it and failing after `limit`.
+pub fn wait_at_most(mut child: Child, limit: Duration) -> Output {
+    let exited = wait_until(limit, || child.try_wait().unwrap().is_some());
+    if !exited {
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        panic!("still running after {limit:?}: {}", stderr(&out));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The pid of `parent`'s child process named `name`, if there is one;
+/// panics if there are several.
+pub fn child_named(parent: u32, name: &str) -> Option<u32> {
+    let out = Command::new("pgrep")
+        .args(["-P", &parent.to_string(), "-x", name])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let pids: Vec<u32> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    assert!(pids.len() <= 1, "several {name} children: {pids:?}");
+    pids.first().copied()
+}
+
+/// Sends `signal` (`TERM`, `KILL`, ...) to process `pid`.
+pub fn signal(pid: u32, signal: &str) {
+    run_ok(Command::new("kill").args([&format!("-{signal}"), &pid.to_string()]));
+}
+
+/// An interactive SQL client session (psql, mariadb) reading statements
+/// from a pipe, for holding a lock or a transaction open while a backup
+/// runs. Killed when dropped.
+pub struct Session {
+    child: Child,
+    input: ChildStdin,
+    output: BufReader<ChildStdout>,
+}
+
+impl Session {
+    /// Starts the client `cmd`, which must read statements from stdin and
+    /// print bare result rows (unaligned, no headers) unbuffered.
+    pub fn start(cmd: &mut Command) -> Session {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let input = child.stdin.take().unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap());
+        Session {
+            child,
+            input,
+            output,
+        }
+    }
+
+    /// Sends `sql` and returns at once.
+    pub fn send(&mut self, sql: &str) {
+        self.input.write_all(sql.as_bytes()).unwrap();
+        self.input.write_all(b"\n").unwrap();
+        self.input.flush().unwrap();
+    }
+
+    /// Sends `sql`, which must end with a `SELECT` of one value, and waits
+    /// until the session printed that value: everything before it is done.
+    pub fn run(&mut self, sql: &str, expect: &str) {
+        self.send(sql);
+        let mut line = String::new();
+        self.output.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), expect, "after {sql}");
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
