@@ -425,6 +425,7 @@ impl Context<'_> {
             self.identities.filter(|_| manifest.encrypted),
             Expected::from_manifest(manifest),
         )
+        .map_err(|e| self.decode_failed(e))
     }
 
     /// Reads and checks the whole backup without running a client.

@@ -8,6 +8,8 @@ mod backup_mariadb;
 mod backup_postgres;
 mod common;
 mod dump_env;
+mod lifecycle_mariadb;
+mod lifecycle_postgres;
 mod mariadb;
 mod pg;
 mod signals;

@@ -1,0 +1,102 @@
+//! The lifecycle against the real MariaDB server: restore under another
+//! name, verify first (MariaDB cannot roll back DDL), restore drills.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::*;
+use crate::mariadb::*;
+
+/// `dbbr ARGS` over TCP as the password user, against the local remote `dir`.
+fn dbbr_at(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = dbbr();
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MYSQL_") {
+            cmd.env_remove(k);
+        }
+    }
+    over_tcp(&mut cmd);
+    cmd.env("REMOTE_NAME", local_remote(dir)).args(args);
+    cmd
+}
+
+/// Drops a database of the shared server when the test ends.
+struct DropDb(String);
+
+impl Drop for DropDb {
+    fn drop(&mut self) {
+        Server::shared().drop_database(&self.0);
+    }
+}
+
+#[test]
+fn restores_under_another_name_and_verifies_first() {
+    let server = Server::shared();
+    let db = TestDb::sample(false);
+    let source = server.checksums(&db.name);
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(over_tcp(&mut backup_to(tmp.path())).env("BACKUP_DATABASES", &db.name));
+
+    let copy = unique("mycopy");
+    let _guard = DropDb(copy.clone());
+    let out = succeed(&mut dbbr_at(
+        tmp.path(),
+        &["restore", "--latest", &db.name, "--to", &copy, "--create"],
+    ));
+    assert!(
+        stderr(&out).contains("verified in full first"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.checksums(&copy), source);
+    // The source database was not touched by the dump's own USE line.
+    assert_eq!(server.checksums(&db.name), source);
+
+    // A restore drill compares the restored tables' rows with the manifest.
+    let scratch = unique("myscratch");
+    let out = succeed(&mut dbbr_at(
+        tmp.path(),
+        &["verify", "--latest", &db.name, "--restore-into", &scratch],
+    ));
+    assert!(
+        stderr(&out).contains("row counts as in the manifest"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!server.has_database(&scratch));
+}
+
+#[test]
+fn a_damaged_backup_changes_nothing() {
+    let server = Server::shared();
+    let db = TestDb::sample(false);
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(over_tcp(&mut backup_to(tmp.path())).env("BACKUP_DATABASES", &db.name));
+    let object = only_object(tmp.path());
+    // Damage the end of the object: a client fed the start would already
+    // have run its DDL.
+    let path = tmp.path().join(&object);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() - 20;
+    bytes[at] ^= 0x01;
+    std::fs::write(&path, bytes).unwrap();
+
+    let target = unique("mytarget");
+    let _guard = DropDb(target.clone());
+    server.sql(&format!(
+        "CREATE DATABASE `{target}`; CREATE TABLE `{target}`.mine (id int PRIMARY KEY); \
+         INSERT INTO `{target}`.mine VALUES (1);"
+    ));
+    let before = server.checksums(&target);
+    let err = fail_with(
+        &mut dbbr_at(
+            tmp.path(),
+            &["restore", &object, "--to", &target, "--force"],
+        ),
+        1,
+    );
+    assert!(err.contains("at integrity"), "{err}");
+    assert_eq!(server.checksums(&target), before);
+    let err = fail_with(&mut dbbr_at(tmp.path(), &["verify", &object]), 1);
+    assert!(err.contains(&object), "{err}");
+}
