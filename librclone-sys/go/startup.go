@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -173,33 +172,4 @@ func checkLogFile() error {
 		return configError(fmt.Errorf("cannot open RCLONE_LOG_FILE: %w", err))
 	}
 	return f.Close()
-}
-
-// kindError is an error with a machine readable kind for the Rust side.
-type kindError struct {
-	kind string
-	err  error
-}
-
-func (e *kindError) Error() string { return e.err.Error() }
-func (e *kindError) Unwrap() error { return e.err }
-
-func configError(err error) error   { return &kindError{kind: "config", err: err} }
-func notFoundError(err error) error { return &kindError{kind: "not_found", err: err} }
-func existsError(err error) error   { return &kindError{kind: "exists", err: err} }
-
-// errorJSON renders err for the Rust side.
-func errorJSON(err error) string {
-	kind := "other"
-	var ke *kindError
-	switch {
-	case errors.As(err, &ke):
-		kind = ke.kind
-	case errors.Is(err, fs.ErrorNotFoundInConfigFile):
-		kind = "not_configured"
-	case errors.Is(err, fs.ErrorObjectNotFound), errors.Is(err, fs.ErrorDirNotFound):
-		kind = "not_found"
-	}
-	out, _ := json.Marshal(map[string]string{"kind": kind, "message": err.Error()})
-	return string(out)
 }
