@@ -10,31 +10,59 @@ import (
 	"github.com/rclone/rclone/fs"
 )
 
-// kindError is an error with a machine readable kind for the Rust side.
+// errorKind is the machine readable "kind" of an error handed to the host.
+type errorKind string
+
+// The error kinds: the only values of "kind" in the error JSON. The Rust
+// side lists the same in librclone-sys/src/lib.rs (error_kind), and
+// tests/error_kinds.rs fails unless both lists match: change them together.
+const (
+	// kindConfig: a setting (an RCLONE_* variable, the remote or the path)
+	// is invalid; nothing was read or written.
+	kindConfig errorKind = "config"
+	// kindNotConfigured: the named remote is not in the config.
+	kindNotConfigured errorKind = "not_configured"
+	// kindExists: an upload's object name is taken.
+	kindExists errorKind = "exists"
+	// kindNotFound: the object or directory does not exist.
+	kindNotFound errorKind = "not_found"
+	// kindOther: any other failure (network, backend, I/O).
+	kindOther errorKind = "other"
+)
+
+// kindError is an error with a kind for the host.
 type kindError struct {
-	kind string
+	kind errorKind
 	err  error
 }
 
 func (e *kindError) Error() string { return e.err.Error() }
 func (e *kindError) Unwrap() error { return e.err }
 
-func configError(err error) error { return &kindError{kind: "config", err: err} }
-func existsError(err error) error { return &kindError{kind: "exists", err: err} }
+func configError(err error) error { return &kindError{kind: kindConfig, err: err} }
+func existsError(err error) error { return &kindError{kind: kindExists, err: err} }
 
-// errorJSON renders err for the Rust side as {"kind","message"}.
-func errorJSON(err error) string {
-	kind := "other"
+// kindOf tells the kind of err: its own, or the one rclone's error implies.
+func kindOf(err error) errorKind {
 	var ke *kindError
 	switch {
 	case errors.As(err, &ke):
-		kind = ke.kind
+		return ke.kind
 	case errors.Is(err, fs.ErrorNotFoundInConfigFile):
-		kind = "not_configured"
+		return kindNotConfigured
 	case errors.Is(err, fs.ErrorObjectNotFound), errors.Is(err, fs.ErrorDirNotFound):
-		kind = "not_found"
+		return kindNotFound
+	default:
+		return kindOther
 	}
-	out, _ := json.Marshal(map[string]string{"kind": kind, "message": err.Error()})
+}
+
+// errorJSON renders err for the host as {"kind","message"}.
+func errorJSON(err error) string {
+	out, _ := json.Marshal(struct {
+		Kind    errorKind `json:"kind"`
+		Message string    `json:"message"`
+	}{kindOf(err), err.Error()})
 	return string(out)
 }
 

@@ -25,6 +25,12 @@
 //! (`tests/bindings.rs` fails while they differ from the header). The cargo
 //! feature `bindgen` generates them at build time instead, with the same
 //! settings (`bindgen_config.rs`); both need libclang.
+//!
+//! # Errors
+//!
+//! A call that can fail hands back a JSON object `{"kind": ..., "message":
+//! ...}` (malloc'd, released with `DbbrFree`); [`error_kind`] lists the
+//! kinds.
 
 mod bindings {
     #![allow(
@@ -44,3 +50,24 @@ pub use bindings::*;
 /// The embedded rclone's version, e.g. "v1.76.0", as required in go.mod.
 pub const RCLONE_VERSION: &str = env!("LIBRCLONE_VERSION");
 
+/// The values of `"kind"` in the error JSON `{"kind": ..., "message": ...}`
+/// of the C API.
+///
+/// `go/errors.go` defines the same list (its `errorKind` constants);
+/// `tests/error_kinds.rs` fails unless the two match.
+pub mod error_kind {
+    /// A setting (an `RCLONE_*` variable, the remote or the path) is
+    /// invalid; nothing was read or written.
+    pub const CONFIG: &str = "config";
+    /// The named remote is not configured.
+    pub const NOT_CONFIGURED: &str = "not_configured";
+    /// An upload's object name is already taken.
+    pub const EXISTS: &str = "exists";
+    /// The object or directory does not exist.
+    pub const NOT_FOUND: &str = "not_found";
+    /// Any other failure (network, backend, I/O).
+    pub const OTHER: &str = "other";
+
+    /// Every kind, in the order above.
+    pub const ALL: &[&str] = &[CONFIG, NOT_CONFIGURED, EXISTS, NOT_FOUND, OTHER];
+}
