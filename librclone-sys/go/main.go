@@ -24,7 +24,9 @@ import (
 // main is never called: the package is built as a C archive.
 func main() {}
 
-// init runs after every imported package has initialised.
+// init runs after every imported package has initialised, while envguard
+// still hides the RCLONE_* environment.
 func init() {
+	defineFlags()
 	envguard.Restore()
 }
