@@ -14,7 +14,8 @@ fn go_kinds(source: &str) -> Vec<String> {
         .lines()
         .filter_map(|line| {
             let mut words = line.split_whitespace();
-            let (_name, ty, eq, value) = (words.next()?, words.next()?, words.next()?, words.next()?);
+            let (_name, ty, eq, value) =
+                (words.next()?, words.next()?, words.next()?, words.next()?);
             if ty != "errorKind" || eq != "=" {
                 return None;
             }
@@ -26,13 +27,17 @@ fn go_kinds(source: &str) -> Vec<String> {
 #[test]
 fn go_error_kinds_match_error_kind_all() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("go/errors.go");
-    let source = fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let source =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let go: Vec<String> = go_kinds(&source);
     let go_set: BTreeSet<&str> = go.iter().map(String::as_str).collect();
     let rust_set: BTreeSet<&str> = error_kind::ALL.iter().copied().collect();
 
-    assert_eq!(go.len(), go_set.len(), "go/errors.go defines a kind twice: {go:?}");
+    assert_eq!(
+        go.len(),
+        go_set.len(),
+        "go/errors.go defines a kind twice: {go:?}"
+    );
     assert_eq!(
         error_kind::ALL.len(),
         rust_set.len(),
