@@ -1,6 +1,14 @@
 //! Builds rclone (every backend) and dbbr's Go API in `go/` as a static
-//! archive with `go build -buildmode=c-archive`, links it, and generates the
-//! Rust bindings from the header Go writes.
+//! archive with `go build -buildmode=c-archive` and links it. Needs Go and a
+//! C compiler, nothing else.
+//!
+//! The Rust bindings are committed in `src/bindings.rs`. The header Go writes
+//! (`librclone.h`) is passed to the tests as `LIBRCLONE_HEADER`, and
+//! `tests/bindings.rs` fails when the committed bindings no longer match it;
+//! `DBBR_REGENERATE_BINDINGS=1 cargo test -p librclone-sys --test bindings`
+//! rewrites them. With the cargo feature `bindgen` this script generates
+//! them from the header instead (needs libclang), with the same settings
+//! (`bindgen_config.rs`).
 //!
 //! `LIBRCLONE_ARCHIVE=/path/to/librclone.a` links a prebuilt archive instead
 //! (its `librclone.h` must sit next to it): for container builds and offline
@@ -17,6 +25,7 @@ fn main() {
     let go_dir = manifest_dir.join("go");
 
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=bindgen_config.rs");
     println!("cargo:rerun-if-changed=go");
     println!("cargo:rerun-if-env-changed=LIBRCLONE_ARCHIVE");
 
@@ -48,7 +57,10 @@ fn main() {
     println!("cargo:rustc-env=LIBRCLONE_VERSION={rclone_version}");
     println!("cargo:version={rclone_version}");
 
-    generate_bindings(&archive.with_file_name("librclone.h"), &out_dir);
+    let header = archive.with_file_name("librclone.h");
+    println!("cargo:rustc-env=LIBRCLONE_HEADER={}", header.display());
+    #[cfg(feature = "bindgen")]
+    generate_bindings(&header, &out_dir);
 }
 
 /// The rclone version required in go.mod, e.g. "v1.76.0".
@@ -136,23 +148,25 @@ fn parse_minor(v: &str) -> (u32, u32) {
     (minor, patch)
 }
 
+#[cfg(feature = "bindgen")]
+include!("bindgen_config.rs");
+
+/// Writes `$OUT_DIR/bindings.rs` from the header (feature `bindgen`).
+#[cfg(feature = "bindgen")]
 fn generate_bindings(header: &Path, out_dir: &Path) {
     let header_name = header.to_string_lossy().into_owned();
     // bindgen panics when it cannot load libclang: turn that into advice.
-    let generated = std::panic::catch_unwind(|| {
-        bindgen::Builder::default()
-            .header(header_name)
-            .allowlist_function("Dbbr.*")
-            .allowlist_type("dbbr_log_fn")
-            .generate()
-    })
-    .unwrap_or_else(|_| {
-        fail("bindgen could not load libclang: install it (Debian: apt-get install libclang-dev) or set LIBCLANG_PATH")
-    });
+    let generated = std::panic::catch_unwind(|| bindings_builder(&header_name).generate())
+        .unwrap_or_else(|_| {
+            fail(
+                "bindgen could not load libclang: install it (Debian: apt-get install \
+                 libclang-dev) or set LIBCLANG_PATH, or build without the `bindgen` feature",
+            )
+        });
     let bindings = generated.unwrap_or_else(|e| {
         fail(&format!(
             "bindgen failed on {}: {e}. bindgen needs libclang: install it (Debian: \
-                 apt-get install libclang-dev) or set LIBCLANG_PATH",
+             apt-get install libclang-dev) or set LIBCLANG_PATH",
             header.display()
         ))
     });

@@ -1,19 +1,73 @@
 package main
 
-// #include <stdint.h>
-// #include <stdlib.h>
+// Every function of the C API, as thin wrappers: they convert C values and
+// leave the work to the file of their concern. See the package doc for the
+// conventions shared by all of them.
+
+/*
+#include <stdint.h>
+#include <stdlib.h>
+
+// dbbr_log_fn receives one of rclone's log lines: its slog level and text.
+typedef void (*dbbr_log_fn)(int32_t level, const char *text, size_t len);
+
+static inline void dbbr_call_log(dbbr_log_fn fn, int32_t level, const char *text, size_t len) {
+	fn(level, text, len);
+}
+*/
 import "C"
 
 import (
-	"errors"
+	"log/slog"
 	"unsafe"
+
+	fslog "github.com/rclone/rclone/fs/log"
+	"github.com/rclone/rclone/librclone/librclone"
 )
 
-var errBadHandle = errors.New("invalid or finished handle")
+// DbbrSetLogger routes rclone's log lines to fn instead of stderr. Call it
+// before DbbrInit so that nothing is printed behind the host's back.
+//
+//export DbbrSetLogger
+func DbbrSetLogger(fn C.dbbr_log_fn) {
+	fslog.Handler.SetOutput(func(level slog.Level, text string) {
+		ctext := C.CString(text)
+		C.dbbr_call_log(fn, C.int32_t(level), ctext, C.size_t(len(text)))
+		C.free(unsafe.Pointer(ctext))
+	})
+}
 
-// setErr stores err (or NULL) in *out.
-func setErr(out **C.char, err error) {
-	*out = cError(err)
+// DbbrInit applies the RCLONE_* environment as the rclone command line does
+// and loads the config file. It returns NULL or an error (see package doc).
+// It never prompts and never exits the process.
+//
+//export DbbrInit
+func DbbrInit() *C.char {
+	return cError(initialise())
+}
+
+// DbbrVersion returns the embedded rclone's version, e.g. "v1.76.0".
+//
+//export DbbrVersion
+func DbbrVersion() *C.char {
+	return C.CString(rcloneVersion())
+}
+
+// DbbrRPC runs an rc method (as librclone's RPC does) and returns its JSON
+// output; *status receives the HTTP-like status (200 on success).
+//
+//export DbbrRPC
+func DbbrRPC(method, input *C.char, status *C.int32_t) *C.char {
+	out, st := librclone.RPC(C.GoString(method), C.GoString(input))
+	*status = C.int32_t(st)
+	return C.CString(out)
+}
+
+// DbbrFree releases a string returned by this library.
+//
+//export DbbrFree
+func DbbrFree(s *C.char) {
+	C.free(unsafe.Pointer(s))
 }
 
 // DbbrUploadStart opens a streaming upload of path (relative to the remote
@@ -31,14 +85,9 @@ func DbbrUploadStart(fsString, path *C.char, err **C.char) C.uint64_t {
 //
 //export DbbrUploadWrite
 func DbbrUploadWrite(h C.uint64_t, buf *C.char, n C.size_t, err **C.char) C.int {
-	u, ok := uploads.get(uint64(h))
-	if !ok {
-		setErr(err, errBadHandle)
-		return -1
-	}
-	// io.Pipe's Write returns only once readers copied the bytes out, so
-	// the C buffer is not used after the call.
-	e := u.write(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n)))
+	// The upload returns only once rclone has copied the bytes out, so the
+	// C buffer is not used after the call.
+	e := writeUpload(uint64(h), cBytes(buf, n))
 	setErr(err, e)
 	if e != nil {
 		return -1
@@ -52,26 +101,15 @@ func DbbrUploadWrite(h C.uint64_t, buf *C.char, n C.size_t, err **C.char) C.int 
 //
 //export DbbrUploadCommit
 func DbbrUploadCommit(h C.uint64_t, err **C.char) *C.char {
-	u, ok := uploads.remove(uint64(h))
-	if !ok {
-		setErr(err, errBadHandle)
-		return nil
-	}
-	info, e := u.commit()
-	setErr(err, e)
-	if e != nil {
-		return nil
-	}
-	return C.CString(info)
+	info, e := commitUpload(uint64(h))
+	return cResult(info, e, err)
 }
 
 // DbbrUploadAbort stops the upload and removes whatever it wrote.
 //
 //export DbbrUploadAbort
 func DbbrUploadAbort(h C.uint64_t) {
-	if u, ok := uploads.remove(uint64(h)); ok {
-		u.abort()
-	}
+	abortUpload(uint64(h))
 }
 
 // DbbrDownloadStart opens path for reading; 0 with *err set on failure.
@@ -88,12 +126,7 @@ func DbbrDownloadStart(fsString, path *C.char, err **C.char) C.uint64_t {
 //
 //export DbbrDownloadRead
 func DbbrDownloadRead(h C.uint64_t, buf *C.char, n C.size_t, err **C.char) C.int64_t {
-	d, ok := downloads.get(uint64(h))
-	if !ok {
-		setErr(err, errBadHandle)
-		return -1
-	}
-	got, e := d.read(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n)))
+	got, e := readDownload(uint64(h), cBytes(buf, n))
 	setErr(err, e)
 	if e != nil {
 		return -1
@@ -105,9 +138,7 @@ func DbbrDownloadRead(h C.uint64_t, buf *C.char, n C.size_t, err **C.char) C.int
 //
 //export DbbrDownloadClose
 func DbbrDownloadClose(h C.uint64_t) {
-	if d, ok := downloads.remove(uint64(h)); ok {
-		_ = d.in.Close()
-	}
+	closeDownload(uint64(h))
 }
 
 // DbbrList lists dir (recursively if recurse != 0) as a JSON array of
@@ -116,11 +147,7 @@ func DbbrDownloadClose(h C.uint64_t) {
 //export DbbrList
 func DbbrList(fsString, dir *C.char, recurse C.int, err **C.char) *C.char {
 	out, e := listJSON(C.GoString(fsString), C.GoString(dir), recurse != 0)
-	setErr(err, e)
-	if e != nil {
-		return nil
-	}
-	return C.CString(out)
+	return cResult(out, e, err)
 }
 
 // DbbrStat describes one object as JSON, or sets *err (kind "not_found").
@@ -128,11 +155,7 @@ func DbbrList(fsString, dir *C.char, recurse C.int, err **C.char) *C.char {
 //export DbbrStat
 func DbbrStat(fsString, path *C.char, err **C.char) *C.char {
 	out, e := statJSON(C.GoString(fsString), C.GoString(path))
-	setErr(err, e)
-	if e != nil {
-		return nil
-	}
-	return C.CString(out)
+	return cResult(out, e, err)
 }
 
 // DbbrDelete removes one object; it returns NULL or an error.
@@ -148,4 +171,19 @@ func DbbrDelete(fsString, path *C.char) *C.char {
 //export DbbrCheckRemote
 func DbbrCheckRemote(fsString *C.char) *C.char {
 	return cError(checkRemote(C.GoString(fsString)))
+}
+
+// cBytes views the host's buffer of n bytes as a slice, for the duration
+// of the call only.
+func cBytes(buf *C.char, n C.size_t) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n))
+}
+
+// cResult returns out as a malloc'd string, or NULL with *err set.
+func cResult(out string, e error, err **C.char) *C.char {
+	setErr(err, e)
+	if e != nil {
+		return nil
+	}
+	return C.CString(out)
 }

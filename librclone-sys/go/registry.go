@@ -1,6 +1,13 @@
 package main
 
-import "sync"
+import (
+	"errors"
+	"sync"
+)
+
+// errBadHandle is returned for a handle that was never issued or whose
+// upload or download has finished.
+var errBadHandle = errors.New("invalid or finished handle")
 
 // registry hands out numeric handles for Go values the host holds, since
 // Go pointers must not be kept by C code.

@@ -70,6 +70,33 @@ func stagingName(p string) string {
 	return dir + "." + leaf + "." + hex.EncodeToString(b[:]) + ".partial"
 }
 
+// writeUpload passes buf to upload h; it returns once rclone has taken it.
+func writeUpload(h uint64, buf []byte) error {
+	u, ok := uploads.get(h)
+	if !ok {
+		return errBadHandle
+	}
+	return u.write(buf)
+}
+
+// commitUpload finishes upload h (see commit); the handle is released
+// either way.
+func commitUpload(h uint64) (string, error) {
+	u, ok := uploads.remove(h)
+	if !ok {
+		return "", errBadHandle
+	}
+	return u.commit()
+}
+
+// abortUpload aborts upload h and releases its handle; an unknown handle
+// is ignored.
+func abortUpload(h uint64) {
+	if u, ok := uploads.remove(h); ok {
+		u.abort()
+	}
+}
+
 // write passes buf to the upload; it returns once rclone has taken it.
 func (u *upload) write(buf []byte) error {
 	if _, err := u.pw.Write(buf); err != nil {

@@ -6,8 +6,10 @@
 // library that is not acceptable: dbbr must return an error instead. Go
 // initialises ready packages in import path order, so this package (which
 // sorts before github.com/rclone/...) runs first; the main package's init,
-// which runs after every imported package, calls Restore. DbbrInit then
-// applies the variables and reports bad values as errors.
+// which runs after every imported package, defines rclone's global flags
+// (which also read the environment as they are defined) and then calls
+// Restore. DbbrInit then applies the variables and reports bad values as
+// errors.
 package envguard
 
 import (

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/operations"
+)
+
+// entry is what list and stat report of an object.
+type entry struct {
+	Path    string `json:"path"`
+	Size    int64  `json:"size"`
+	ModTime string `json:"mod_time"`
+	IsDir   bool   `json:"is_dir"`
+}
+
+// listJSON lists dir of the remote as a JSON array of entries; a missing
+// dir lists as [].
+func listJSON(fsString, dir string, recurse bool) (string, error) {
+	ctx, f, err := openFs(fsString)
+	if err != nil {
+		return "", err
+	}
+	entries := []entry{}
+	opt := &operations.ListJSONOpt{Recurse: recurse, NoMimeType: true}
+	err = operations.ListJSON(ctx, f, dir, opt, func(item *operations.ListJSONItem) error {
+		entries = append(entries, entry{Path: item.Path, Size: item.Size, ModTime: rfc3339(item.ModTime.When), IsDir: item.IsDir})
+		return nil
+	})
+	if errors.Is(err, fs.ErrorDirNotFound) {
+		err = nil
+	}
+	if err != nil {
+		return "", err
+	}
+	out, err := json.Marshal(entries)
+	return string(out), err
+}
+
+// statJSON describes object p of the remote as a JSON entry.
+func statJSON(fsString, p string) (string, error) {
+	ctx, f, err := openFs(fsString)
+	if err != nil {
+		return "", err
+	}
+	obj, err := f.NewObject(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	out, err := json.Marshal(entry{Path: obj.Remote(), Size: obj.Size(), ModTime: rfc3339(obj.ModTime(ctx))})
+	return string(out), err
+}
+
+// rfc3339 formats a modification time for the Rust side ("" if unknown).
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// deleteObject removes object p of the remote.
+func deleteObject(fsString, p string) error {
+	ctx, f, err := openFs(fsString)
+	if err != nil {
+		return err
+	}
+	obj, err := f.NewObject(ctx, p)
+	if err != nil {
+		return err
+	}
+	return obj.Remove(ctx)
+}
