@@ -401,7 +401,7 @@ fn wrong_identity_or_no_encryption() {
         decode(&stored, Some(&identities), expected(&stats)),
         Stage::Decrypt,
         &format!(
-            "no identity in ENCRYPT_IDENTITY_FILE {}",
+            "no identity in identity file {}",
             dir.path().join("key.txt").display()
         ),
     );
