@@ -35,14 +35,23 @@ fn restores_under_another_name_and_verifies_first() {
     let db = TestDb::sample(false);
     let source = server.checksums(&db.name);
     let tmp = tempfile::tempdir().unwrap();
-    succeed(over_tcp(&mut backup_to(tmp.path())).env("BACKUP_DATABASES", &db.name));
+    let keys = tempfile::tempdir().unwrap();
+    let (key, recipient) = age_key(keys.path());
+    succeed(
+        over_tcp(&mut backup_to(tmp.path()))
+            .env("BACKUP_DATABASES", &db.name)
+            .env("ENCRYPT_RECIPIENTS", &recipient),
+    );
 
     let copy = unique("mycopy");
     let _guard = DropDb(copy.clone());
-    let out = succeed(&mut dbbr_at(
-        tmp.path(),
-        &["restore", "--latest", &db.name, "--to", &copy, "--create"],
-    ));
+    let out = succeed(
+        dbbr_at(
+            tmp.path(),
+            &["restore", "--latest", &db.name, "--to", &copy, "--create"],
+        )
+        .env("ENCRYPT_IDENTITY_FILE", &key),
+    );
     assert!(
         stderr(&out).contains("verified in full first"),
         "{}",
@@ -54,10 +63,13 @@ fn restores_under_another_name_and_verifies_first() {
 
     // A restore drill compares the restored tables' rows with the manifest.
     let scratch = unique("myscratch");
-    let out = succeed(&mut dbbr_at(
-        tmp.path(),
-        &["verify", "--latest", &db.name, "--restore-into", &scratch],
-    ));
+    let out = succeed(
+        dbbr_at(
+            tmp.path(),
+            &["verify", "--latest", &db.name, "--restore-into", &scratch],
+        )
+        .env("ENCRYPT_IDENTITY_FILE", &key),
+    );
     assert!(
         stderr(&out).contains("row counts as in the manifest"),
         "{}",

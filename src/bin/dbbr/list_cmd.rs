@@ -75,8 +75,8 @@ fn table(
 ) -> io::Result<()> {
     writeln!(
         out,
-        "{:<11} {:<16} {:<20} {:>10} {:>10} {:<6} {:<5} {:<8} OBJECT",
-        "ENGINE", "DATABASE", "TIME (UTC)", "STORED", "RAW", "CODEC", "ENC", "STATE"
+        "{:<11} {:<16} {:<20} {:>10} {:>10} {:<6} {:<4} {:<40} STATE",
+        "ENGINE", "DATABASE", "TIME (UTC)", "STORED", "RAW", "CODEC", "ENC", "OBJECT"
     )?;
     for b in backups {
         let m = &b.manifest;
@@ -100,7 +100,7 @@ fn table(
         };
         writeln!(
             out,
-            "{:<11} {:<16} {:<20} {:>10} {:>10} {:<6} {:<5} {:<8} {}",
+            "{:<11} {:<16} {:<20} {:>10} {:>10} {:<6} {:<4} {:<40} {}",
             m.engine,
             m.database,
             m.started_at.format("%Y-%m-%d %H:%M:%S"),
@@ -108,8 +108,8 @@ fn table(
             crate::backup_cmd::bytes(m.raw_bytes),
             m.codec,
             if m.encrypted { "age" } else { "no" },
+            b.object(),
             state,
-            b.object()
         )?;
     }
     if let Some(strays) = strays {
