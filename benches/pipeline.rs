@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use dbbr::{Codec, Encoder, Recipients, Remote};
+use dbbr::{Codec, Decoder, DumpInspector, Encoder, Expected, Recipients, Remote};
 
 /// SQL-dump-like text: COPY rows with numbers, names and timestamps.
 fn dump_like(len: usize) -> Vec<u8> {
@@ -92,5 +92,88 @@ fn upload(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, encode, upload);
+/// The row counting every backup does while it streams, on COPY text and on
+/// MariaDB's extended INSERTs, against the encode stage it runs beside.
+fn evidence(c: &mut Criterion) {
+    let mut copy = b"COPY public.customers (id, name, city, total, at) FROM stdin;\n".to_vec();
+    copy.extend_from_slice(&dump_like(32 << 20));
+    copy.extend_from_slice(b"\\.\n\n-- PostgreSQL database dump complete\n");
+    let mut inserts = Vec::with_capacity(33 << 20);
+    let mut i = 0u64;
+    while inserts.len() < 32 << 20 {
+        inserts.extend_from_slice(b"INSERT INTO `customers` VALUES ");
+        for j in 0..200 {
+            i += 1;
+            if j > 0 {
+                inserts.push(b',');
+            }
+            let x = i.wrapping_mul(2654435761) % 1_000_003;
+            write!(
+                inserts,
+                "({i},'customer {x}','Zürich',{}.{:02},'2026-01-{:02} 12:{:02}:00')",
+                x % 9999,
+                x % 100,
+                1 + x % 28,
+                x % 60
+            )
+            .unwrap();
+        }
+        inserts.extend_from_slice(b";\n");
+    }
+    let mut group = c.benchmark_group("evidence");
+    group.sample_size(10);
+    for (name, data) in [("copy", &copy), ("insert", &inserts)] {
+        group.throughput(Throughput::Bytes(data.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut inspector = DumpInspector::new();
+                for chunk in data.chunks(256 * 1024) {
+                    inspector.update(chunk);
+                }
+                inspector.finish()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The way back: stored bytes -> sha256 -> age -> gunzip, as restore and
+/// verify read them.
+fn decode(c: &mut Criterion) {
+    let data = dump_like(32 << 20);
+    let key = age::x25519::Identity::generate();
+    let recipients = Recipients::from_x25519([key.to_public()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("key.txt");
+    std::fs::write(
+        &key_file,
+        format!(
+            "{}\n",
+            age::secrecy::ExposeSecret::expose_secret(&key.to_string())
+        ),
+    )
+    .unwrap();
+    let identities = dbbr::Identities::from_file(&key_file).unwrap();
+    let mut enc = Encoder::new(Vec::new(), Codec::default(), Some(&recipients)).unwrap();
+    enc.write_all(&data).unwrap();
+    let (stored, stats) = enc.finish().unwrap();
+    let mut group = c.benchmark_group("decode");
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    group.sample_size(10);
+    group.bench_function("sha256+age+gunzip", |b| {
+        b.iter(|| {
+            let expected = Expected {
+                sha256: Some(stats.sha256.clone()),
+                stored_bytes: Some(stats.stored_bytes),
+                raw_bytes: Some(stats.raw_bytes),
+            };
+            let mut dec = Decoder::new(&stored[..], "gzip", Some(&identities), expected).unwrap();
+            io::copy(&mut dec, &mut io::sink()).unwrap();
+            dec.finish().unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, encode, upload, evidence, decode);
 criterion_main!(benches);

@@ -69,6 +69,7 @@ pub enum Completion {
 
 /// What a dump was seen to contain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Evidence {
     /// The format, from the first bytes.
     pub format: DumpFormat,
