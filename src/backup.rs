@@ -226,9 +226,13 @@ fn object_names(plan: &Plan, time: DateTime<Utc>) -> Result<Vec<String>> {
             Target::Database(name) => Some(name.as_str()),
             Target::All => None,
         };
-        let name = plan
-            .pattern
-            .render(database, time, plan.codec.extension(), encrypted)?;
+        let name = plan.pattern.render_as(
+            database,
+            time,
+            plan.dump_kind,
+            plan.codec.extension(),
+            encrypted,
+        )?;
         if let Some(i) = names.iter().position(|n| *n == name) {
             return Err(Error::config(
                 Setting::FileName,

@@ -87,6 +87,12 @@ impl Options {
             (given, more) => given.or(more),
         };
         self.engine.kind().check_dump_args(&self.dump_args)?;
+        // An archive the dump tool compresses itself is not compressed twice.
+        let archive = self.engine.kind().archive(&self.dump_args);
+        let codec = match archive {
+            Some((_, true)) => Codec::None,
+            _ => self.codec,
+        };
         let connection = match &self.password_file {
             Some(path) => Connection::from_password_file(path)?,
             None => Connection::from_env(self.engine)?,
@@ -99,7 +105,8 @@ impl Options {
             recipients,
             connection,
             dump_args: self.dump_args.clone(),
-            codec: self.codec,
+            codec,
+            dump_kind: archive.map_or("sql", |(kind, _)| kind),
         })
     }
 }
@@ -123,6 +130,8 @@ pub(crate) struct Plan {
     pub dump_args: Vec<String>,
     /// Compression.
     pub codec: Codec,
+    /// What the dump is, for object names: `sql`, or an archive kind.
+    pub dump_kind: &'static str,
 }
 
 /// Splits and checks database names (items may hold comma-separated lists).

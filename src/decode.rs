@@ -153,7 +153,8 @@ impl<R: Read> Decoder<R> {
             },
         };
         let output = match compression {
-            Compression::Gzip => Output::Gzip(MultiGzDecoder::new(plain)),
+            Compression::Gzip => Output::Gzip(Box::new(MultiGzDecoder::new(plain))),
+            Compression::None => Output::Stored(plain),
         };
         Ok(Decoder {
             output,
@@ -269,6 +270,7 @@ impl<R: Read> Read for Decoder<R> {
         }
         let result = match &mut self.output {
             Output::Gzip(gzip) => gzip.read(buf),
+            Output::Stored(plain) => plain.read(buf),
         };
         match result {
             Ok(0) => match self.check_end() {
@@ -304,12 +306,14 @@ const NOT_VERIFIED: &str = "the stored object was not read to its end";
 /// Decompression codecs by manifest name; room for more.
 enum Compression {
     Gzip,
+    None,
 }
 
 impl Compression {
     fn from_name(name: &str) -> Result<Compression> {
         match name {
             "gzip" => Ok(Compression::Gzip),
+            "none" => Ok(Compression::None),
             _ => Err(StageError::new(
                 Stage::Decompress,
                 format!(
@@ -326,7 +330,9 @@ impl Compression {
 /// The last stage: the plain dump.
 enum Output<R> {
     /// Standard gzip, one member or several.
-    Gzip(MultiGzDecoder<Plain<R>>),
+    Gzip(Box<MultiGzDecoder<Plain<R>>>),
+    /// Not compressed.
+    Stored(Plain<R>),
 }
 
 /// The compressed stream: the stored bytes, or their age decryption.

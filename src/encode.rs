@@ -26,7 +26,7 @@ mod recipients;
 pub use identities::*;
 pub use recipients::*;
 
-/// Compression codec. Only gzip for now; the enum leaves room for more.
+/// Compression codec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Codec {
@@ -35,6 +35,9 @@ pub enum Codec {
         /// Compression level, 0 (store) to 9 (best).
         level: u32,
     },
+    /// Stored as the dump tool wrote it: for dumps that are compressed
+    /// already (pg_dump's custom format) or storage that compresses.
+    None,
 }
 
 impl Codec {
@@ -42,6 +45,7 @@ impl Codec {
     pub fn extension(&self) -> &'static str {
         match self {
             Codec::Gzip { .. } => "gz",
+            Codec::None => "",
         }
     }
 
@@ -49,6 +53,7 @@ impl Codec {
     pub fn name(&self) -> &'static str {
         match self {
             Codec::Gzip { .. } => "gzip",
+            Codec::None => "none",
         }
     }
 }
@@ -153,10 +158,11 @@ impl<W: Write> Write for Crypt<W> {
     }
 }
 
-/// The compression stage: gzip inline, or gzip on worker threads.
+/// The compression stage: gzip inline, or gzip on worker threads, or none.
 enum Compressor<W: Write + Send + 'static> {
     Inline(Box<GzEncoder<Crypt<W>>>),
     Parallel(ParCompress<'static, Gzip, Crypt<W>>),
+    Stored(Crypt<W>),
 }
 
 /// dump bytes -> gzip -> (age) -> counting sha256 hasher -> inner writer.
@@ -190,8 +196,11 @@ impl<W: Write + Send + 'static> Encoder<W> {
         recipients: Option<&Recipients>,
         threads: usize,
     ) -> Result<Encoder<W>> {
-        let Codec::Gzip { level } = codec;
-        if level > 9 {
+        let level = match codec {
+            Codec::Gzip { level } => Some(level),
+            Codec::None => None,
+        };
+        if let Some(level @ 10..) = level {
             return Err(Error::config(
                 Setting::Compression,
                 format!("gzip level {level} is out of range: use 0 (fastest) to 9 (smallest)"),
@@ -216,7 +225,7 @@ impl<W: Write + Send + 'static> Encoder<W> {
                 Crypt::Age(stream)
             }
         };
-        let compressor = if threads > 1 {
+        let compressor = if let Some(level) = level.filter(|_| threads > 1) {
             let builder = ParCompressBuilder::<Gzip>::new()
                 .num_threads(threads)
                 .map_err(|e| {
@@ -224,8 +233,10 @@ impl<W: Write + Send + 'static> Encoder<W> {
                 })?
                 .compression_level(Compression::new(level));
             Compressor::Parallel(builder.from_writer(crypt))
-        } else {
+        } else if let Some(level) = level {
             Compressor::Inline(Box::new(GzEncoder::new(crypt, Compression::new(level))))
+        } else {
+            Compressor::Stored(crypt)
         };
         Ok(Encoder {
             compressor: Some(compressor),
@@ -260,6 +271,7 @@ impl<W: Write + Send + 'static> Encoder<W> {
             Some(Compressor::Parallel(mut gzip)) => gzip
                 .finish()
                 .map_err(|e| stage_error(&shared, doing, io::Error::other(e.to_string())))?,
+            Some(Compressor::Stored(crypt)) => crypt,
             None => return Err(stage_error(&shared, doing, io::Error::other(BROKEN))),
         };
         let mut sink = crypt
@@ -305,6 +317,7 @@ impl<W: Write + Send + 'static> Write for Encoder<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = match self.compressor.as_mut() {
             Some(Compressor::Inline(gzip)) => gzip.write(buf)?,
+            Some(Compressor::Stored(crypt)) => crypt.write(buf)?,
             Some(Compressor::Parallel(gzip)) => match gzip.write(buf) {
                 Ok(n) => n,
                 Err(e) => {
@@ -325,6 +338,7 @@ impl<W: Write + Send + 'static> Write for Encoder<W> {
     fn flush(&mut self) -> io::Result<()> {
         match self.compressor.as_mut() {
             Some(Compressor::Inline(gzip)) => gzip.flush(),
+            Some(Compressor::Stored(crypt)) => crypt.flush(),
             Some(Compressor::Parallel(gzip)) => {
                 gzip.flush().inspect_err(|_| self.compressor = None)
             }

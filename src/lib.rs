@@ -45,6 +45,27 @@
 //! # Ok::<(), dbbr::Error>(())
 //! ```
 
+//! # After the backup
+//!
+//! Everything is read back from storage alone, trusting the manifests:
+//! [`Catalog::read`] lists committed backups (and objects that are not),
+//! [`Restore`] streams one back into a database through the database's own
+//! client (killed before its input ends on any failure), [`Verify`] proves
+//! backups (quick, full, or a restore drill) and [`Prune`] applies a
+//! [`KeepPolicy`].
+//!
+//! ```no_run
+//! let catalog = dbbr::Catalog::read(&dbbr::Remote::parse("store")?)?;
+//! if let Some(latest) = catalog.latest("app", None) {
+//!     dbbr::Restore::object(latest.object())
+//!         .identity_file("/etc/dbbr/key.txt")
+//!         .to_database("app_copy")
+//!         .create(true)
+//!         .run()?;
+//! }
+//! # Ok::<(), dbbr::Error>(())
+//! ```
+//!
 //! # Secrets
 //!
 //! Every message the library produces and every rclone log line it forwards

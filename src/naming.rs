@@ -104,6 +104,20 @@ impl NamePattern {
         codec_ext: &str,
         encrypted: bool,
     ) -> Result<String> {
+        self.render_as(database, time, "sql", codec_ext, encrypted)
+    }
+
+    /// [`render`](NamePattern::render) for a dump that is not SQL text:
+    /// `kind` replaces `sql` in the suffix (`dump` for a PostgreSQL custom
+    /// archive, `tar` for a tar archive), e.g. `app-....dump.age`.
+    pub fn render_as(
+        &self,
+        database: Option<&str>,
+        time: DateTime<Utc>,
+        kind: &str,
+        codec_ext: &str,
+        encrypted: bool,
+    ) -> Result<String> {
         if !codec_ext.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(Error::config(
                 Setting::Compression,
@@ -134,7 +148,8 @@ impl NamePattern {
         let stem = stem(&clean);
         self.check(stem)?;
         let mut name = stem.to_owned();
-        name.push_str(".sql");
+        name.push('.');
+        name.push_str(kind);
         if !codec_ext.is_empty() {
             name.push('.');
             name.push_str(codec_ext);
@@ -276,6 +291,19 @@ mod tests {
             Err(Error::Config { message, .. }) => message,
             other => panic!("expected config error for {pattern:?}, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn archives_get_their_own_suffix() {
+        let p = NamePattern::parse("${DB}-%Y.sql.gz", 1).unwrap();
+        assert_eq!(
+            p.render_as(Some("app"), t(), "dump", "", true).unwrap(),
+            "app-2026.dump.age"
+        );
+        assert_eq!(
+            p.render_as(Some("app"), t(), "tar", "gz", false).unwrap(),
+            "app-2026.tar.gz"
+        );
     }
 
     #[test]

@@ -201,9 +201,11 @@ impl Prune {
 fn looks_like_backup(path: &str) -> bool {
     let leaf = path.rsplit('/').next().unwrap_or(path);
     let leaf = leaf.strip_suffix(".age").unwrap_or(leaf);
-    [".sql", ".sql.gz", ".sql.zst", ".sql.lz4"]
-        .iter()
-        .any(|ext| leaf.ends_with(ext))
+    [
+        ".sql", ".sql.gz", ".sql.zst", ".sql.lz4", ".dump", ".tar", ".tar.gz",
+    ]
+    .iter()
+    .any(|ext| leaf.ends_with(ext))
 }
 
 /// Parses a duration such as `7d`, `12h`, `2w`, `1d12h`, `90m`.

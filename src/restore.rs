@@ -508,10 +508,10 @@ impl Context<'_> {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
+                Err(_) => {
                     // Kill the client first: it must not see end of input.
+                    // The decoder then says which stage failed.
                     let tail = out.abandon();
-                    let _ = e;
                     let err = match decoder.finish() {
                         Err(e) => self.decode_failed(e),
                         Ok(_) => self.failed("download", "the stream failed".into()),

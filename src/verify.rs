@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog::{Catalog, State, StoredBackup};
 use crate::decode::{Decoder, Expected};
 use crate::encode::Identities;
-use crate::engine::{Connection, Engine};
+use crate::engine::{Connection, DatabaseState, Engine};
 use crate::error::{Error, Result, Setting};
 use crate::evidence::DumpInspector;
 use crate::manifest::{Verification, VerifyLevel, VERIFIED_SUFFIX};
@@ -292,6 +292,15 @@ impl Verify {
             Some(path) => Connection::from_password_file(path)?,
             None => Connection::from_env(engine)?,
         };
+        if engine.kind().database_state(scratch, &connection)? != DatabaseState::Missing {
+            return Err(Error::config(
+                Setting::Selection,
+                format!(
+                    "scratch database `{scratch}` exists: a drill creates and drops its own, \
+                     name one that does not exist"
+                ),
+            ));
+        }
         let mut restore = Restore::object(backup.object())
             .remote(remote.fs_string())
             .to_database(scratch)

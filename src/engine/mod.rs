@@ -103,6 +103,12 @@ pub(crate) trait DatabaseKind: Sync {
     /// output file, PostgreSQL's directory format), before any I/O.
     fn check_dump_args(&self, extra_args: &[String]) -> Result<()>;
 
+    /// What `extra_args` make the dump: `None` for SQL text, or the archive
+    /// kind (`dump`, `tar`) and whether the tool compresses it already.
+    fn archive(&self, _extra_args: &[String]) -> Option<(&'static str, bool)> {
+        None
+    }
+
     /// The dump of `target`, with the user's `extra_args` after ours.
     fn dump_command(
         &self,

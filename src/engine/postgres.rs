@@ -35,6 +35,41 @@ impl DatabaseKind for Postgres {
         "PGPASSWORD_FILE"
     }
 
+    /// `-Fc` / `--format=custom` (compressed by pg_dump unless `-Z0`) and
+    /// `-Ft` / `--format=tar` (not compressed).
+    fn archive(&self, extra_args: &[String]) -> Option<(&'static str, bool)> {
+        let args: Vec<&str> = extra_args
+            .iter()
+            .take_while(|a| *a != "--")
+            .map(String::as_str)
+            .collect();
+        let mut format = None;
+        let mut compressed = true;
+        for (i, arg) in args.iter().enumerate() {
+            let value = match *arg {
+                "-F" | "--format" => args.get(i + 1).copied(),
+                a => a.strip_prefix("--format=").or_else(|| a.strip_prefix("-F")),
+            };
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                format = Some(v);
+            }
+            let level = match *arg {
+                "-Z" | "--compress" => args.get(i + 1).copied(),
+                a => a
+                    .strip_prefix("--compress=")
+                    .or_else(|| a.strip_prefix("-Z")),
+            };
+            if let Some(level) = level.filter(|l| !l.is_empty()) {
+                compressed = !matches!(level, "0" | "none");
+            }
+        }
+        match format? {
+            "c" | "custom" => Some(("dump", compressed)),
+            "t" | "tar" => Some(("tar", false)),
+            _ => None,
+        }
+    }
+
     fn check_dump_args(&self, extra_args: &[String]) -> Result<()> {
         let mut args = extra_args.iter().take_while(|a| *a != "--").peekable();
         while let Some(arg) = args.next() {
@@ -294,6 +329,18 @@ mod tests {
         ] {
             Postgres.check_dump_args(&strings(args)).unwrap();
         }
+    }
+
+    #[test]
+    fn archive_formats() {
+        let archive = |args: &[&str]| Postgres.archive(&strings(args));
+        assert_eq!(archive(&["-Fc"]), Some(("dump", true)));
+        assert_eq!(archive(&["--format=custom", "-Z0"]), Some(("dump", false)));
+        assert_eq!(archive(&["--format", "c"]), Some(("dump", true)));
+        assert_eq!(archive(&["-Ft"]), Some(("tar", false)));
+        assert_eq!(archive(&["-Fp"]), None);
+        assert_eq!(archive(&["--no-owner"]), None);
+        assert_eq!(archive(&["--", "-Fc"]), None);
     }
 
     #[test]

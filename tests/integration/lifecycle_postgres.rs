@@ -121,6 +121,13 @@ fn custom_format_is_recorded_and_restored_with_pg_restore() {
     let m = &json["backups"][0]["manifest"];
     assert_eq!(m["dump"]["format"], "custom");
     assert_eq!(m["dump"]["completion_line"], Value::Null);
+    // pg_dump compresses its custom archives: stored as it wrote them, not
+    // compressed twice, under a name that says what it is.
+    assert_eq!(m["codec"], "none");
+    let object = m["object"].as_str().unwrap();
+    assert!(object.ends_with(".dump"), "{object}");
+    let bytes = std::fs::read(tmp.path().join(object)).unwrap();
+    assert_eq!(&bytes[..5], b"PGDMP");
     let copy = unique("pgcustom");
     let _guard = DropDb(copy.clone());
     succeed(&mut dbbr_at(
