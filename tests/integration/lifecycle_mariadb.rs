@@ -20,15 +20,6 @@ fn dbbr_at(dir: &Path, args: &[&str]) -> Command {
     cmd
 }
 
-/// Drops a database of the shared server when the test ends.
-struct DropDb(String);
-
-impl Drop for DropDb {
-    fn drop(&mut self) {
-        Server::shared().drop_database(&self.0);
-    }
-}
-
 #[test]
 fn restores_under_another_name_and_verifies_first() {
     let server = Server::shared();
@@ -44,7 +35,7 @@ fn restores_under_another_name_and_verifies_first() {
     );
 
     let copy = unique("mycopy");
-    let _guard = DropDb(copy.clone());
+    let _guard = TestDb { name: copy.clone() };
     let out = succeed(
         dbbr_at(
             tmp.path(),
@@ -94,7 +85,9 @@ fn a_damaged_backup_changes_nothing() {
     std::fs::write(&path, bytes).unwrap();
 
     let target = unique("mytarget");
-    let _guard = DropDb(target.clone());
+    let _guard = TestDb {
+        name: target.clone(),
+    };
     server.sql(&format!(
         "CREATE DATABASE `{target}`; CREATE TABLE `{target}`.mine (id int PRIMARY KEY); \
          INSERT INTO `{target}`.mine VALUES (1);"
