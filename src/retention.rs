@@ -55,7 +55,7 @@ pub struct Decision {
     /// Whether the backup is kept.
     pub keep: bool,
     /// Every rule that keeps it (`last 3`, `daily 2026-11-29`, `weekly
-    /// 2026-W48`, `within 7d`, ...), or [`NOT_KEPT`] for a removed backup.
+    /// 2026-W48`, `within 7d`, ...), or `not kept by any rule` for a removed backup.
     pub reasons: Vec<String>,
 }
 
@@ -107,7 +107,7 @@ impl Policy {
     /// Decides for each of `items` (backups of one group, in any order)
     /// whether to keep it. `time_of` gives a backup's time; calendar buckets
     /// are computed in `tz`'s local time. The result is in the order of
-    /// `items`. An empty policy keeps everything (reason [`EMPTY_POLICY`]):
+    /// `items`. An empty policy keeps everything (reason `policy is empty`):
     /// reject it first with [`Policy::checked`].
     pub fn apply<T, Tz: TimeZone>(
         &self,
