@@ -151,3 +151,29 @@ fn sigterm_during_upload_reaches_rust_and_aborts() {
     assert!(err.contains("interrupted"), "{err}");
     assert_empty(tmp.path(), "nothing may remain");
 }
+
+#[test]
+fn help_never_shows_the_remote_from_the_environment() {
+    let canary = "help-canary-secret-4417";
+    for command in [
+        &["backup", "postgresql", "--help"][..],
+        &["list", "--help"],
+        &["restore", "--help"],
+        &["verify", "--help"],
+        &["prune", "--help"],
+        &["remote", "ls", "--help"],
+    ] {
+        let out = dbbr()
+            .env(
+                "REMOTE_NAME",
+                format!(":s3,secret_access_key={canary}:bucket"),
+            )
+            .args(command)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{command:?}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("REMOTE_NAME"), "{command:?}: {text}");
+        assert!(!text.contains(canary), "{command:?}: {text}");
+    }
+}

@@ -35,7 +35,12 @@ pub struct BackupArgs {
     #[arg(long, env = "BACKUP_FILE_NAME")]
     pub file_name: Option<String>,
     /// rclone remote name, `name:path`, or connection string starting with `:`.
-    #[arg(long, env = "REMOTE_NAME", default_value = "store")]
+    #[arg(
+        long,
+        env = "REMOTE_NAME",
+        default_value = "store",
+        hide_env_values = true
+    )]
     pub remote_name: String,
     /// Path prepended to object names (e.g. bucket/prefix).
     #[arg(long, env = "UPLOAD_PREFIX", default_value = "")]

@@ -12,7 +12,13 @@ use dbbr::{Error, Remote, Result, Setting};
 pub struct RemoteArgs {
     /// rclone remote name (configured by RCLONE_CONFIG_<NAME>_* or the rclone
     /// config file), `name:path`, or a connection string starting with `:`.
-    #[arg(long, env = "REMOTE_NAME", default_value = "store", global = true)]
+    #[arg(
+        long,
+        env = "REMOTE_NAME",
+        default_value = "store",
+        global = true,
+        hide_env_values = true
+    )]
     pub remote_name: String,
     /// Path prepended to every object path (e.g. bucket/prefix).
     #[arg(long, env = "UPLOAD_PREFIX", default_value = "", global = true)]

@@ -7,8 +7,14 @@ use dbbr::{Remote, Result};
 #[derive(Debug, Args)]
 pub struct StorageArgs {
     /// rclone remote name (RCLONE_CONFIG_<NAME>_* or the rclone config
-    /// file), `name:path`, or a connection string starting with `:`.
-    #[arg(long, env = "REMOTE_NAME", default_value = "store")]
+    /// file), `name:path`, or a connection string starting with `:` (its
+    /// value is never shown in help: a connection string may hold secrets).
+    #[arg(
+        long,
+        env = "REMOTE_NAME",
+        default_value = "store",
+        hide_env_values = true
+    )]
     pub remote_name: String,
     /// Path prepended to every object (e.g. bucket/prefix).
     #[arg(long, env = "UPLOAD_PREFIX", default_value = "")]
