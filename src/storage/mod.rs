@@ -156,19 +156,25 @@ fn forward_log(level: i32, line: &str) {
     }
 }
 
-/// Drops rclone's own "2026/01/02 03:04:05 NOTICE : " prefix.
+/// Drops rclone's own prefix: an optional `2026/01/02 03:04:05 ` and the
+/// level (`NOTICE: `, `ERROR : `), which dbbr's log line carries itself.
 fn strip_log_prefix(line: &str) -> &str {
-    match line.find(" : ") {
-        Some(i)
-            if line[..i]
-                .split_whitespace()
-                .last()
-                .is_some_and(|w| w.chars().all(|c| c.is_ascii_uppercase())) =>
-        {
-            &line[i + 3..]
-        }
+    let shaped = |text: &str, sep: char| {
+        text.len() >= 8 && text.chars().all(|c| c.is_ascii_digit() || c == sep)
+    };
+    let rest = match line.splitn(3, ' ').collect::<Vec<_>>()[..] {
+        [date, time, rest] if shaped(date, '/') && shaped(time, ':') => rest,
         _ => line,
+    };
+    let level = rest.find(|c: char| !c.is_ascii_uppercase()).unwrap_or(0);
+    if level < 4 {
+        return line;
     }
+    let after = &rest[level..];
+    after
+        .strip_prefix(": ")
+        .or_else(|| after.strip_prefix(" : "))
+        .unwrap_or(line)
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
@@ -194,6 +200,13 @@ mod tests {
             "a: b"
         );
         assert_eq!(strip_log_prefix("no prefix : here"), "no prefix : here");
+        // rclone v1.76's own format: the level directly followed by ": ".
+        assert_eq!(
+            strip_log_prefix("2026/11/30 13:30:06 NOTICE: :sftp{q5YMs}: No host key validation"),
+            ":sftp{q5YMs}: No host key validation"
+        );
+        assert_eq!(strip_log_prefix("ERROR : x: failed"), "x: failed");
+        assert_eq!(strip_log_prefix("OK: fine"), "OK: fine");
     }
 
     #[test]
