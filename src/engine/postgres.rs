@@ -105,9 +105,14 @@ impl DatabaseKind for Postgres {
         extra_args: &[String],
         conn: &Connection,
     ) -> DumpCommand {
-        let (program, mut args) = match target {
-            Target::Database(name) => ("pg_dump", dbname_args(name)),
-            Target::All => ("pg_dumpall", Vec::new()),
+        // Never prompt for a password: without one, fail at once.
+        let mut args = vec!["--no-password".to_string()];
+        let program = match target {
+            Target::Database(name) => {
+                args.extend(dbname_args(name));
+                "pg_dump"
+            }
+            Target::All => "pg_dumpall",
         };
         args.extend(extra_args.iter().cloned());
         DumpCommand::new(
@@ -149,18 +154,25 @@ impl DatabaseKind for Postgres {
         let mut cmd = Command::new(program);
         match (to, archive) {
             (Destination::Database(name), false) => {
-                cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]);
+                cmd.args([
+                    "-X",
+                    "-q",
+                    "-w",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "--single-transaction",
+                ]);
                 cmd.args(dbname_args(name));
             }
             (Destination::Database(name), true) => {
-                cmd.args(["--single-transaction", "--exit-on-error"]);
+                cmd.args(["-w", "--single-transaction", "--exit-on-error"]);
                 cmd.args(dbname_args(name));
             }
             (Destination::Server, false) => {
-                cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres"]);
+                cmd.args(["-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "-d", "postgres"]);
             }
             (Destination::Server, true) => {
-                cmd.args(["--exit-on-error", "--create", "-d", "postgres"]);
+                cmd.args(["-w", "--exit-on-error", "--create", "-d", "postgres"]);
             }
         }
         cmd.args(client_args);
@@ -304,7 +316,10 @@ mod tests {
     fn postgres_database() {
         let cmd = pg(&db("shop"), &["--no-owner", "-Fp"]);
         assert_eq!(cmd.program(), "pg_dump");
-        assert_eq!(cmd.args(), ["-d", "shop", "--no-owner", "-Fp"]);
+        assert_eq!(
+            cmd.args(),
+            ["--no-password", "-d", "shop", "--no-owner", "-Fp"]
+        );
     }
 
     #[test]
@@ -347,30 +362,29 @@ mod tests {
     fn postgres_all() {
         let cmd = pg(&Target::All, &["--clean"]);
         assert_eq!(cmd.program(), "pg_dumpall");
-        assert_eq!(cmd.args(), ["--clean"]);
-        assert_eq!(pg(&Target::All, &[]).args(), Vec::<String>::new());
+        assert_eq!(cmd.args(), ["--no-password", "--clean"]);
+        assert_eq!(pg(&Target::All, &[]).args(), ["--no-password"]);
     }
 
     #[test]
     fn postgres_name_escaping() {
-        assert_eq!(pg(&db("-x"), &[]).args(), ["--dbname=-x"]);
-        assert_eq!(pg(&db("a=b"), &[]).args(), ["--dbname=dbname='a=b'"]);
+        // Every dump first refuses to prompt for a password.
+        assert_eq!(pg(&db("-x"), &[]).args(), ["--no-password", "--dbname=-x"]);
+        assert_eq!(dbname_args("-x"), ["--dbname=-x"]);
+        assert_eq!(dbname_args("a=b"), ["--dbname=dbname='a=b'"]);
+        assert_eq!(dbname_args(r"o'k=\x"), [r"--dbname=dbname='o\'k=\\x'"]);
+        assert_eq!(dbname_args("-a=b"), ["--dbname=dbname='-a=b'"]);
         assert_eq!(
-            pg(&db(r"o'k=\x"), &[]).args(),
-            [r"--dbname=dbname='o\'k=\\x'"]
-        );
-        assert_eq!(pg(&db("-a=b"), &[]).args(), ["--dbname=dbname='-a=b'"]);
-        assert_eq!(
-            pg(&db("postgresql://h/db"), &[]).args(),
+            dbname_args("postgresql://h/db"),
             ["--dbname=dbname='postgresql://h/db'"]
         );
         assert_eq!(
-            pg(&db("postgres://h"), &[]).args(),
+            dbname_args("postgres://h"),
             ["--dbname=dbname='postgres://h'"]
         );
         // Quotes and backslashes alone are not special outside conninfo.
-        assert_eq!(pg(&db(r"it's\"), &[]).args(), ["-d", r"it's\"]);
-        assert_eq!(pg(&db("my db"), &[]).args(), ["-d", "my db"]);
+        assert_eq!(dbname_args(r"it's\"), ["-d", r"it's\"]);
+        assert_eq!(dbname_args("my db"), ["-d", "my db"]);
     }
 
     #[test]
