@@ -69,7 +69,13 @@ fn main() -> ExitCode {
     // the environment (it adjusts RCLONE_* variables while it initialises).
     dbbr::wait_ready();
     let cli = Cli::parse();
-    logging::init(cli.log_format, &cli.log_level);
+    match logging::filter(&cli.log_level) {
+        Ok(filter) => logging::init(cli.log_format, filter),
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    }
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&interrupted)) {
