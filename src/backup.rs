@@ -101,7 +101,8 @@ impl Backup {
     }
 
     /// age recipients as text: `age1...`, `ssh-ed25519 ...` or `ssh-rsa ...`,
-    /// separated by commas or newlines. Blank text means no encryption.
+    /// separated by commas or newlines. Text that names no recipient is an
+    /// error, never a plaintext backup.
     pub fn recipients(mut self, recipients: impl Into<String>) -> Backup {
         self.options.recipients_text = Some(recipients.into());
         self

@@ -76,10 +76,10 @@ impl Options {
             None => NamePattern::default_for(all),
         };
         let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
+        // Recipients that were given but name no one are an error, never
+        // plaintext: only a backup that never asked for encryption is plain.
         let from_config = Recipients::from_config(
-            self.recipients_text
-                .as_deref()
-                .filter(|r| !r.trim().is_empty()),
+            self.recipients_text.as_deref(),
             self.recipients_file.as_deref(),
         )?;
         let recipients = match (self.recipients.take(), from_config) {
@@ -239,6 +239,18 @@ mod tests {
         let (setting, msg) = config_error(o);
         assert_eq!(setting, Setting::RecipientsFile);
         assert!(msg.contains("no recipient"), "{msg}");
+    }
+
+    #[test]
+    fn blank_recipients_are_rejected_not_plaintext() {
+        for blank in ["", "  ", "\n"] {
+            let mut o = options();
+            databases(&mut o, "app");
+            o.recipients_text = Some(blank.into());
+            let (setting, msg) = config_error(o);
+            assert_eq!(setting, Setting::Recipients, "{blank:?}");
+            assert!(msg.contains("no recipient"), "{msg}");
+        }
     }
 
     #[test]

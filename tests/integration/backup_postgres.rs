@@ -419,6 +419,13 @@ fn configuration_errors_exit_2_before_any_io() {
             vec![db, ("ENCRYPT_RECIPIENTS", "not-a-key")],
             "ENCRYPT_RECIPIENTS",
         ),
+        // Set but blank is a mistake, never a plaintext backup.
+        (vec![db, ("ENCRYPT_RECIPIENTS", "")], "no recipient"),
+        (vec![db, ("ENCRYPT_RECIPIENTS", " \n ")], "no recipient"),
+        (
+            vec![db, ("LOG_LEVEL", "verbose")],
+            "LOG_LEVEL `verbose` is not valid",
+        ),
         (
             vec![db, ("ENCRYPT_RECIPIENTS_FILE", comments.to_str().unwrap())],
             "contains no recipient",
