@@ -172,8 +172,12 @@ impl Backup {
         }
         let started = Utc::now();
         let objects = object_names(&plan, started)?;
-        plan.remote.check()?;
         let kind = plan.engine.kind();
+        for target in &plan.targets {
+            kind.dump_command(target, &plan.dump_args, &plan.connection)
+                .check_installed()?;
+        }
+        plan.remote.check()?;
         let context = RunContext {
             plan: &plan,
             versions: Versions {

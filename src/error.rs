@@ -128,6 +128,8 @@ pub enum Setting {
     Retention,
     /// Arguments for the dump tool.
     DumpArgs,
+    /// The dump tool itself (installed or not).
+    DumpTool,
     /// Compression codec or level.
     Compression,
 }
@@ -146,6 +148,7 @@ impl fmt::Display for Setting {
             Setting::Selection => "backup selection",
             Setting::Retention => "retention policy",
             Setting::DumpArgs => "dump arguments",
+            Setting::DumpTool => "dump tool",
             Setting::Compression => "compression",
         })
     }

@@ -77,6 +77,24 @@ impl DumpCommand {
         &self.args
     }
 
+    /// Checks that the program can be found, so that a missing client is
+    /// reported before any database or storage I/O.
+    pub(crate) fn check_installed(&self) -> Result<()> {
+        let found = if self.program.contains('/') {
+            std::path::Path::new(&self.program).is_file()
+        } else {
+            crate::engine::on_path(&self.program)
+        };
+        if found {
+            Ok(())
+        } else {
+            Err(Error::config(
+                Setting::DumpTool,
+                format!("{} not found: {}", self.program, self.install_hint),
+            ))
+        }
+    }
+
     /// Starts the dump: stdout piped for reading, stderr drained on a thread
     /// that keeps its last lines for the error message. The child's
     /// environment has the password and no storage settings.

@@ -112,7 +112,7 @@ pub(super) fn pick_program(preferred: &'static str, fallback: &'static str) -> &
 }
 
 /// Whether an executable file `name` is in a `PATH` directory.
-pub(super) fn on_path(name: &str) -> bool {
+pub(crate) fn on_path(name: &str) -> bool {
     let Some(path) = std::env::var_os("PATH") else {
         return false;
     };

@@ -14,7 +14,7 @@ mod client;
 mod mariadb;
 mod postgres;
 
-pub(crate) use client::{client_environment, Connection};
+pub(crate) use client::{client_environment, on_path, Connection};
 
 /// Database engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -422,6 +422,19 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_program_is_found_before_running() {
+        let mut cmd = pg(&db("shop"), &[]);
+        cmd.set_program("pg_dump-dbbr-missing", &[]);
+        let err = cmd.check_installed().unwrap_err();
+        assert_eq!(err.setting(), Some(Setting::DumpTool));
+        assert!(err.to_string().contains("postgresql-client"), "{err}");
+        cmd.set_program("sh", &[]);
+        cmd.check_installed().unwrap();
+        cmd.set_program("/bin/sh", &[]);
+        cmd.check_installed().unwrap();
+    }
+
+    #[test]
     fn password_reaches_the_child_environment() {
         let conn = Connection {
             password: Some("env-only-pw".into()),

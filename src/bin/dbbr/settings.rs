@@ -19,6 +19,7 @@ fn hint(setting: Setting, engine: Option<Engine>) -> Option<&'static str> {
         Setting::IdentityFile => "check ENCRYPT_IDENTITY_FILE",
         Setting::Retention => "check the BACKUP_KEEP_* settings",
         Setting::DumpArgs => "check the arguments after --",
+        Setting::DumpTool => "check PATH",
         _ => return None,
     })
 }
