@@ -572,3 +572,43 @@ fn library_run_reports_what_it_stored() {
     Server::shared().restore(&copy.name, GUNZIP, &[&file], true);
     assert_eq!(copy.checksums(), db.checksums());
 }
+
+#[test]
+fn a_missing_dump_tool_is_reported_before_any_io() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("bin");
+    std::fs::create_dir(&empty).unwrap();
+    let remote = tmp.path().join("remote");
+    std::fs::create_dir(&remote).unwrap();
+    let err = fail_with(
+        backup_to(&remote)
+            .env("PATH", &empty)
+            .env("BACKUP_DATABASES", "app"),
+        2,
+    );
+    assert!(
+        err.contains("pg_dump not found") && err.contains("postgresql-client"),
+        "{err}"
+    );
+    assert_empty(&remote, "a missing dump tool");
+}
+
+#[test]
+fn a_database_name_cannot_forge_a_log_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = fail_with(
+        backup_to(tmp.path())
+            .env(
+                "BACKUP_DATABASES",
+                "nosuch\nFORGED ERROR everything is fine",
+            )
+            .env("BACKUP_FILE_NAME", "$DB"),
+        1,
+    );
+    assert!(err.contains("FORGED"), "{err}");
+    assert!(
+        !err.lines().any(|l| l.starts_with("FORGED")),
+        "a line was forged:\n{err}"
+    );
+    assert_empty(tmp.path(), "a failed dump");
+}

@@ -161,6 +161,7 @@ impl LogProgress {
 
 impl Progress for LogProgress {
     fn started(&self, database: &str, object: &str) {
+        let database = &*crate::one_line(database);
         if self.json {
             tracing::info!(database, object, "backing up {database} to {object}");
         } else {
@@ -188,7 +189,7 @@ impl Progress for LogProgress {
 
     fn finished(&self, outcome: &DatabaseReport) {
         self.clear_line();
-        let database = outcome.database.as_str();
+        let database = &*crate::one_line(&outcome.database);
         let object = outcome.object.as_deref().unwrap_or("");
         match &outcome.result {
             Ok(s) => {
@@ -214,8 +215,14 @@ impl Progress for LogProgress {
                     tracing::info!("{summary}");
                 }
             }
-            Err(e) if !self.json => tracing::error!("{database}: backup failed: {e}"),
-            Err(e) => tracing::error!(database, object, "{database}: backup failed: {e}"),
+            Err(e) => {
+                let e = crate::one_line(&e.to_string()).into_owned();
+                if self.json {
+                    tracing::error!(database, object, "{database}: backup failed: {e}");
+                } else {
+                    tracing::error!("{database}: backup failed: {e}");
+                }
+            }
         }
     }
 }

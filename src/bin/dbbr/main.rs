@@ -54,6 +54,25 @@ enum Command {
     Remote(remote_cmd::RemoteArgs),
 }
 
+/// `text` on one line: line breaks and other control characters escaped, so
+/// that a database name or a tool's output cannot forge a log line.
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(|c| c.is_control() && c != '\t') {
+        text.chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
 /// dbbr's version and the embedded rclone's.
 fn version() -> &'static str {
     let text = format!(
@@ -101,8 +120,23 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            tracing::error!("{}", settings::message(&e, engine));
+            tracing::error!("{}", one_line(&settings::message(&e, engine)));
             ExitCode::from(if e.is_usage() { 2 } else { 1 })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn control_characters_cannot_start_a_new_log_line() {
+        assert_eq!(one_line("app"), "app");
+        assert_eq!(one_line("a\tb"), "a\tb");
+        assert_eq!(
+            one_line("x\n2026-01-01T00:00:00Z ERROR forged\r"),
+            "x\\n2026-01-01T00:00:00Z ERROR forged\\r"
+        );
     }
 }

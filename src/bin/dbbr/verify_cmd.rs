@@ -63,9 +63,19 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
     for b in &report.backups {
         match &b.result {
             Ok(detail) => {
-                tracing::info!("{} ({}): ok, {}: {detail}", b.object, b.database, b.level)
+                tracing::info!(
+                    "{} ({}): ok, {}: {detail}",
+                    b.object,
+                    crate::one_line(&b.database),
+                    b.level
+                )
             }
-            Err(e) => tracing::error!("{} ({}): FAILED: {e}", b.object, b.database),
+            Err(e) => tracing::error!(
+                "{} ({}): FAILED: {}",
+                b.object,
+                crate::one_line(&b.database),
+                crate::one_line(&e.to_string())
+            ),
         }
     }
     Ok(report.all_ok())
