@@ -43,7 +43,11 @@ func startUpload(fsString, p string) (uint64, error) {
 	}
 	if _, err := f.NewObject(ctx, p); err == nil {
 		return 0, existsError(errors.New(p))
-	} else if !errors.Is(err, fs.ErrorObjectNotFound) && !errors.Is(err, fs.ErrorDirNotFound) && !errors.Is(err, fs.ErrorIsDir) {
+	} else if errors.Is(err, fs.ErrorIsDir) {
+		// Found now rather than when the finished upload cannot be moved
+		// into place, after the whole dump.
+		return 0, existsError(fmt.Errorf("%s (a directory)", p))
+	} else if !errors.Is(err, fs.ErrorObjectNotFound) && !errors.Is(err, fs.ErrorDirNotFound) {
 		return 0, err
 	}
 	u := &upload{f: f, final: p, staging: p, done: make(chan struct{})}

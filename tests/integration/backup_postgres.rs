@@ -612,3 +612,28 @@ fn a_database_name_cannot_forge_a_log_line() {
     );
     assert_empty(tmp.path(), "a failed dump");
 }
+
+#[test]
+fn a_directory_at_the_object_name_is_found_before_dumping() {
+    let db = TestDb::small();
+    let tmp = tempfile::tempdir().unwrap();
+    let blocking = tmp.path().join(format!("{}.sql.gz", db.name));
+    std::fs::create_dir(&blocking).unwrap();
+    std::fs::write(blocking.join("keep.txt"), b"mine").unwrap();
+    let err = fail_with(
+        backup_to(tmp.path())
+            .env("BACKUP_DATABASES", &db.name)
+            .env("BACKUP_FILE_NAME", "$DB"),
+        1,
+    );
+    assert!(err.contains("(a directory) already exists"), "{err}");
+    assert!(
+        !err.contains("starting dump") && !err.contains(": 0 B in"),
+        "{err}"
+    );
+    assert_eq!(
+        files_below(tmp.path()),
+        [format!("{}.sql.gz/keep.txt", db.name)],
+        "the directory was touched"
+    );
+}
