@@ -321,7 +321,7 @@ fn evidence_as_json() {
 /// --ignored --nocapture`. Prints MB/s for COPY text, extended INSERT text
 /// and single-row INSERT text.
 #[test]
-#[ignore]
+#[ignore = "a measurement, run by hand (see above)"]
 fn throughput() {
     const SIZE: usize = 200 << 20;
     const CHUNK: usize = 64 << 10;
