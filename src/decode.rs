@@ -424,6 +424,16 @@ fn diagnose<R: Read>(verifier: &Shared<R>, checked: bool, error: StageError) -> 
 }
 
 /// Parses the manifest's hex sha256.
+/// Reads `stored` to its end and checks its size and sha256 against
+/// `expected`, without decrypting or decompressing (no identity needed).
+/// A mismatch is an [`Error::Decode`] at [`Stage::Integrity`].
+pub fn check_stored<R: Read>(stored: R, expected: &Expected) -> Result<()> {
+    let sha256 = expected.sha256.as_deref().map(parse_sha256).transpose()?;
+    Verifier::new(stored, sha256, expected.stored_bytes)
+        .drain()
+        .map_err(Error::from)
+}
+
 fn parse_sha256(text: &str) -> Result<[u8; 32]> {
     let mut digest = [0; 32];
     hex::decode_to_slice(text, &mut digest).map_err(|_| {

@@ -23,7 +23,7 @@ use crate::storage::Remote;
 mod client;
 mod retarget;
 
-use client::ClientWriter;
+use client::{ClientWriter, Finish};
 use retarget::Retarget;
 
 /// Bytes moved per step.
@@ -556,10 +556,20 @@ impl Context<'_> {
     }
 
     fn decode_failed(&self, e: Error) -> Error {
-        match e {
-            Error::Decode { stage, message } => self.failed(stage.name(), message),
-            other => other,
-        }
+        at_stage(self.backup.object(), e)
+    }
+}
+
+/// A decode failure of backup `object` as a restore error naming the stage;
+/// other errors as they are.
+pub(crate) fn at_stage(object: &str, e: Error) -> Error {
+    match e {
+        Error::Decode { stage, message } => Error::Restore {
+            backup: object.into(),
+            stage: stage.name().into(),
+            message,
+        },
+        other => other,
     }
 }
 
@@ -576,47 +586,5 @@ fn with_tail(e: Error, tail: &str) -> Error {
             message: format!("{message} (client: {tail})"),
         },
         other => other,
-    }
-}
-
-/// How the end of a restore's output is handled: a client is finished
-/// (it commits) or killed (it commits nothing); a writer is flushed.
-trait Finish: Write {
-    /// Ends the input normally and checks the outcome.
-    fn complete(self) -> std::result::Result<(), String>;
-    /// Gives up: a client is killed before its input ends. Returns its last
-    /// error lines.
-    fn abandon(&mut self) -> String;
-}
-
-impl Finish for ClientWriter {
-    fn complete(self) -> std::result::Result<(), String> {
-        self.finish()
-    }
-
-    fn abandon(&mut self) -> String {
-        self.kill_now()
-    }
-}
-
-impl Finish for Retarget<ClientWriter> {
-    fn complete(self) -> std::result::Result<(), String> {
-        self.into_inner()
-            .map_err(|e| e.to_string())
-            .and_then(ClientWriter::finish)
-    }
-
-    fn abandon(&mut self) -> String {
-        self.get_mut().kill_now()
-    }
-}
-
-impl Finish for Box<dyn Write + Send> {
-    fn complete(mut self) -> std::result::Result<(), String> {
-        self.flush().map_err(|e| e.to_string())
-    }
-
-    fn abandon(&mut self) -> String {
-        String::new()
     }
 }

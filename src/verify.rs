@@ -10,16 +10,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 
 use crate::catalog::{Catalog, State, StoredBackup};
-use crate::decode::{Decoder, Expected};
+use crate::decode::{check_stored, Decoder, Expected};
 use crate::encode::Identities;
 use crate::engine::{Connection, DatabaseState, Engine};
 use crate::error::{Error, Result, Setting};
 use crate::evidence::DumpInspector;
 use crate::manifest::{Verification, VerifyLevel, VERIFIED_SUFFIX};
-use crate::restore::Restore;
+use crate::restore::{at_stage, Restore};
 use crate::storage::Remote;
 
 /// Which backups to verify.
@@ -399,38 +398,9 @@ fn integrity(backup: &StoredBackup, message: String) -> Error {
 
 /// Downloads the object and compares its size and SHA-256 with the manifest.
 fn quick(remote: &Remote, backup: &StoredBackup) -> Result<()> {
-    let manifest = &backup.manifest;
-    let mut download = remote.download(backup.object())?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = match download.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(Error::Restore {
-                    backup: backup.object().into(),
-                    stage: "download".into(),
-                    message: e.to_string(),
-                })
-            }
-        };
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    let sha256 = hex::encode(hasher.finalize());
-    if size != manifest.stored_bytes || !sha256.eq_ignore_ascii_case(&manifest.sha256) {
-        return Err(integrity(
-            backup,
-            format!(
-                "read {size} bytes with sha256 {sha256}; the manifest records {} bytes with sha256 {}",
-                manifest.stored_bytes, manifest.sha256
-            ),
-        ));
-    }
-    Ok(())
+    let download = remote.download(backup.object())?;
+    check_stored(download, &Expected::from_manifest(&backup.manifest))
+        .map_err(|e| at_stage(backup.object(), e))
 }
 
 /// Reads the whole stream: age authentication, the compressed stream's
@@ -449,7 +419,7 @@ fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>)
         identities.filter(|_| manifest.encrypted),
         Expected::from_manifest(manifest),
     )
-    .map_err(|e| decode_error(backup, e))?;
+    .map_err(|e| at_stage(backup.object(), e))?;
     let mut inspector = DumpInspector::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
@@ -460,7 +430,7 @@ fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>)
             Err(_) => break,
         }
     }
-    decoder.finish().map_err(|e| decode_error(backup, e))?;
+    decoder.finish().map_err(|e| at_stage(backup.object(), e))?;
     let seen = inspector.finish();
     let Some(recorded) = &manifest.dump else {
         return Ok(
@@ -487,17 +457,6 @@ fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>)
         seen.rows.len(),
         seen.rows.values().sum::<u64>()
     ))
-}
-
-fn decode_error(backup: &StoredBackup, e: Error) -> Error {
-    match e {
-        Error::Decode { stage, message } => Error::Restore {
-            backup: backup.object().into(),
-            stage: stage.name().into(),
-            message,
-        },
-        other => other,
-    }
 }
 
 #[cfg(test)]

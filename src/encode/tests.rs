@@ -7,7 +7,8 @@ use flate2::read::GzDecoder;
 use super::*;
 
 // Key pairs generated with `ssh-keygen -N ""` for these tests only.
-pub(crate) const ED25519_PUBLIC: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKOgNgy4mxS7YH2trsV7x4Y77p9kLXuAEsCLbNUPudhH dbbr-test";
+pub(crate) const ED25519_PUBLIC: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKOgNgy4mxS7YH2trsV7x4Y77p9kLXuAEsCLbNUPudhH dbbr-test";
 const ED25519_PRIVATE: &str = "-----BEGIN OPENSSH PRIVATE KEY-----
 b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
 QyNTUxOQAAACCjoDYMuJsUu2B9ra7Fe8eGO+6fZC17gBLAi2zVD7nYRwAAAJDkk2Nb5JNj
@@ -232,8 +233,7 @@ fn failing(limit: usize) -> Failing {
 fn inner_failure_during_write_is_an_error() {
     let identity = age::x25519::Identity::generate();
     let to = recipients(&identity.to_public().to_string());
-    let mut encoder =
-        Encoder::with_threads(failing(1000), Codec::default(), Some(&to), 1).unwrap();
+    let mut encoder = Encoder::with_threads(failing(1000), Codec::default(), Some(&to), 1).unwrap();
     let input = pseudo_dump(1 << 20);
     let error = encoder.write_all(&input).unwrap_err();
     assert_eq!(error.to_string(), "disk full");

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 
+use super::retarget::Retarget;
 use crate::dump::stderr::StderrTail;
 use crate::redact::redact;
 
@@ -118,6 +119,48 @@ impl Drop for ClientWriter {
     /// An unfinished client is killed: dropping must never commit.
     fn drop(&mut self) {
         self.terminate();
+    }
+}
+
+/// How the end of a restore's output is handled: a client is finished
+/// (it commits) or killed (it commits nothing); a writer is flushed.
+pub(super) trait Finish: Write {
+    /// Ends the input normally and checks the outcome.
+    fn complete(self) -> Result<(), String>;
+    /// Gives up: a client is killed before its input ends. Returns its last
+    /// error lines.
+    fn abandon(&mut self) -> String;
+}
+
+impl Finish for ClientWriter {
+    fn complete(self) -> Result<(), String> {
+        self.finish()
+    }
+
+    fn abandon(&mut self) -> String {
+        self.kill_now()
+    }
+}
+
+impl Finish for Retarget<ClientWriter> {
+    fn complete(self) -> Result<(), String> {
+        self.into_inner()
+            .map_err(|e| e.to_string())
+            .and_then(ClientWriter::finish)
+    }
+
+    fn abandon(&mut self) -> String {
+        self.get_mut().kill_now()
+    }
+}
+
+impl Finish for Box<dyn Write + Send> {
+    fn complete(mut self) -> Result<(), String> {
+        self.flush().map_err(|e| e.to_string())
+    }
+
+    fn abandon(&mut self) -> String {
+        String::new()
     }
 }
 

@@ -131,8 +131,7 @@ fn several_identities_crlf_and_duplicates() {
         secret_text(&a)
     );
     let dir = tempfile::tempdir().unwrap();
-    let identities =
-        Identities::from_file(&write(dir.path(), "keys", text.as_bytes())).unwrap();
+    let identities = Identities::from_file(&write(dir.path(), "keys", text.as_bytes())).unwrap();
     let (pa, pb) = (a.to_public().to_string(), b.to_public().to_string());
     assert_eq!(identities.len(), 3);
     assert!(decrypts(&identities, &pa));
@@ -175,9 +174,7 @@ fn ssh_keys_with_passphrase() {
         let message = config_error(Identities::from_file(&path));
         assert_eq!(
             message,
-            format!(
-                "{name} is protected by a passphrase and none was given: {NO_PASSPHRASE_HINT}"
-            )
+            format!("{name} is protected by a passphrase and none was given: {NO_PASSPHRASE_HINT}")
         );
 
         let mut prompts = Vec::new();
@@ -193,8 +190,7 @@ fn ssh_keys_with_passphrase() {
 
         let mut prompts = Vec::new();
         let identities =
-            Identities::from_file_with_passphrase(&path, answer(PASSPHRASE, &mut prompts))
-                .unwrap();
+            Identities::from_file_with_passphrase(&path, answer(PASSPHRASE, &mut prompts)).unwrap();
         assert_eq!(prompts, [format!("passphrase for {name}")]);
         assert!(decrypts(&identities, &public_key(&path)), "{kind}");
     }
@@ -234,8 +230,7 @@ fn passphrase_protected_identity_file() {
 
         let mut prompts = Vec::new();
         let identities =
-            Identities::from_file_with_passphrase(&path, answer(PASSPHRASE, &mut prompts))
-                .unwrap();
+            Identities::from_file_with_passphrase(&path, answer(PASSPHRASE, &mut prompts)).unwrap();
         assert_eq!(prompts, [format!("passphrase for {name}")]);
         assert_eq!(identities.len(), 1);
         assert!(decrypts(&identities, &public));
