@@ -424,3 +424,27 @@ fn prune_keeps_by_policy_and_touches_nothing_else() {
     );
     assert_eq!(left.len(), 2, "{left:?}");
 }
+
+#[test]
+fn a_dump_without_its_completion_line_is_not_stored() {
+    let db = TestDb::small();
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    // A pg_dump that stops early but exits 0: the real dump, cut before its
+    // last lines.
+    write_executable(
+        &bin.join("pg_dump"),
+        "#!/bin/sh\n/usr/bin/pg_dump \"$@\" | head -n 20\nexit 0\n",
+    );
+    let remote = tmp.path().join("remote");
+    std::fs::create_dir(&remote).unwrap();
+    let err = fail_with(
+        backup_to(&remote)
+            .env("PATH", path_with(&bin))
+            .env("BACKUP_DATABASES", &db.name),
+        1,
+    );
+    assert!(err.contains("without its completion line"), "{err}");
+    assert_empty(&remote, "after a cut dump");
+}
