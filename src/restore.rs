@@ -236,21 +236,47 @@ impl Restore {
     /// [`Error::Config`] means nothing was read or changed (bad settings, an
     /// encrypted backup without identities, a target that is not empty).
     pub fn run(mut self) -> Result<Restored> {
-        let Some(sink) = self.sink.take() else {
-            return Err(Error::config(
-                Setting::Selection,
-                "say where to restore: into a database, into the server, or to a writer",
-            ));
-        };
+        let sink = self.take_sink()?;
         let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
-        let identities = match (self.identities.take(), &self.identity_file) {
-            (Some(ids), _) => Some(ids),
-            (None, Some(path)) => Some(Arc::new(Identities::from_file(path)?)),
-            (None, None) => None,
-        };
+        let identities = self.take_identities()?;
         remote.check()?;
         let catalog = Catalog::read(&remote)?;
         let backup = select(&catalog, &self.source)?.clone();
+        self.restore(sink, &remote, &backup, identities)
+    }
+
+    /// Restores `backup`, already found (and intact) in `remote`'s catalog:
+    /// the restore drill of [`crate::Verify`], which has read the catalog.
+    pub(crate) fn run_found(mut self, remote: &Remote, backup: &StoredBackup) -> Result<Restored> {
+        let sink = self.take_sink()?;
+        let identities = self.take_identities()?;
+        self.restore(sink, remote, backup, identities)
+    }
+
+    fn take_sink(&mut self) -> Result<Sink> {
+        self.sink.take().ok_or_else(|| {
+            Error::config(
+                Setting::Selection,
+                "say where to restore: into a database, into the server, or to a writer",
+            )
+        })
+    }
+
+    fn take_identities(&mut self) -> Result<Option<Arc<Identities>>> {
+        Ok(match (self.identities.take(), &self.identity_file) {
+            (Some(ids), _) => Some(ids),
+            (None, Some(path)) => Some(Arc::new(Identities::from_file(path)?)),
+            (None, None) => None,
+        })
+    }
+
+    fn restore(
+        &self,
+        sink: Sink,
+        remote: &Remote,
+        backup: &StoredBackup,
+        identities: Option<Arc<Identities>>,
+    ) -> Result<Restored> {
         let manifest = &backup.manifest;
         if manifest.encrypted && identities.is_none() {
             return Err(Error::config(
@@ -276,9 +302,9 @@ impl Restore {
             None => Connection::from_env(engine)?,
         };
         let ctx = Context {
-            restore: &self,
-            remote: &remote,
-            backup: &backup,
+            restore: self,
+            remote,
+            backup,
             identities: identities.as_deref(),
             engine,
             connection,

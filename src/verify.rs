@@ -301,7 +301,6 @@ impl Verify {
             ));
         }
         let mut restore = Restore::object(backup.object())
-            .remote(remote.fs_string())
             .to_database(scratch)
             .create(true)
             .verify_first(false);
@@ -311,7 +310,7 @@ impl Verify {
         if let Some(path) = &self.password_file {
             restore = restore.password_file(path);
         }
-        let restored = restore.run();
+        let restored = restore.run_found(remote, backup);
         let counted = restored.and_then(|_| engine.kind().row_counts(scratch, &connection));
         if let Err(e) = engine.kind().drop_database(scratch, &connection) {
             tracing::warn!("could not drop the scratch database {scratch}: {e}");
