@@ -312,7 +312,7 @@ impl RunContext<'_> {
             });
         }
         let (upload, encoded) = encoder.finish()?;
-        upload.commit()?;
+        let committed = upload.commit()?;
 
         let manifest = Manifest::record(
             plan,
@@ -326,8 +326,9 @@ impl RunContext<'_> {
         let manifest_name = Manifest::object_name(object);
         if let Err(e) = self.write_manifest(&manifest_name, &manifest) {
             // Without its manifest the data object is not a backup: remove it
-            // rather than leave something that looks like one.
-            if let Err(cleanup) = plan.remote.delete(object) {
+            // rather than leave something that looks like one, but only if it
+            // is still the object this run wrote.
+            if let Err(cleanup) = plan.remote.delete_committed(&committed) {
                 tracing::error!("could not remove {object} after its manifest failed: {cleanup}");
             }
             return Err(e);

@@ -82,6 +82,9 @@ pub enum StrayKind {
     /// A hidden staging object of an upload that never committed
     /// (`.NAME.<hex>.partial`).
     Partial,
+    /// A claim of a run writing the name (`.NAME.<hex>.claim`): removed when
+    /// the run ends, so one that stays was left by a killed run.
+    Claim,
     /// A manifest that does not parse.
     UnreadableManifest,
     /// Anything else: an object without a manifest.
@@ -154,8 +157,10 @@ impl Catalog {
             if claimed.contains(entry.path.as_str()) {
                 continue;
             }
-            let kind = if is_partial(&entry.path) {
+            let kind = if is_hidden_with(&entry.path, ".partial") {
                 StrayKind::Partial
+            } else if is_hidden_with(&entry.path, ".claim") {
+                StrayKind::Claim
             } else {
                 StrayKind::NoManifest
             };
@@ -201,10 +206,12 @@ impl Catalog {
     }
 }
 
-/// Whether `path` is a hidden staging name of an unfinished upload.
-fn is_partial(path: &str) -> bool {
+/// Whether `path` is a hidden name dbbr's uploads use, ending in `suffix`:
+/// the staging name of an unfinished upload (`.partial`) or a claim
+/// (`.claim`).
+fn is_hidden_with(path: &str, suffix: &str) -> bool {
     let leaf = path.rsplit('/').next().unwrap_or(path);
-    leaf.starts_with('.') && leaf.ends_with(".partial")
+    leaf.starts_with('.') && leaf.ends_with(suffix)
 }
 
 fn stray(entry: &Entry, kind: StrayKind) -> Stray {
@@ -240,9 +247,15 @@ mod tests {
 
     #[test]
     fn staging_names_are_partial() {
+        let is_partial = |p| is_hidden_with(p, ".partial");
         assert!(is_partial(".app.sql.gz.0a1b2c3d4e5f.partial"));
         assert!(is_partial("sub/.app.sql.gz.0a1b2c3d4e5f.partial"));
         assert!(!is_partial("app.sql.gz"));
         assert!(!is_partial("sub.partial/app.sql.gz"));
+        assert!(is_hidden_with(
+            "sub/.app.sql.gz.0a1b2c3d4e5f.claim",
+            ".claim"
+        ));
+        assert!(!is_hidden_with("sub/app.sql.gz.claim", ".claim"));
     }
 }

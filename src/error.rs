@@ -34,6 +34,14 @@ pub enum Error {
     #[error("{0} already exists: refusing to overwrite a backup (choose another object name)")]
     Exists(String),
 
+    /// Another run is writing the object: its claim is there (see
+    /// [`Remote::upload`](crate::Remote::upload)).
+    #[error(
+        "another run is writing {0}: nothing was written (retry when it has finished, or give \
+         each run its own object name)"
+    )]
+    Busy(String),
+
     /// The object or directory to read is not there.
     #[error("not found: {0}")]
     NotFound(String),

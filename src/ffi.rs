@@ -120,6 +120,12 @@ pub(crate) fn upload_commit(handle: u64) -> RawResult<String> {
     into_result(err, out)
 }
 
+/// Makes every storage call in progress fail, and every later one.
+pub(crate) fn interrupt() {
+    // SAFETY: takes no arguments; safe from any thread at any time.
+    unsafe { sys::DbbrInterrupt() };
+}
+
 /// Aborts an upload; unknown or finished handles are ignored, so this is
 /// safe to call at any time, from any thread.
 pub(crate) fn upload_abort(handle: u64) {
@@ -187,6 +193,22 @@ pub(crate) fn stat(fs: &str, path: &str) -> RawResult<String> {
     let out = unsafe { sys::DbbrStat(fs.as_ptr().cast_mut(), path.as_ptr().cast_mut(), &mut err) };
     let out = take_string(out).unwrap_or_default();
     into_result(err, out)
+}
+
+/// Deletes the object an upload committed if it is unchanged (see
+/// `DbbrDeleteCommitted`).
+pub(crate) fn delete_committed(fs: &str, path: &str, size: i64, mod_time: &str) -> RawResult<()> {
+    let (fs, path, mod_time) = (cstring(fs)?, cstring(path)?, cstring(mod_time)?);
+    // SAFETY: valid strings for the call; the result is NULL or ours.
+    let err = unsafe {
+        sys::DbbrDeleteCommitted(
+            fs.as_ptr().cast_mut(),
+            path.as_ptr().cast_mut(),
+            size,
+            mod_time.as_ptr().cast_mut(),
+        )
+    };
+    into_result(err, ())
 }
 
 /// Deletes one object.

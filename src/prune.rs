@@ -152,7 +152,7 @@ impl Prune {
             let cutoff = Utc::now() - age;
             for stray in &catalog.strays {
                 let ours = match stray.kind {
-                    StrayKind::Partial => true,
+                    StrayKind::Partial | StrayKind::Claim => true,
                     StrayKind::NoManifest => looks_like_backup(&stray.path),
                     _ => false,
                 };

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -82,7 +81,7 @@ func (d *download) verify() error {
 	if d.hasher == nil {
 		return nil
 	}
-	want, err := d.obj.Hash(context.Background(), d.hashTy)
+	want, err := d.obj.Hash(base, d.hashTy)
 	if err != nil || want == "" {
 		return nil // the backend cannot tell: nothing to compare
 	}

@@ -24,8 +24,12 @@ const (
 	kindNotConfigured errorKind = "not_configured"
 	// kindExists: an upload's object name is taken.
 	kindExists errorKind = "exists"
+	// kindBusy: another run is writing an upload's object (see claim).
+	kindBusy errorKind = "busy"
 	// kindNotFound: the object or directory does not exist.
 	kindNotFound errorKind = "not_found"
+	// kindInterrupted: the host interrupted the call (see interrupt).
+	kindInterrupted errorKind = "interrupted"
 	// kindOther: any other failure (network, backend, I/O).
 	kindOther errorKind = "other"
 )
@@ -41,6 +45,7 @@ func (e *kindError) Unwrap() error { return e.err }
 
 func configError(err error) error { return &kindError{kind: kindConfig, err: err} }
 func existsError(err error) error { return &kindError{kind: kindExists, err: err} }
+func busyError(err error) error   { return &kindError{kind: kindBusy, err: err} }
 
 // kindOf tells the kind of err: its own, or the one rclone's error implies.
 func kindOf(err error) errorKind {
@@ -48,6 +53,8 @@ func kindOf(err error) errorKind {
 	switch {
 	case errors.As(err, &ke):
 		return ke.kind
+	case interrupted(err):
+		return kindInterrupted
 	case errors.Is(err, fs.ErrorNotFoundInConfigFile):
 		return kindNotConfigured
 	case errors.Is(err, fs.ErrorObjectNotFound), errors.Is(err, fs.ErrorDirNotFound):

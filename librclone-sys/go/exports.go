@@ -46,6 +46,15 @@ func DbbrInit() *C.char {
 	return cError(initialise())
 }
 
+// DbbrInterrupt makes every storage call in progress fail at once with
+// kind "interrupted", and every later one before any I/O. For a host that
+// is shutting down; it cannot be undone.
+//
+//export DbbrInterrupt
+func DbbrInterrupt() {
+	interrupt()
+}
+
 // DbbrVersion returns the embedded rclone's version, e.g. "v1.76.0".
 //
 //export DbbrVersion
@@ -163,6 +172,15 @@ func DbbrStat(fsString, path *C.char, err **C.char) *C.char {
 //export DbbrDelete
 func DbbrDelete(fsString, path *C.char) *C.char {
 	return cError(deleteObject(C.GoString(fsString), C.GoString(path)))
+}
+
+// DbbrDeleteCommitted removes the object an upload committed if it is
+// still there unchanged: size and mod_time as the commit reported them. It
+// returns NULL or an error; another object at the name is left alone.
+//
+//export DbbrDeleteCommitted
+func DbbrDeleteCommitted(fsString, path *C.char, size C.int64_t, modTime *C.char) *C.char {
+	return cError(deleteCommitted(C.GoString(fsString), C.GoString(path), int64(size), C.GoString(modTime)))
 }
 
 // DbbrCheckRemote checks that a remote is configured and its backend

@@ -14,9 +14,11 @@ func openFs(fsString string) (context.Context, fs.Fs, error) {
 	if err := initialise(); err != nil {
 		return nil, nil, err
 	}
-	ctx := context.Background()
-	f, err := getFs(ctx, fsString)
-	return ctx, f, err
+	if base.Err() != nil {
+		return nil, nil, base.Err()
+	}
+	f, err := getFs(base, fsString)
+	return base, f, err
 }
 
 // getFs returns the (cached) Fs for a remote and directory such as

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/rclone/rclone/fs"
@@ -71,6 +72,39 @@ func deleteObject(fsString, p string) error {
 	obj, err := f.NewObject(ctx, p)
 	if err != nil {
 		return err
+	}
+	return obj.Remove(ctx)
+}
+
+// deleteCommitted removes object p of the remote if it is still the one an
+// upload committed: same size and modification time (rfc3339 form, as
+// commit reported it). Another object there is left alone and reported;
+// nothing there is not an error. Being clean-up, it runs even after
+// interrupt, bounded by cleanupTimeout then.
+func deleteCommitted(fsString, p string, size int64, modTime string) error {
+	if err := initialise(); err != nil {
+		return err
+	}
+	ctx := base
+	if base.Err() != nil {
+		cleanup, cancel := cleanupContext()
+		defer cancel()
+		ctx = cleanup
+	}
+	f, err := getFs(ctx, fsString)
+	if err != nil {
+		return err
+	}
+	obj, err := f.NewObject(ctx, p)
+	if errors.Is(err, fs.ErrorObjectNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	got := obj.ModTime(ctx)
+	want, _ := time.Parse(time.RFC3339Nano, modTime)
+	if obj.Size() != size || !got.Equal(want) {
+		return fmt.Errorf("%s is not the object this run wrote (%d bytes of %s, not %d of %s), so it was left in place", p, obj.Size(), rfc3339(got), size, modTime)
 	}
 	return obj.Remove(ctx)
 }

@@ -10,6 +10,9 @@ unsafe extern "C" {
     pub fn DbbrInit() -> *mut ::std::os::raw::c_char;
 }
 unsafe extern "C" {
+    pub fn DbbrInterrupt();
+}
+unsafe extern "C" {
     pub fn DbbrVersion() -> *mut ::std::os::raw::c_char;
 }
 unsafe extern "C" {
@@ -83,6 +86,14 @@ unsafe extern "C" {
     pub fn DbbrDelete(
         fsString: *mut ::std::os::raw::c_char,
         path: *mut ::std::os::raw::c_char,
+    ) -> *mut ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn DbbrDeleteCommitted(
+        fsString: *mut ::std::os::raw::c_char,
+        path: *mut ::std::os::raw::c_char,
+        size: i64,
+        modTime: *mut ::std::os::raw::c_char,
     ) -> *mut ::std::os::raw::c_char;
 }
 unsafe extern "C" {

@@ -63,11 +63,23 @@ pub mod error_kind {
     pub const NOT_CONFIGURED: &str = "not_configured";
     /// An upload's object name is already taken.
     pub const EXISTS: &str = "exists";
+    /// Another run is writing the upload's object (its claim is there).
+    pub const BUSY: &str = "busy";
     /// The object or directory does not exist.
     pub const NOT_FOUND: &str = "not_found";
+    /// The host interrupted the call (`DbbrInterrupt`).
+    pub const INTERRUPTED: &str = "interrupted";
     /// Any other failure (network, backend, I/O).
     pub const OTHER: &str = "other";
 
     /// Every kind, in the order above.
-    pub const ALL: &[&str] = &[CONFIG, NOT_CONFIGURED, EXISTS, NOT_FOUND, OTHER];
+    pub const ALL: &[&str] = &[
+        CONFIG,
+        NOT_CONFIGURED,
+        EXISTS,
+        BUSY,
+        NOT_FOUND,
+        INTERRUPTED,
+        OTHER,
+    ];
 }

@@ -180,7 +180,7 @@ pub(super) fn run_capture(mut cmd: Command, timeout: Duration) -> Option<String>
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => {
+            Ok(None) if Instant::now() < deadline && !crate::interrupt::interrupted() => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(100));
             }

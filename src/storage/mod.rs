@@ -86,7 +86,15 @@ impl Remote {
     }
 
     /// Starts a streaming upload to `path` (relative to the prefix). Fails
-    /// with [`Error::Exists`] if an object is already there.
+    /// with [`Error::Exists`] if an object is already there, and with
+    /// [`Error::Busy`] if another run is writing one there.
+    ///
+    /// No run replaces an object another wrote. Before it starts, the upload
+    /// writes a small hidden claim next to the name (`.NAME.<id>.claim`,
+    /// renewed while it runs, removed at the end) and proceeds only if no
+    /// other live claim is there; on commit it puts the object in place
+    /// without replacing one: a hard link on local disks and SFTP servers
+    /// that have the extension, `If-None-Match: *` on S3.
     pub fn upload(&self, path: &str) -> Result<Upload> {
         init()?;
         let handle =
@@ -126,6 +134,26 @@ impl Remote {
         init()?;
         ffi::delete(&self.fs_string(), path).map_err(|e| map_error(Some(self), e))
     }
+
+    /// Deletes the object an upload committed, if it is still the one at its
+    /// name: one with another size or modification time was written by
+    /// someone else and is left alone (an error). Nothing there is not an
+    /// error. Being clean-up, it works after [`interrupt`] too, for a few
+    /// seconds at most.
+    pub fn delete_committed(&self, committed: &Committed) -> Result<()> {
+        init()?;
+        let mod_time = committed
+            .mod_time
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+            .unwrap_or_default();
+        ffi::delete_committed(
+            &self.fs_string(),
+            &committed.path,
+            committed.size,
+            &mod_time,
+        )
+        .map_err(|e| map_error(Some(self), e))
+    }
 }
 
 /// Turns an error the Go side reported into ours, secrets masked.
@@ -138,7 +166,9 @@ pub(crate) fn map_error(remote: Option<&Remote>, e: RawError) -> Error {
         },
         error_kind::CONFIG => Error::config(Setting::Storage, format!("rclone: {message}")),
         error_kind::EXISTS => Error::Exists(message),
+        error_kind::BUSY => Error::Busy(message),
         error_kind::NOT_FOUND => Error::NotFound(message),
+        error_kind::INTERRUPTED => Error::Interrupted,
         _ => Error::Storage(message),
     }
 }
@@ -228,7 +258,9 @@ mod tests {
                     }
                 ),
                 error_kind::EXISTS => matches!(e, Error::Exists(_)),
+                error_kind::BUSY => matches!(e, Error::Busy(_)),
                 error_kind::NOT_FOUND => matches!(e, Error::NotFound(_)),
+                error_kind::INTERRUPTED => matches!(e, Error::Interrupted),
                 error_kind::OTHER => matches!(e, Error::Storage(_)),
                 other => panic!("error kind {other} has no mapping test"),
             };

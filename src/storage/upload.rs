@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{map_error, parse_json, Remote};
@@ -21,6 +22,11 @@ pub struct Committed {
     pub path: String,
     /// Its size as the backend reports it.
     pub size: i64,
+    /// Its modification time as the backend reports it: with the size, what
+    /// tells this upload's object from another written at the same name
+    /// later (see [`Remote::delete_committed`]).
+    #[serde(deserialize_with = "super::de_time")]
+    pub mod_time: Option<DateTime<Utc>>,
 }
 
 /// A streaming upload. Write the data, then [`commit`](Upload::commit).

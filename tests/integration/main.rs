@@ -7,6 +7,7 @@
 mod backup_mariadb;
 mod backup_postgres;
 mod common;
+mod concurrency;
 mod dump_env;
 mod lifecycle_mariadb;
 mod lifecycle_postgres;

@@ -50,7 +50,7 @@ fn sigterm_stops_a_backup_whose_dump_is_blocked() {
     drop(lock);
 
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(143), "128 + SIGTERM: {err}");
     assert!(err.contains("interrupted"), "{err}");
     assert!(
         stopped_after < Duration::from_secs(10),

@@ -13,10 +13,12 @@ mod storage_args;
 mod verify_cmd;
 
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 /// Stream database backups to any rclone remote.
 #[derive(Debug, Parser)]
@@ -73,6 +75,31 @@ pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// On SIGINT or SIGTERM, sets `interrupted` (the run then stops its dumps
+/// and aborts its uploads) and interrupts storage, so that no rclone call
+/// (an upload stalled on a server that stopped answering, a retry wait) holds
+/// the process up. Returns where the signal's number is stored (0 until one
+/// arrives).
+fn watch_signals(interrupted: Arc<AtomicBool>) -> Arc<AtomicI32> {
+    let signalled = Arc::new(AtomicI32::new(0));
+    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
+        Ok(signals) => signals,
+        Err(e) => {
+            tracing::warn!("cannot handle SIGINT and SIGTERM: {e}");
+            return signalled;
+        }
+    };
+    let store = Arc::clone(&signalled);
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            store.store(signal, Ordering::SeqCst);
+            interrupted.store(true, Ordering::SeqCst);
+            dbbr::interrupt();
+        }
+    });
+    signalled
+}
+
 /// dbbr's version and the embedded rclone's.
 fn version() -> &'static str {
     let text = format!(
@@ -96,11 +123,7 @@ fn main() -> ExitCode {
         }
     }
     let interrupted = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&interrupted)) {
-            tracing::warn!("cannot handle signal {signal}: {e}");
-        }
-    }
+    let signalled = watch_signals(Arc::clone(&interrupted));
     let json = cli.log_format == logging::LogFormat::Json;
     let engine = match &cli.command {
         Command::Backup(args) => Some(args.engine.engine()),
@@ -116,8 +139,17 @@ fn main() -> ExitCode {
         Command::Prune(args) => prune_cmd::run(args).map(|()| true),
         Command::Remote(args) => remote_cmd::run(args, interrupted).map(|()| true),
     };
+    let signal = signalled.load(Ordering::SeqCst);
     match result {
         Ok(true) => ExitCode::SUCCESS,
+        // Stopped by a signal: the shell's convention, 128 + its number
+        // (130 for SIGINT, 143 for SIGTERM).
+        _ if signal != 0 => {
+            if let Err(e) = &result {
+                tracing::error!("{}", one_line(&settings::message(e, engine)));
+            }
+            ExitCode::from(128 + signal as u8)
+        }
         Ok(false) => ExitCode::from(1),
         Err(e) => {
             tracing::error!("{}", one_line(&settings::message(&e, engine)));

@@ -62,3 +62,36 @@ pub fn s3_remote_with_secret(bucket: &str, secret: &str) -> String {
 pub fn s3_bucket_dir(bucket: &str) -> PathBuf {
     Path::new(&setting("DBBR_TEST_S3_ROOT")).join(bucket)
 }
+
+/// Connection string for the S3 server that honours conditional writes,
+/// with a fresh bucket, at `endpoint` (the server's own, or a proxy's).
+pub fn s3c_remote_at(endpoint: &str, bucket: &str) -> String {
+    format!(
+        ":s3,provider=Other,endpoint='{endpoint}',access_key_id={},secret_access_key={}:{bucket}",
+        setting("DBBR_TEST_S3C_ACCESS_KEY"),
+        setting("DBBR_TEST_S3C_SECRET_KEY"),
+    )
+}
+
+/// [`s3c_remote_at`] the server itself.
+pub fn s3c_remote(bucket: &str) -> String {
+    s3c_remote_at(&setting("DBBR_TEST_S3C_ENDPOINT"), bucket)
+}
+
+/// Where objects of a bucket of the conditional-write S3 server land.
+pub fn s3c_bucket_dir(bucket: &str) -> PathBuf {
+    Path::new(&setting("DBBR_TEST_S3C_ROOT")).join(bucket)
+}
+
+/// The multipart uploads the conditional-write S3 server holds unfinished
+/// in `bucket`.
+pub fn s3c_unfinished_uploads(bucket: &str) -> Vec<String> {
+    super::files_below(&s3c_bucket_dir(bucket).join(".sgwtmp/multipart"))
+}
+
+/// `host:port` of the conditional-write S3 server, for a proxy.
+pub fn s3c_address() -> String {
+    setting("DBBR_TEST_S3C_ENDPOINT")
+        .trim_start_matches("http://")
+        .to_string()
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/operations"
+)
+
+// A claim is a small hidden object next to an upload's name, written before
+// the upload starts and removed when it ends, that tells other runs the
+// name is being written. A run proceeds only if, after writing its claim,
+// it sees no other live claim for the name; otherwise it withdraws, waits
+// a random while and tries again, for up to claimWait. With storage that lists what was written before (local disks,
+// SFTP, S3 and its compatibles), two runs cannot both proceed: whichever
+// lists second sees the other's claim. Both may fail, which is loud and
+// safe. A live run rewrites its claim every claimRefresh; a claim not
+// rewritten for claimStale is left by a killed run and is ignored and
+// removed.
+type claim struct {
+	f    fs.Fs
+	name string
+	body string
+	stop chan struct{}
+	done sync.WaitGroup
+}
+
+// How long a run tries to claim a name others claim (a variable for tests).
+var claimWait = 15 * time.Second
+
+const (
+	claimRefresh = 30 * time.Second
+	claimStale   = 3 * time.Minute
+	claimSuffix  = ".claim"
+)
+
+// takeClaim claims object p of f, or fails with a "busy" error when
+// another run still holds a live claim on it after claimWait.
+func takeClaim(ctx context.Context, f fs.Fs, p string) (*claim, error) {
+	id := make([]byte, 6)
+	_, _ = rand.Read(id)
+	host, _ := os.Hostname()
+	body, _ := json.Marshal(map[string]any{"host": host, "pid": os.Getpid(), "object": p})
+	c := &claim{f: f, name: claimName(p, hex.EncodeToString(id)), body: string(body), stop: make(chan struct{})}
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		if err := c.write(ctx); err != nil {
+			c.remove()
+			return nil, fmt.Errorf("cannot write the claim on %s: %w", p, err)
+		}
+		other, err := otherClaim(ctx, f, p, c.name)
+		if err == nil && other == "" {
+			c.done.Add(1)
+			go c.refresh()
+			return c, nil
+		}
+		c.remove()
+		if err != nil {
+			return nil, fmt.Errorf("cannot list the claims on %s: %w", p, err)
+		}
+		if time.Since(start) > claimWait {
+			return nil, busyError(fmt.Errorf("%s (its claim: %s)", p, other))
+		}
+		// Runs that met stop meeting: each waits its own random while.
+		wait := time.Duration(mrand.Int64N(int64(min(attempt, 4)) * int64(500*time.Millisecond)))
+		fs.Debugf(p, "another run claims it (%s): trying again in %s", other, wait)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// claimName is the claim object of run id on p: ".LEAF.ID.claim" next to it.
+func claimName(p, id string) string {
+	dir, leaf := path.Split(p)
+	return dir + "." + leaf + "." + id + claimSuffix
+}
+
+// isClaimOf tells whether name is a claim on p.
+func isClaimOf(name, p string) bool {
+	dir, leaf := path.Split(p)
+	rest, ok := strings.CutPrefix(name, dir+"."+leaf+".")
+	if !ok {
+		return false
+	}
+	id, ok := strings.CutSuffix(rest, claimSuffix)
+	if !ok || len(id) != 12 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
+}
+
+// otherClaim returns the name of a live claim on p other than ours, or "".
+// Stale claims are removed on the way.
+func otherClaim(ctx context.Context, f fs.Fs, p, ours string) (string, error) {
+	dir := path.Dir(p)
+	if dir == "." {
+		dir = ""
+	}
+	entries, err := f.List(ctx, dir)
+	if err != nil {
+		return "", err
+	}
+	for _, entry := range entries {
+		obj, ok := entry.(fs.Object)
+		if !ok || obj.Remote() == ours || !isClaimOf(obj.Remote(), p) {
+			continue
+		}
+		if age := time.Since(obj.ModTime(ctx)); age > claimStale {
+			fs.Infof(obj.Remote(), "removing a claim not renewed for %s: its run was stopped", age.Round(time.Second))
+			_ = obj.Remove(ctx)
+			continue
+		}
+		return obj.Remote(), nil
+	}
+	return "", nil
+}
+
+// write (re)writes the claim object.
+func (c *claim) write(ctx context.Context) error {
+	_, err := operations.Rcat(ctx, c.f, c.name, nopCloser{strings.NewReader(c.body)}, time.Now(), nil)
+	return err
+}
+
+// refresh rewrites the claim until release.
+func (c *claim) refresh() {
+	defer c.done.Done()
+	tick := time.NewTicker(claimRefresh)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-tick.C:
+			if err := c.write(base); err != nil && !errors.Is(err, context.Canceled) {
+				fs.Errorf(c.name, "failed to renew the claim: %v", err)
+			}
+		}
+	}
+}
+
+// release stops renewing the claim and removes it.
+func (c *claim) release() {
+	close(c.stop)
+	c.done.Wait()
+	c.remove()
+}
+
+// remove deletes the claim object if it is there.
+func (c *claim) remove() {
+	ctx, cancel := cleanupContext()
+	defer cancel()
+	if obj, err := c.f.NewObject(ctx, c.name); err == nil {
+		if err := obj.Remove(ctx); err != nil {
+			fs.Errorf(c.name, "failed to remove the claim: %v", err)
+		}
+	}
+}
+
+// nopCloser makes a reader an io.ReadCloser.
+type nopCloser struct{ *strings.Reader }
+
+func (nopCloser) Close() error { return nil }

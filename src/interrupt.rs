@@ -1,0 +1,28 @@
+//! Stopping everything at once when the process is shutting down.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::ffi;
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Interrupts every run in the process, for a program that is shutting
+/// down (e.g. on SIGTERM): every storage call in progress (an upload stalled
+/// on a server that stopped answering, rclone waiting to retry) fails at
+/// once with [`Error::Interrupted`](crate::Error::Interrupted), and so does
+/// every later one, before any I/O; a version probe of a database in
+/// progress is stopped. Clean-up still runs, bounded to a few seconds:
+/// unfinished uploads are removed.
+///
+/// It cannot be undone. Call it from a signal handler's thread, set the
+/// cancel flag of the runs (see [`Backup::cancel_flag`](crate::Backup::cancel_flag)),
+/// and let them unwind.
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    ffi::interrupt();
+}
+
+/// Whether [`interrupt`] was called.
+pub(crate) fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
