@@ -9,6 +9,8 @@ mod backup_postgres;
 mod common;
 mod concurrency;
 mod dump_env;
+mod faults_dump;
+mod faults_storage;
 mod lifecycle_mariadb;
 mod lifecycle_postgres;
 mod mariadb;

@@ -295,6 +295,23 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Restarts the server (fast shutdown: sessions are cut), with the
+    /// options it was started with.
+    pub fn restart(&self) {
+        run_ok(
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&self.data)
+                .args(["-m", "fast", "-w", "-t", "60", "restart"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null()),
+        );
+    }
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         let _ = Command::new("runuser")

@@ -8,6 +8,7 @@ mod commands;
 mod files;
 mod keys;
 mod processes;
+mod proxy;
 mod remotes;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -17,6 +18,7 @@ pub use commands::*;
 pub use files::*;
 pub use keys::*;
 pub use processes::*;
+pub use proxy::*;
 pub use remotes::*;
 
 /// A setting exported by scripts/services; tests cannot run without it.
