@@ -13,6 +13,15 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::error::{Error, Result, Setting};
 
+/// What dbbr adds to a backup's file name for the names it derives: the
+/// longer of the manifest's and the verification record's suffix, and the
+/// hidden temporary name of an upload (`.NAME.<12 hex>.partial`).
+const DERIVED: usize = 14 + 22;
+/// The longest file name (last path segment) of a backup.
+const MAX_LEAF: usize = 255 - DERIVED;
+/// The longest path of a backup below the prefix.
+const MAX_PATH: usize = 1024 - DERIVED;
+
 /// Compression extensions a pattern may already end with (after `.sql.`);
 /// they are replaced by the codec actually in use.
 const KNOWN_CODECS: &[&str] = &["gz", "zst", "lz4"];
@@ -157,7 +166,31 @@ impl NamePattern {
         if encrypted {
             name.push_str(".age");
         }
+        self.check_length(&name)?;
         Ok(name)
+    }
+
+    /// Rejects a name too long for storage once the longest name dbbr
+    /// derives from it is added: most file systems (and so local disks,
+    /// SFTP, SMB) take 255 bytes per path segment, S3 1024 per key.
+    fn check_length(&self, name: &str) -> Result<()> {
+        let leaf = name.rsplit('/').next().unwrap_or(name);
+        if leaf.len() > MAX_LEAF {
+            return Err(self.error(&format!(
+                "renders a file name of {} bytes (`{}`): at most {MAX_LEAF} fit storage with \
+                 the manifest's and the upload's temporary names; shorten the pattern",
+                leaf.len(),
+                leaf.escape_debug()
+            )));
+        }
+        if name.len() > MAX_PATH {
+            return Err(self.error(&format!(
+                "renders a path of {} bytes: at most {MAX_PATH} fit S3 keys with the names \
+                 derived from it; shorten the pattern",
+                name.len()
+            )));
+        }
+        Ok(())
     }
 
     /// The pattern text as given.
@@ -291,6 +324,27 @@ mod tests {
             Err(Error::Config { message, .. }) => message,
             other => panic!("expected config error for {pattern:?}, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn names_too_long_for_storage_are_rejected() {
+        let render = |pattern: &str| {
+            NamePattern::parse(pattern, 1)
+                .and_then(|p| p.render_as(Some("app"), t(), "sql", "gz", true))
+        };
+        // `.sql.gz.age` is 11 bytes.
+        let fits = "a".repeat(MAX_LEAF - 11);
+        assert_eq!(render(&fits).unwrap().len(), MAX_LEAF);
+        let long = "a".repeat(MAX_LEAF - 10);
+        match render(&long) {
+            Err(Error::Config { setting, message }) => {
+                assert_eq!(setting, Setting::FileName);
+                assert!(message.contains("220 bytes"), "{message}");
+            }
+            other => panic!("expected a configuration error, got {other:?}"),
+        }
+        let deep = format!("{}/x", "d/".repeat(MAX_PATH / 2));
+        assert!(render(&deep).is_err());
     }
 
     #[test]

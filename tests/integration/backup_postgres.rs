@@ -191,6 +191,28 @@ fn several_databases_with_a_fixed_name_are_refused_before_dumping() {
 }
 
 #[test]
+fn a_name_too_long_for_storage_is_refused_before_dumping() {
+    // 63 bytes, PostgreSQL's longest name: with a long pattern around it the
+    // file name passes 255 bytes once the temporary name is added.
+    let db = TestDb::create();
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("remote");
+    std::fs::create_dir(&remote).unwrap();
+    let (path, marker) = tripwire_tools(tmp.path());
+    let err = fail_with(
+        backup_to(&remote)
+            .env("PATH", path)
+            .env("BACKUP_DATABASES", &db.name)
+            .env("BACKUP_FILE_NAME", format!("{}-$DB-%Y", "x".repeat(200))),
+        2,
+    );
+    assert!(err.contains("BACKUP_FILE_NAME"), "{err}");
+    assert!(err.contains("shorten the pattern"), "{err}");
+    assert_empty(&remote, &err);
+    assert!(!marker.exists(), "a database tool ran");
+}
+
+#[test]
 fn upload_prefix_puts_objects_below_it() {
     let db = TestDb::small();
     let tmp = tempfile::tempdir().unwrap();
