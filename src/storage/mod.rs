@@ -138,7 +138,7 @@ impl Remote {
     /// Deletes the object an upload committed, if it is still the one at its
     /// name: one with another size or modification time was written by
     /// someone else and is left alone (an error). Nothing there is not an
-    /// error. Being clean-up, it works after [`interrupt`] too, for a few
+    /// error. Being clean-up, it works after [`interrupt`](crate::interrupt) too, for a few
     /// seconds at most.
     pub fn delete_committed(&self, committed: &Committed) -> Result<()> {
         init()?;

@@ -147,7 +147,7 @@ fn sigterm_during_upload_reaches_rust_and_aborts() {
     let out = child.wait_with_output().unwrap();
     let err = stderr(&out);
     // Our own handler ran: rclone did not exit the process on the signal.
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(143), "128 + SIGTERM: {err}");
     assert!(err.contains("interrupted"), "{err}");
     assert_empty(tmp.path(), "nothing may remain");
 }
