@@ -154,6 +154,11 @@ impl<R: Read> Decoder<R> {
         };
         let output = match compression {
             Compression::Gzip => Output::Gzip(Box::new(MultiGzDecoder::new(plain))),
+            Compression::Zstd => {
+                Output::Zstd(Box::new(zstd::stream::read::Decoder::new(plain).map_err(
+                    |e| StageError::new(Stage::Decompress, format!("starting zstd: {e}")),
+                )?))
+            }
             Compression::None => Output::Stored(plain),
         };
         Ok(Decoder {
@@ -270,7 +275,12 @@ impl<R: Read> Read for Decoder<R> {
         }
         let result = match &mut self.output {
             Output::Gzip(gzip) => gzip.read(buf),
+            Output::Zstd(zstd) => zstd.read(buf),
             Output::Stored(plain) => plain.read(buf),
+        };
+        let codec = match self.output {
+            Output::Zstd(_) => "zstd",
+            _ => "gzip",
         };
         match result {
             Ok(0) => match self.check_end() {
@@ -292,7 +302,7 @@ impl<R: Read> Read for Decoder<R> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted && !is_tagged(&e) => Err(e),
             Err(e) => {
                 let error = StageError::from_io(&e)
-                    .unwrap_or_else(|| StageError::new(Stage::Decompress, format!("gzip: {e}")));
+                    .unwrap_or_else(|| StageError::new(Stage::Decompress, format!("{codec}: {e}")));
                 Err(self.fail(error))
             }
         }
@@ -303,9 +313,10 @@ impl<R: Read> Read for Decoder<R> {
 /// stage stopped reading early.
 const NOT_VERIFIED: &str = "the stored object was not read to its end";
 
-/// Decompression codecs by manifest name; room for more.
+/// Decompression codecs by manifest name.
 enum Compression {
     Gzip,
+    Zstd,
     None,
 }
 
@@ -313,11 +324,12 @@ impl Compression {
     fn from_name(name: &str) -> Result<Compression> {
         match name {
             "gzip" => Ok(Compression::Gzip),
+            "zstd" => Ok(Compression::Zstd),
             "none" => Ok(Compression::None),
             _ => Err(StageError::new(
                 Stage::Decompress,
                 format!(
-                    "the manifest's codec `{}` is not one this dbbr reads (gzip): \
+                    "the manifest's codec `{}` is not one this dbbr reads (gzip, zstd, none): \
                      restore with the dbbr version that wrote the backup",
                     name.escape_debug()
                 ),
@@ -331,6 +343,8 @@ impl Compression {
 enum Output<R> {
     /// Standard gzip, one member or several.
     Gzip(Box<MultiGzDecoder<Plain<R>>>),
+    /// Zstandard, one frame or several.
+    Zstd(Box<zstd::stream::read::Decoder<'static, BufReader<Plain<R>>>>),
     /// Not compressed.
     Stored(Plain<R>),
 }

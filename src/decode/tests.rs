@@ -165,6 +165,61 @@ fn plain_round_trip() {
 }
 
 #[test]
+fn every_codec_round_trips_and_a_wrong_codec_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let (identities, recipients) = x25519(dir.path());
+    let input = dump();
+    for codec in [
+        Codec::Gzip { level: 1 },
+        Codec::Gzip { level: 12 },
+        Codec::Zstd { level: 3 },
+        Codec::None,
+    ] {
+        for threads in [1, 2] {
+            let mut encoder =
+                Encoder::with_threads(Vec::new(), codec, Some(&recipients), threads).unwrap();
+            encoder.write_all(&input).unwrap();
+            let (stored, stats) = encoder.finish().unwrap();
+            let mut decoder = Decoder::new(
+                &stored[..],
+                codec.name(),
+                Some(&identities),
+                expected(&stats),
+            )
+            .unwrap();
+            let mut out = Vec::new();
+            decoder.read_to_end(&mut out).unwrap();
+            assert!(out == input, "{codec:?} on {threads} threads");
+            decoder.finish().unwrap();
+        }
+    }
+    // A zstd backup read as gzip (a manifest that lies) fails, and the
+    // other way round.
+    let mut encoder = Encoder::new(Vec::new(), Codec::Zstd { level: 3 }, None).unwrap();
+    encoder.write_all(&input).unwrap();
+    let (zstd, _) = encoder.finish().unwrap();
+    let (gzip, _) = encode(&input, None, 2);
+    for (stored, wrong) in [(&zstd, "gzip"), (&gzip, "zstd")] {
+        let outcome =
+            Decoder::new(&stored[..], wrong, None, Expected::default()).and_then(|mut d| {
+                let mut out = Vec::new();
+                let _ = d.read_to_end(&mut out);
+                d.finish()
+            });
+        assert!(
+            matches!(
+                outcome,
+                Err(Error::Decode {
+                    stage: Stage::Decompress,
+                    ..
+                })
+            ),
+            "{wrong}: {outcome:?}"
+        );
+    }
+}
+
+#[test]
 fn encrypted_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let input = dump();
@@ -493,7 +548,7 @@ fn download_failure_and_interruptions() {
 fn codec_and_manifest_checked_before_io() {
     let (stored, stats) = encode(b"x", None, 1);
     assert!(Decoder::new(&stored[..], Codec::default().name(), None, expected(&stats)).is_ok());
-    let message = match Decoder::new(&stored[..], "zstd", None, Expected::default()) {
+    let message = match Decoder::new(&stored[..], "lz4", None, Expected::default()) {
         Err(
             e @ Error::Decode {
                 stage: Stage::Decompress,
@@ -503,7 +558,7 @@ fn codec_and_manifest_checked_before_io() {
         other => panic!("expected a decompress error, got {:?}", other.err()),
     };
     assert!(
-        message.starts_with("decompress: the manifest's codec `zstd` is not one this dbbr reads"),
+        message.starts_with("decompress: the manifest's codec `lz4` is not one this dbbr reads"),
         "{message}"
     );
     let bad = Expected {

@@ -108,6 +108,68 @@ fn backup_list_restore_round_trip_with_age() {
 }
 
 #[test]
+fn every_codec_backs_up_verifies_and_restores() {
+    let db = TestDb::sample();
+    let source = db.checksums();
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("remote");
+    // (COMPRESSION, COMPRESSION_LEVEL, object suffix, the standard tool
+    // that reads the object)
+    let cases = [
+        ("gzip", "", ".sql.gz", "gzip -dc"),
+        ("gzip", "9", ".sql.gz", "zcat"),
+        ("zstd", "", ".sql.zst", "zstd -dc"),
+        ("zstd", "12", ".sql.zst", "zstd -dc"),
+        ("none", "", ".sql", "cat"),
+    ];
+    for (i, (codec, level, suffix, tool)) in cases.into_iter().enumerate() {
+        let name = format!("{}-{i}", db.name);
+        succeed(
+            backup_to(&remote)
+                .env("BACKUP_DATABASES", &db.name)
+                .env("BACKUP_FILE_NAME", &name)
+                .env("COMPRESSION", codec)
+                .env("COMPRESSION_LEVEL", level),
+        );
+        let object = format!("{name}{suffix}");
+        let manifest = checked_manifest(&remote, &object, POSTGRESQL);
+        assert_eq!(manifest.codec, codec);
+        exits(&mut dbbr_at(&remote, &["verify", &object]), 0);
+        // The plain dump restore writes is what the standard tool reads.
+        let out = exits(
+            &mut dbbr_at(&remote, &["restore", &object, "--to-stdout"]),
+            0,
+        );
+        let by_tool = pipeline(&format!("{tool} \"$1\""), "cat", &[&remote.join(&object)])
+            .output()
+            .unwrap();
+        assert!(by_tool.status.success(), "{tool}: {}", stderr(&by_tool));
+        assert!(
+            out.stdout == by_tool.stdout,
+            "{codec} {level}: {tool} differs"
+        );
+        let copy = unique("pgcodec");
+        let _guard = TestDb { name: copy.clone() };
+        succeed(&mut dbbr_at(
+            &remote,
+            &["restore", &object, "--to", &copy, "--create"],
+        ));
+        assert_eq!(Server::shared().checksums(&copy), source, "{codec} {level}");
+    }
+    let err = fail_with(
+        backup_to(&remote)
+            .env("BACKUP_DATABASES", &db.name)
+            .env("COMPRESSION", "zstd")
+            .env("COMPRESSION_LEVEL", "30"),
+        2,
+    );
+    assert!(
+        err.contains("zstd level 30") && err.contains("COMPRESSION_LEVEL"),
+        "{err}"
+    );
+}
+
+#[test]
 fn custom_format_is_recorded_and_restored_with_pg_restore() {
     let db = TestDb::sample();
     let source = db.checksums();

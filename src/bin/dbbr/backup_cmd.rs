@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use dbbr::{Backup, DatabaseReport, Engine, Error, Progress, Report, Result, Setting};
+use dbbr::{Backup, Codec, DatabaseReport, Engine, Error, Progress, Report, Result, Setting};
 
 /// Database engine on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -51,6 +51,13 @@ pub struct BackupArgs {
     /// File of age recipients, one per line (e.g. an id_ed25519.pub).
     #[arg(long, env = "ENCRYPT_RECIPIENTS_FILE")]
     pub encrypt_recipients_file: Option<PathBuf>,
+    /// Compression: gzip (standard, multi-member), zstd, or none.
+    #[arg(long, env = "COMPRESSION", default_value = "gzip")]
+    pub compression: String,
+    /// Compression level: gzip 0-12 (libdeflate's; default 2), zstd 1-19
+    /// (default 3).
+    #[arg(long, env = "COMPRESSION_LEVEL")]
+    pub compression_level: Option<String>,
     /// PostgreSQL: read the password from this file.
     #[arg(long, env = "PGPASSWORD_FILE")]
     pub pgpassword_file: Option<PathBuf>,
@@ -101,6 +108,16 @@ pub fn run(args: BackupArgs, interrupted: Arc<AtomicBool>, json: bool) -> Result
     if let Some(pattern) = args.file_name {
         backup = backup.file_name(pattern);
     }
+    let level = match args.compression_level.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(text.parse().map_err(|_| {
+            Error::config(
+                Setting::Compression,
+                format!("level `{}` is not a whole number", text.escape_debug()),
+            )
+        })?),
+    };
+    backup = backup.codec(Codec::from_name(&args.compression, level)?);
     if let Some(recipients) = args.encrypt_recipients {
         backup = backup.recipients(recipients);
     }

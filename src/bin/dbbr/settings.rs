@@ -20,6 +20,7 @@ fn hint(setting: Setting, engine: Option<Engine>) -> Option<&'static str> {
         Setting::Retention => "check the BACKUP_KEEP_* settings",
         Setting::DumpArgs => "check the arguments after --",
         Setting::DumpTool => "check PATH",
+        Setting::Compression => "check COMPRESSION and COMPRESSION_LEVEL",
         _ => return None,
     })
 }

@@ -64,7 +64,12 @@ pub fn checked_manifest(dir: &Path, object: &str, engine: &str) -> Manifest {
     assert_eq!(m.stored_bytes, bytes.len() as u64, "size of {object}");
     assert!(m.raw_bytes > 0);
     assert!(m.started_at <= m.finished_at);
-    assert_eq!(m.codec, "gzip");
+    let codec = match object.trim_end_matches(".age").rsplit('.').next() {
+        Some("gz") => "gzip",
+        Some("zst") => "zstd",
+        _ => "none",
+    };
+    assert_eq!(m.codec, codec, "the codec its name says");
     m
 }
 
