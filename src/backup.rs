@@ -19,6 +19,7 @@ use crate::manifest::{Manifest, Versions};
 use crate::prune::Prune;
 use crate::report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
 use crate::retention::Policy as KeepPolicy;
+use crate::run_id::RunId;
 use crate::storage::UploadAborter;
 
 /// Bytes read from the dump per step.
@@ -41,10 +42,11 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// # Ok::<(), dbbr::Error>(())
 /// ```
 pub struct Backup {
-    options: Options,
-    keep: Option<KeepPolicy>,
+    pub(crate) options: Options,
+    pub(crate) keep: Option<KeepPolicy>,
     progress: Arc<dyn Progress>,
     cancel: Arc<AtomicBool>,
+    pub(crate) run_id: RunId,
 }
 
 impl Backup {
@@ -56,6 +58,7 @@ impl Backup {
             keep: None,
             progress: Arc::new(NoProgress),
             cancel: Arc::new(AtomicBool::new(false)),
+            run_id: RunId::new(),
         }
     }
 
@@ -160,6 +163,12 @@ impl Backup {
         self
     }
 
+    /// The run's id, recorded in each manifest (default: a new one).
+    pub fn run_id(mut self, id: RunId) -> Backup {
+        self.run_id = id;
+        self
+    }
+
     /// Validates everything, then backs up each database in turn (a failure
     /// does not stop the others).
     ///
@@ -186,8 +195,12 @@ impl Backup {
             },
             progress: self.progress.as_ref(),
             cancel: &self.cancel,
+            run_id: &self.run_id,
         };
-        let mut report = Report::default();
+        let mut report = Report {
+            run_id: self.run_id.clone(),
+            ..Report::default()
+        };
         for (target, object) in plan.targets.iter().zip(objects) {
             let outcome = if self.cancel.load(Ordering::Relaxed) {
                 DatabaseReport {
@@ -223,7 +236,7 @@ impl Backup {
 /// Every object name of the run, rendered before any I/O: a name that does
 /// not render, or two databases that would share one, is a configuration
 /// error.
-fn object_names(plan: &Plan, time: DateTime<Utc>) -> Result<Vec<String>> {
+pub(crate) fn object_names(plan: &Plan, time: DateTime<Utc>) -> Result<Vec<String>> {
     let encrypted = plan.recipients.is_some();
     let mut names: Vec<String> = Vec::with_capacity(plan.targets.len());
     for target in &plan.targets {
@@ -260,6 +273,7 @@ struct RunContext<'a> {
     versions: Versions,
     progress: &'a dyn Progress,
     cancel: &'a AtomicBool,
+    run_id: &'a RunId,
 }
 
 impl RunContext<'_> {
@@ -314,7 +328,7 @@ impl RunContext<'_> {
         let (upload, encoded) = encoder.finish()?;
         let committed = upload.commit()?;
 
-        let manifest = Manifest::record(
+        let mut manifest = Manifest::record(
             plan,
             &self.versions,
             label,
@@ -323,6 +337,7 @@ impl RunContext<'_> {
             &encoded,
             evidence,
         );
+        manifest.run_id = Some(self.run_id.to_string());
         let manifest_name = Manifest::object_name(object);
         if let Err(e) = self.write_manifest(&manifest_name, &manifest) {
             // Without its manifest the data object is not a backup: remove it

@@ -86,6 +86,7 @@
 
 mod backup;
 mod catalog;
+mod check;
 mod config;
 mod decode;
 mod dump;
@@ -96,17 +97,21 @@ mod evidence;
 mod ffi;
 mod interrupt;
 mod manifest;
+mod metrics;
 mod naming;
 mod prune;
 mod redact;
 mod report;
 mod restore;
 mod retention;
+mod run_id;
 mod storage;
+mod summary;
 mod verify;
 
 pub use backup::Backup;
 pub use catalog::{Catalog, State, StoredBackup, Stray, StrayKind};
+pub use check::{Check, CheckItem, CheckReport, CheckStatus, StorageProbe};
 pub use config::Selection;
 pub use decode::{DecodeStats, Decoder, Expected, Stage};
 pub use encode::{Codec, EncodeStats, Encoder, Identities, Recipients};
@@ -115,13 +120,17 @@ pub use error::{Error, Result, Setting};
 pub use evidence::{Completion, DumpFormat, DumpInspector, Evidence};
 pub use interrupt::interrupt;
 pub use manifest::{Manifest, Verification, VerifyLevel, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
+pub use metrics::Metrics;
 pub use prune::{parse_duration, Prune, PruneDecision, PruneReport};
+pub use redact::{add_secret, redact as mask_secrets, MASK};
 pub use report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
 pub use restore::{Restore, Restored};
 pub use retention::Policy as KeepPolicy;
+pub use run_id::RunId;
 pub use storage::{
     rclone_version, wait_ready, Committed, Download, Entry, Remote, Upload, UploadAborter,
 };
+pub use summary::{DatabaseSummary, PruneSummary, RunSummary, VerifiedSummary};
 pub use verify::{Verified, Verify, VerifyReport, Which};
 
 /// Diagnostics for the `dbbr` command line; not a stable API.

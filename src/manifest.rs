@@ -95,6 +95,10 @@ pub struct Manifest {
     /// absent in format 1 manifests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dump: Option<Evidence>,
+    /// The id of the run that wrote it, as in its log lines, notifications
+    /// and metrics (absent in manifests written before run ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 impl Manifest {
@@ -134,6 +138,7 @@ impl Manifest {
                 .map(|r| r.fingerprints().to_vec())
                 .unwrap_or_default(),
             dump: Some(evidence),
+            run_id: None,
         }
     }
 
@@ -199,11 +204,13 @@ mod tests {
             encrypted: false,
             recipients: vec![],
             dump: None,
+            run_id: None,
         };
         let back: Manifest = serde_json::from_str(&m.to_json()).unwrap();
         assert_eq!(back, m);
         let mut two = m.clone();
         two.format = 2;
+        two.run_id = Some("0123456789abcdef".into());
         two.dump = Some(Evidence {
             format: DumpFormat::Plain,
             raw_bytes: 10,

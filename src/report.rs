@@ -80,6 +80,8 @@ pub struct DatabaseReport {
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct Report {
+    /// The run's id, as recorded in each manifest it wrote.
+    pub run_id: crate::RunId,
     /// One entry per database, in order.
     pub databases: Vec<DatabaseReport>,
     /// The prune that followed a fully successful run, when a keep policy

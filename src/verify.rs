@@ -63,6 +63,8 @@ pub struct Verified {
     pub object: String,
     /// The database it is of.
     pub database: String,
+    /// Its engine (`postgresql`, `mariadb`), as its manifest says.
+    pub engine: String,
     /// The level reached: lower than asked when an encrypted backup could
     /// only be checked without its identity.
     pub level: VerifyLevel,
@@ -175,6 +177,7 @@ impl Verify {
             report.backups.push(Verified {
                 object: backup.object().to_string(),
                 database: backup.manifest.database.clone(),
+                engine: backup.manifest.engine.clone(),
                 level,
                 result,
             });

@@ -603,6 +603,7 @@ fn expected_from_manifest() {
         encrypted: false,
         recipients: vec![],
         dump: None,
+        run_id: None,
     };
     assert_eq!(
         Expected::from_manifest(&manifest),

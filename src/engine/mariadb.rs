@@ -99,6 +99,20 @@ impl DatabaseKind for MariaDb {
         )
     }
 
+    /// `SELECT VERSION()` in the database, connected as the dump connects.
+    fn probe(&self, target: &Target, conn: &Connection, dump_args: &[String]) -> Result<String> {
+        let settings = Settings::from_env();
+        let mut cmd = Command::new(settings.client_program);
+        cmd.args(connection_args(&settings, dump_args));
+        cmd.arg(format!("--connect-timeout={PROBE_CONNECT_TIMEOUT}"));
+        cmd.args(["-N", "-B", "-r"]);
+        if let Target::Database(name) = target {
+            cmd.arg(format!("--database={name}"));
+        }
+        client_environment(&mut cmd, conn.env(Engine::MariaDb));
+        run_query(cmd, settings.client_program, "SELECT VERSION();").map(|v| v.trim().to_string())
+    }
+
     /// `mariadb` (or `mysql`) with the connection options a backup uses,
     /// the database to restore into, and `client_args`. MariaDB cannot roll
     /// back DDL: the restore verifies the backup in full first.

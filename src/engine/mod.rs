@@ -125,6 +125,10 @@ pub(crate) trait DatabaseKind: Sync {
     /// settings; `None` on any failure. Never prompts.
     fn server_version(&self, conn: &Connection, dump_args: &[String]) -> Option<String>;
 
+    /// Connects to `target`'s database as its dump would and returns the
+    /// server's version; a failure says why (the client's last error lines).
+    fn probe(&self, target: &Target, conn: &Connection, dump_args: &[String]) -> Result<String>;
+
     /// The client that replays a dump into `to` (`archive`: a PostgreSQL
     /// custom or tar archive), with `client_args` after ours; its program.
     /// The client runs in one transaction where the engine can, and stops at

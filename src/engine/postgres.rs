@@ -143,6 +143,17 @@ impl DatabaseKind for Postgres {
     /// transaction, stopping at the first error. A whole-server dump goes
     /// through `psql -d postgres` without a transaction (it creates
     /// databases) but still stops at the first error.
+    /// `psql -XAtqw -c 'SHOW server_version'` in the database itself (in
+    /// `postgres` for a whole-server dump).
+    fn probe(&self, target: &Target, conn: &Connection, _dump_args: &[String]) -> Result<String> {
+        let target_args = match target {
+            Target::Database(name) => dbname_args(name),
+            Target::All => vec!["-d".to_string(), "postgres".to_string()],
+        };
+        let args: Vec<&str> = target_args.iter().map(String::as_str).collect();
+        psql(conn, &args, target.label(), "SHOW server_version;").map(|v| v.trim().to_string())
+    }
+
     fn restore_command(
         &self,
         to: Destination<'_>,
