@@ -2,7 +2,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -68,12 +67,16 @@ pub struct BackupArgs {
     /// not keep.
     #[command(flatten)]
     pub keep: crate::keep_args::KeepArgs,
+    /// Schedule, verification, notifications and metrics.
+    #[command(flatten)]
+    pub ops: crate::job::OpsArgs,
     /// Arguments after `--` go unchanged to the dump tool.
     #[arg(last = true)]
     pub dump_args: Vec<String>,
 }
 
-fn parse_bool(v: &str) -> std::result::Result<bool, String> {
+/// `true`/`false` and the usual spellings (`1`, `yes`, `on`, ...).
+pub fn parse_bool(v: &str) -> std::result::Result<bool, String> {
     match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "" | "0" | "false" | "no" | "off" => Ok(false),
@@ -91,8 +94,9 @@ impl EngineArg {
     }
 }
 
-/// Runs the backup; `Err` only for configuration rejected before any I/O.
-pub fn run(args: BackupArgs, interrupted: Arc<AtomicBool>, json: bool) -> Result<Report> {
+/// The library's backup as `args` configure it (no progress, no cancel
+/// flag yet).
+pub fn builder(args: &BackupArgs) -> Result<Backup> {
     let engine = args.engine.engine();
     let databases = args.databases.iter().any(|d| !d.trim().is_empty());
     let mut backup = match (args.all, databases) {
@@ -103,9 +107,9 @@ pub fn run(args: BackupArgs, interrupted: Arc<AtomicBool>, json: bool) -> Result
             ))
         }
         (true, false) => Backup::new(engine).all_databases(),
-        (false, _) => Backup::new(engine).databases(args.databases),
+        (false, _) => Backup::new(engine).databases(args.databases.clone()),
     };
-    if let Some(pattern) = args.file_name {
+    if let Some(pattern) = &args.file_name {
         backup = backup.file_name(pattern);
     }
     let level = match args.compression_level.as_deref().map(str::trim) {
@@ -118,15 +122,15 @@ pub fn run(args: BackupArgs, interrupted: Arc<AtomicBool>, json: bool) -> Result
         })?),
     };
     backup = backup.codec(Codec::from_name(&args.compression, level)?);
-    if let Some(recipients) = args.encrypt_recipients {
+    if let Some(recipients) = &args.encrypt_recipients {
         backup = backup.recipients(recipients);
     }
-    if let Some(path) = args.encrypt_recipients_file {
+    if let Some(path) = &args.encrypt_recipients_file {
         backup = backup.recipients_file(path);
     }
     let password_file = match engine {
-        Engine::MariaDb => args.mysql_pwd_file,
-        _ => args.pgpassword_file,
+        Engine::MariaDb => &args.mysql_pwd_file,
+        _ => &args.pgpassword_file,
     };
     if let Some(path) = password_file {
         backup = backup.password_file(path);
@@ -134,18 +138,24 @@ pub fn run(args: BackupArgs, interrupted: Arc<AtomicBool>, json: bool) -> Result
     if let Some(policy) = args.keep.policy()? {
         backup = backup.keep(policy);
     }
+    Ok(backup
+        .remote(&args.remote_name)
+        .prefix(&args.upload_prefix)
+        .dump_args(args.dump_args.clone()))
+}
+
+/// Progress as log lines (and a live line on a terminal unless `json`).
+pub fn progress(json: bool) -> Arc<dyn Progress> {
     let live = !json && std::io::stderr().is_terminal();
-    let report = backup
-        .remote(args.remote_name)
-        .prefix(args.upload_prefix)
-        .dump_args(args.dump_args)
-        .progress(Arc::new(LogProgress {
-            live,
-            json,
-            drawn: Mutex::new(false),
-        }))
-        .cancel_flag(interrupted)
-        .run()?;
+    Arc::new(LogProgress {
+        live,
+        json,
+        drawn: Mutex::new(false),
+    })
+}
+
+/// Logs what the prune after a backup did.
+pub fn log_prune(report: &Report) {
     match &report.prune {
         Some(Ok(pruned)) => {
             for d in pruned.decisions.iter().filter(|d| !d.keep) {
@@ -155,7 +165,6 @@ pub fn run(args: BackupArgs, interrupted: Arc<AtomicBool>, json: bool) -> Result
         Some(Err(e)) => tracing::error!("prune after the backup failed: {e}"),
         None => {}
     }
-    Ok(report)
 }
 
 /// Log lines per database, and a live line on a terminal.

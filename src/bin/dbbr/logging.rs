@@ -1,7 +1,15 @@
-//! Log output: human lines on stderr, or JSON lines for clusters.
+//! Log output: human lines on stderr, or JSON lines for clusters; each
+//! line carries the id of the run it belongs to.
 
 use std::io::IsTerminal;
+use std::sync::RwLock;
 
+use chrono::{SecondsFormat, Utc};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
 /// How log lines look.
@@ -36,17 +44,112 @@ pub fn filter(level: &str) -> Result<EnvFilter, String> {
     EnvFilter::try_new(level).map_err(|e| bad(e.to_string()))
 }
 
+/// The id of the run going on, in every log line (runs never overlap, and
+/// rclone logs from its own threads, so it is process-wide).
+static RUN_ID: RwLock<String> = RwLock::new(String::new());
+
+/// Sets the run id that every later log line carries.
+pub fn set_run_id(id: &dbbr::RunId) {
+    *RUN_ID.write().unwrap_or_else(|e| e.into_inner()) = id.to_string();
+}
+
+fn run_id() -> String {
+    RUN_ID.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
 /// Installs the global subscriber with a filter from [`filter`].
 pub fn init(format: LogFormat, filter: EnvFilter) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
-        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Json => builder.event_format(JsonLine).init(),
         LogFormat::Text => builder
             .with_ansi(std::io::stderr().is_terminal())
-            .with_target(false)
+            .event_format(TextLine)
             .init(),
+    }
+}
+
+/// `2026-11-30T02:00:00.123456Z  INFO run=0123456789abcdef: message k=v`.
+struct TextLine;
+
+impl<S, N> FormatEvent<S, N> for TextLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let time = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        let level = event.metadata().level();
+        write!(writer, "{time} {level:>5} run={}: ", run_id())?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+/// One JSON object per line: `timestamp`, `level`, `run_id`, `target`,
+/// `message` and the event's own fields.
+struct JsonLine;
+
+impl<S, N> FormatEvent<S, N> for JsonLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let mut fields = Fields(serde_json::Map::new());
+        fields.0.insert(
+            "timestamp".into(),
+            Utc::now()
+                .to_rfc3339_opts(SecondsFormat::Micros, true)
+                .into(),
+        );
+        fields
+            .0
+            .insert("level".into(), event.metadata().level().as_str().into());
+        fields.0.insert("run_id".into(), run_id().into());
+        fields
+            .0
+            .insert("target".into(), event.metadata().target().into());
+        event.record(&mut fields);
+        let line = serde_json::Value::Object(fields.0).to_string();
+        writeln!(writer, "{line}")
+    }
+}
+
+/// Collects an event's fields as JSON values.
+struct Fields(serde_json::Map<String, serde_json::Value>);
+
+impl Visit for Fields {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
     }
 }
 

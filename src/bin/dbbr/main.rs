@@ -2,12 +2,18 @@
 //! errors into exit codes (0 done, 1 failed, 2 rejected before any I/O).
 
 mod backup_cmd;
+mod check_cmd;
+mod http;
+mod job;
 mod keep_args;
 mod list_cmd;
 mod logging;
+mod metrics_out;
+mod notify;
 mod prune_cmd;
 mod remote_cmd;
 mod restore_cmd;
+mod schedule;
 mod settings;
 mod storage_args;
 mod verify_cmd;
@@ -42,8 +48,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Back up databases: `dbbr backup postgresql|mariadb [-- DUMP_ARGS...]`.
+    /// Back up databases: `dbbr backup postgresql|mariadb [-- DUMP_ARGS...]`
+    /// (once, or on BACKUP_SCHEDULE).
     Backup(backup_cmd::BackupArgs),
+    /// Check everything a backup needs without dumping:
+    /// `dbbr check postgresql|mariadb [--json] [-- DUMP_ARGS...]`.
+    Check(check_cmd::CheckArgs),
     /// List the backups under the remote and prefix.
     List(list_cmd::ListArgs),
     /// Restore a backup into a database, the server, or standard output.
@@ -122,6 +132,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let run_id = dbbr::RunId::new();
+    logging::set_run_id(&run_id);
     let interrupted = Arc::new(AtomicBool::new(false));
     let signalled = watch_signals(Arc::clone(&interrupted));
     let json = cli.log_format == logging::LogFormat::Json;
@@ -130,12 +142,11 @@ fn main() -> ExitCode {
         _ => None,
     };
     let result = match cli.command {
-        Command::Backup(args) => {
-            backup_cmd::run(args, interrupted, json).map(|report| report.all_succeeded())
-        }
+        Command::Backup(args) => job::backup(args, interrupted, json),
+        Command::Check(args) => return ExitCode::from(check_cmd::run(args)),
         Command::List(args) => list_cmd::run(args),
         Command::Restore(args) => restore_cmd::run(args, interrupted).map(|()| true),
-        Command::Verify(args) => verify_cmd::run(args),
+        Command::Verify(args) => verify_cmd::run(args, &run_id),
         Command::Prune(args) => prune_cmd::run(args).map(|()| true),
         Command::Remote(args) => remote_cmd::run(args, interrupted).map(|()| true),
     };

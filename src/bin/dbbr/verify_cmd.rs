@@ -35,10 +35,14 @@ pub struct VerifyArgs {
     /// Do not write NAME.verified.json next to each manifest.
     #[arg(long)]
     no_record: bool,
+    #[command(flatten)]
+    metrics: crate::metrics_out::MetricsArgs,
 }
 
 /// Verifies; `Ok(false)` when a backup failed (exit 1).
-pub fn run(args: VerifyArgs) -> Result<bool> {
+pub fn run(args: VerifyArgs, run_id: &dbbr::RunId) -> Result<bool> {
+    let metrics = crate::metrics_out::MetricsSink::new(&args.metrics)
+        .map_err(|e| dbbr::Error::config(dbbr::Setting::Selection, e))?;
     let which = if let Some(db) = args.latest {
         Which::Latest(db)
     } else if args.all {
@@ -60,6 +64,13 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
         verify = verify.identities(crate::restore_cmd::identities(path)?);
     }
     let report = verify.run()?;
+    log_results(&report);
+    crate::job::verify_metrics(&metrics, run_id, &report);
+    Ok(report.all_ok())
+}
+
+/// One log line per verified backup.
+pub fn log_results(report: &dbbr::VerifyReport) {
     for b in &report.backups {
         match &b.result {
             Ok(detail) => {
@@ -78,5 +89,4 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
             ),
         }
     }
-    Ok(report.all_ok())
 }

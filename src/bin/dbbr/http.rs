@@ -1,0 +1,172 @@
+//! Small HTTP POSTs (pings, webhooks, Pushgateway pushes) with a timeout
+//! and a few retries. URLs are secrets (tokens in paths, passwords in
+//! user info): they are registered with the redaction when parsed and only
+//! their scheme and host are ever shown.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use ureq::http::Uri;
+
+/// How long one request may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one request may take when the process is stopping.
+const QUICK_TIMEOUT: Duration = Duration::from_secs(3);
+/// Tries per request, with 1 s, then 2 s between them.
+const ATTEMPTS: u32 = 3;
+
+/// An http(s) URL, parsed and validated before any I/O.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The URL without user info.
+    url: String,
+    /// `Basic ...` from the URL's user info, if any.
+    authorization: Option<String>,
+    /// `scheme://host[:port]`, to name it in log lines.
+    pub shown: String,
+}
+
+impl Endpoint {
+    /// Parses `text` (from the variable `setting`); registers its secret
+    /// parts for redaction. The error names the setting, never the value.
+    pub fn parse(setting: &str, text: &str) -> Result<Endpoint, String> {
+        let text = text.trim();
+        dbbr::add_secret(text);
+        let bad = |why: &str| format!("{setting} is not a valid http(s) URL: {why}");
+        let uri: Uri = text.parse().map_err(|_| bad("it does not parse"))?;
+        let scheme = uri.scheme_str().unwrap_or_default();
+        if scheme != "http" && scheme != "https" {
+            return Err(bad("it must start with http:// or https://"));
+        }
+        let authority = uri.authority().ok_or_else(|| bad("it has no host"))?;
+        let (userinfo, host) = match authority.as_str().rsplit_once('@') {
+            Some((userinfo, host)) => (Some(userinfo), host),
+            None => (None, authority.as_str()),
+        };
+        if host.is_empty() {
+            return Err(bad("it has no host"));
+        }
+        let authorization = userinfo.map(|info| {
+            if let Some((_, password)) = info.split_once(':') {
+                dbbr::add_secret(password);
+            }
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(decode_percent(info))
+            )
+        });
+        if let Some(auth) = &authorization {
+            dbbr::add_secret(auth);
+        }
+        let path_and_query = uri.path_and_query().map_or("", |p| p.as_str());
+        if path_and_query.len() > 1 {
+            dbbr::add_secret(path_and_query);
+        }
+        Ok(Endpoint {
+            url: format!("{scheme}://{host}{path_and_query}"),
+            authorization,
+            shown: format!("{scheme}://{host}"),
+        })
+    }
+
+    /// This URL with `suffix` appended to its path (before any query).
+    pub fn with_path_suffix(&self, suffix: &str) -> Endpoint {
+        let (base, query) = match self.url.split_once('?') {
+            Some((base, query)) => (base, Some(query)),
+            None => (self.url.as_str(), None),
+        };
+        let mut url = format!("{}{suffix}", base.trim_end_matches('/'));
+        if let Some(query) = query {
+            url.push('?');
+            url.push_str(query);
+        }
+        Endpoint {
+            url,
+            ..self.clone()
+        }
+    }
+
+    /// POSTs `body`; retried on a network error or a 5xx reply. `quick`
+    /// (the process is stopping): one try with a short timeout.
+    pub fn post(&self, content_type: &str, body: &str, quick: bool) -> Result<(), String> {
+        let timeout = if quick { QUICK_TIMEOUT } else { TIMEOUT };
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(true)
+            .build()
+            .into();
+        let attempts = if quick { 1 } else { ATTEMPTS };
+        let mut last = String::new();
+        for attempt in 1..=attempts {
+            if attempt > 1 {
+                std::thread::sleep(Duration::from_secs(u64::from(attempt - 1)));
+            }
+            let mut request = agent.post(&self.url).header("Content-Type", content_type);
+            if let Some(auth) = &self.authorization {
+                request = request.header("Authorization", auth);
+            }
+            match request.send(body) {
+                Ok(_) => return Ok(()),
+                Err(ureq::Error::StatusCode(code)) if (400..500).contains(&code) => {
+                    return Err(format!("{} answered HTTP {code}", self.shown));
+                }
+                Err(e) => last = dbbr::mask_secrets(&e.to_string()),
+            }
+        }
+        Err(format!("{}: {last} (after {attempts} tries)", self.shown))
+    }
+}
+
+/// `user%40x:p%3A` -> `user@x:p:` (user info is percent-encoded in URLs).
+fn decode_percent(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+            if let Ok(b) = u8::from_str_radix(hex, 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_shown_without_secrets() {
+        let e = Endpoint::parse(
+            "NOTIFY_PING_URL",
+            "https://u:pw%40x@hc.example/ping/abc?x=1",
+        )
+        .unwrap();
+        assert_eq!(e.shown, "https://hc.example");
+        assert_eq!(e.url, "https://hc.example/ping/abc?x=1");
+        let expected = base64::engine::general_purpose::STANDARD.encode("u:pw@x");
+        assert_eq!(
+            e.authorization.as_deref(),
+            Some(&*format!("Basic {expected}"))
+        );
+        assert_eq!(
+            e.with_path_suffix("/start").url,
+            "https://hc.example/ping/abc/start?x=1"
+        );
+        assert_eq!(dbbr::mask_secrets("token /ping/abc?x=1"), "token ***");
+        for bad in ["ftp://x/y", "not a url", "http://", "/just/a/path"] {
+            let err = Endpoint::parse("NOTIFY_WEBHOOK_URL", bad).unwrap_err();
+            assert!(
+                err.starts_with("NOTIFY_WEBHOOK_URL is not a valid"),
+                "{bad}: {err}"
+            );
+            assert!(!err.contains(bad), "{err}");
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! The backup job as an operator runs it: settings for the schedule,
+//! verification, notifications and metrics; one run (backup, prune,
+//! verify, then notify and publish metrics); and the scheduler around it.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use chrono::Utc;
+use clap::{Args, ValueEnum};
+use dbbr::{Engine, Error, Identities, Result, RunId, RunSummary, Setting, Verify, Which};
+
+use crate::backup_cmd::{self, BackupArgs};
+use crate::metrics_out::{MetricsArgs, MetricsSink};
+use crate::notify::{Notifier, NotifyArgs};
+use crate::schedule::{Job, Schedule, SystemClock, Zone};
+
+/// How far a scheduled verification goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyLevelArg {
+    /// Size and SHA-256 against the manifest.
+    Quick,
+    /// Also decrypted and decompressed to the end.
+    Full,
+}
+
+/// Schedule, verification, notifications and metrics of the backup job.
+#[derive(Debug, Clone, Args)]
+pub struct OpsArgs {
+    /// Run as a scheduler: a cron expression (5 fields, 6 with seconds, or
+    /// @daily-style) in TZ. Without it, one run and exit.
+    #[arg(long, env = "BACKUP_SCHEDULE")]
+    pub schedule: Option<String>,
+    /// Verify the backups just written after each backup run.
+    #[arg(long, env = "VERIFY_AFTER_BACKUP", num_args = 0..=1, default_missing_value = "true", value_parser = backup_cmd::parse_bool, default_value = "false")]
+    pub verify_after_backup: bool,
+    /// With BACKUP_SCHEDULE: also verify each database's latest backup on
+    /// this cron schedule.
+    #[arg(long, env = "VERIFY_SCHEDULE")]
+    pub verify_schedule: Option<String>,
+    /// How far those verifications go.
+    #[arg(long, env = "VERIFY_LEVEL", value_enum, default_value = "full")]
+    pub verify_level: VerifyLevelArg,
+    /// The age identity file that decrypts backups for verification (and
+    /// that `check` tries against the recipients).
+    #[arg(long, env = "ENCRYPT_IDENTITY_FILE")]
+    pub identity_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// The validated operations settings.
+pub struct Ops {
+    pub notifier: Notifier,
+    pub metrics: MetricsSink,
+    backup_schedule: Option<Schedule>,
+    verify_schedule: Option<Schedule>,
+    zone: Option<Zone>,
+    pub identities: Option<Arc<Identities>>,
+}
+
+impl Ops {
+    /// Checks every operations setting before any I/O.
+    pub fn new(args: &OpsArgs) -> Result<Ops> {
+        let config = |message: String| Error::config(Setting::Selection, message);
+        let schedule = |name: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| Schedule::parse(name, v))
+                .transpose()
+                .map_err(config)
+        };
+        let backup_schedule = schedule("BACKUP_SCHEDULE", &args.schedule)?;
+        let verify_schedule = schedule("VERIFY_SCHEDULE", &args.verify_schedule)?;
+        if verify_schedule.is_some() && backup_schedule.is_none() {
+            return Err(config(
+                "VERIFY_SCHEDULE needs BACKUP_SCHEDULE: without it dbbr runs once and exits \
+                 (use VERIFY_AFTER_BACKUP=true, or `dbbr verify` from your own scheduler)"
+                    .into(),
+            ));
+        }
+        let zone = match backup_schedule {
+            Some(_) => Some(Zone::from_env().map_err(config)?),
+            None => None,
+        };
+        let identities = match &args.identity_file {
+            Some(path) if !path.as_os_str().is_empty() => {
+                Some(Arc::new(crate::restore_cmd::identities(path)?))
+            }
+            _ => None,
+        };
+        Ok(Ops {
+            notifier: Notifier::new(&args.notify).map_err(config)?,
+            metrics: MetricsSink::new(&args.metrics).map_err(config)?,
+            backup_schedule,
+            verify_schedule,
+            zone,
+            identities,
+        })
+    }
+}
+
+/// `dbbr backup`: one run, or the scheduler with BACKUP_SCHEDULE. Whether
+/// the run succeeded (a scheduler stopped by a signal: `false`, and the
+/// caller exits 128 + the signal); `Err` for settings rejected before any
+/// I/O.
+pub fn backup(args: BackupArgs, stop: Arc<AtomicBool>, json: bool) -> Result<bool> {
+    let ops = Ops::new(&args.ops)?;
+    // Everything a run would reject is rejected now, before any I/O.
+    backup_cmd::builder(&args)?.validate()?;
+    let (Some(schedule), Some(zone)) = (ops.backup_schedule.clone(), ops.zone) else {
+        return backup_run(&args, &ops, &stop, json);
+    };
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Backup,
+        Verify,
+    }
+    let mut jobs = vec![Job {
+        kind: Kind::Backup,
+        schedule,
+    }];
+    if let Some(schedule) = ops.verify_schedule.clone() {
+        jobs.push(Job {
+            kind: Kind::Verify,
+            schedule,
+        });
+    }
+    crate::logging::set_run_id(&RunId::new());
+    for job in &jobs {
+        let what = match job.kind {
+            Kind::Backup => "backup",
+            Kind::Verify => "verify",
+        };
+        let next = job.schedule.next_after(zone, Utc::now());
+        tracing::info!(
+            "scheduler: {what} on `{}`, next at {}",
+            job.schedule.text,
+            next.map_or_else(|| "never".into(), |t| zone.show(t))
+        );
+    }
+    crate::schedule::run_loop(
+        &jobs,
+        zone,
+        &stop,
+        &SystemClock,
+        |kind| {
+            let done = match kind {
+                Kind::Backup => backup_run(&args, &ops, &stop, json).map(drop),
+                Kind::Verify => verify_run(&args, &ops, &stop).map(drop),
+            };
+            if let Err(e) = done {
+                let message = crate::settings::message(&e, Some(args.engine.engine()));
+                tracing::error!("{}", crate::one_line(&message));
+            }
+        },
+        |kind, when| {
+            let what = match kind {
+                Kind::Backup => "backup",
+                Kind::Verify => "verify",
+            };
+            tracing::warn!(
+                "skipped the {what} due at {}: the previous run was still going",
+                zone.show(when)
+            );
+        },
+    );
+    Ok(!stop.load(Ordering::Relaxed))
+}
+
+/// One backup run: backup (and prune), verification if asked, then
+/// notifications and metrics. Whether everything succeeded.
+fn backup_run(args: &BackupArgs, ops: &Ops, stop: &Arc<AtomicBool>, json: bool) -> Result<bool> {
+    let run_id = RunId::new();
+    crate::logging::set_run_id(&run_id);
+    let engine = args.engine.engine();
+    let started = Utc::now();
+    ops.notifier.started(&run_id);
+    let run = backup_cmd::builder(args)?
+        .run_id(run_id.clone())
+        .progress(backup_cmd::progress(json))
+        .cancel_flag(Arc::clone(stop))
+        .run();
+    let mut summary = match run {
+        Ok(report) => {
+            backup_cmd::log_prune(&report);
+            let mut summary = RunSummary::of_backup(engine, started, &report);
+            let objects: Vec<String> = report
+                .databases
+                .iter()
+                .filter(|d| d.result.is_ok())
+                .filter_map(|d| d.object.clone())
+                .collect();
+            if args.ops.verify_after_backup && !objects.is_empty() && !stop.load(Ordering::Relaxed)
+            {
+                verify_into(&mut summary, args, ops, Which::Objects(objects));
+            }
+            summary
+        }
+        Err(e) => RunSummary::of_error(&run_id, engine, started, &e),
+    };
+    summary.finish();
+    let stopping = stop.load(Ordering::Relaxed);
+    ops.notifier.finished(&summary, stopping);
+    ops.metrics.publish(&summary, stopping);
+    Ok(summary.ok)
+}
+
+/// A scheduled verification of each database's latest backup.
+fn verify_run(args: &BackupArgs, ops: &Ops, stop: &AtomicBool) -> Result<bool> {
+    let run_id = RunId::new();
+    crate::logging::set_run_id(&run_id);
+    let started = Utc::now();
+    let mut summary = RunSummary::new(&run_id, args.engine.engine(), started);
+    let databases: Vec<String> = if args.all {
+        vec!["all".into()]
+    } else {
+        args.databases
+            .iter()
+            .flat_map(|d| d.split(','))
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    for database in databases {
+        if stop.load(Ordering::Relaxed) {
+            summary.add_error(&Error::Interrupted);
+            break;
+        }
+        verify_into(&mut summary, args, ops, Which::Latest(database));
+    }
+    summary.kind = "verify".into();
+    summary.finish();
+    let stopping = stop.load(Ordering::Relaxed);
+    ops.notifier.finished(&summary, stopping);
+    ops.metrics.publish(&summary, stopping);
+    Ok(summary.ok)
+}
+
+/// Verifies `which` and adds the outcome to `summary`, logging each result.
+fn verify_into(summary: &mut RunSummary, args: &BackupArgs, ops: &Ops, which: Which) {
+    let mut verify = Verify::new(which)
+        .remote(&args.remote_name)
+        .prefix(&args.upload_prefix);
+    if args.ops.verify_level == VerifyLevelArg::Quick {
+        verify = verify.quick();
+    }
+    if let Some(ids) = &ops.identities {
+        verify = verify.identities(Arc::clone(ids));
+    }
+    match verify.run() {
+        Ok(report) => {
+            crate::verify_cmd::log_results(&report);
+            summary.add_verify(&report);
+        }
+        Err(e) => {
+            tracing::error!("verification failed: {}", crate::one_line(&e.to_string()));
+            summary.add_error(&e);
+        }
+    }
+}
+
+/// Publishes the metrics of a `dbbr verify` run (when METRICS_* are set).
+pub fn verify_metrics(sink: &MetricsSink, run_id: &RunId, report: &dbbr::VerifyReport) {
+    let engine = report
+        .backups
+        .first()
+        .and_then(|b| Engine::from_name(&b.engine))
+        .unwrap_or(Engine::Postgres);
+    let mut summary = RunSummary::of_verify(run_id, engine, Utc::now(), report);
+    summary.finish();
+    sink.publish(&summary, false);
+}
