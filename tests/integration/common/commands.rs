@@ -12,9 +12,11 @@ use super::test_secrets;
 pub fn dbbr() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbbr"));
     for (k, _) in std::env::vars() {
-        let dbbr_setting = ["RCLONE_", "BACKUP_", "ENCRYPT_", "LOG_"]
-            .iter()
-            .any(|p| k.starts_with(p))
+        let dbbr_setting = [
+            "RCLONE_", "BACKUP_", "ENCRYPT_", "LOG_", "NOTIFY_", "METRICS_", "VERIFY_", "CHECK_",
+        ]
+        .iter()
+        .any(|p| k.starts_with(p))
             || [
                 "REMOTE_NAME",
                 "UPLOAD_PREFIX",

@@ -6,6 +6,7 @@
 mod backups;
 mod commands;
 mod files;
+mod http_server;
 mod keys;
 mod processes;
 mod proxy;
@@ -16,6 +17,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub use backups::*;
 pub use commands::*;
 pub use files::*;
+pub use http_server::*;
 pub use keys::*;
 pub use processes::*;
 pub use proxy::*;
