@@ -59,7 +59,9 @@ impl Endpoint {
             dbbr::add_secret(auth);
         }
         let path_and_query = uri.path_and_query().map_or("", |p| p.as_str());
-        if path_and_query.len() > 1 {
+        // A path long enough to hold a token (healthchecks' UUIDs, chat
+        // webhooks' keys) is masked; `/` or `/api` would mask too much.
+        if path_and_query.len() >= 8 {
             dbbr::add_secret(path_and_query);
         }
         Ok(Endpoint {

@@ -62,8 +62,9 @@ pub struct Ops {
 }
 
 impl Ops {
-    /// Checks every operations setting before any I/O.
-    pub fn new(args: &OpsArgs) -> Result<Ops> {
+    /// Checks every operations setting before any I/O. The identity file is
+    /// read only when something will use it: a verification, or `check`.
+    pub fn new(args: &OpsArgs, for_check: bool) -> Result<Ops> {
         let config = |message: String| Error::config(Setting::Selection, message);
         let schedule = |name: &str, value: &Option<String>| {
             value
@@ -86,8 +87,9 @@ impl Ops {
             Some(_) => Some(Zone::from_env().map_err(config)?),
             None => None,
         };
+        let verifies = args.verify_after_backup || verify_schedule.is_some();
         let identities = match &args.identity_file {
-            Some(path) if !path.as_os_str().is_empty() => {
+            Some(path) if !path.as_os_str().is_empty() && (verifies || for_check) => {
                 Some(Arc::new(crate::restore_cmd::identities(path)?))
             }
             _ => None,
@@ -108,7 +110,7 @@ impl Ops {
 /// caller exits 128 + the signal); `Err` for settings rejected before any
 /// I/O.
 pub fn backup(args: BackupArgs, stop: Arc<AtomicBool>, json: bool) -> Result<bool> {
-    let ops = Ops::new(&args.ops)?;
+    let ops = Ops::new(&args.ops, false)?;
     // Everything a run would reject is rejected now, before any I/O.
     backup_cmd::builder(&args)?.validate()?;
     let (Some(schedule), Some(zone)) = (ops.backup_schedule.clone(), ops.zone) else {
