@@ -13,10 +13,14 @@ use crate::pg::*;
 fn the_schedule_runs_backups_until_sigterm() {
     let db = TestDb::small();
     let dir = tempfile::tempdir().unwrap();
+    let hook = Recorder::start(200);
     let child = backup_to(dir.path())
         .env("BACKUP_DATABASES", &db.name)
         .env("BACKUP_SCHEDULE", "* * * * * *")
         .env("VERIFY_AFTER_BACKUP", "true")
+        .env("VERIFY_SCHEDULE", "*/3 * * * * *")
+        .env("VERIFY_LEVEL", "quick")
+        .env("NOTIFY_WEBHOOK_URL", format!("{}/hook", hook.url))
         .env("TZ", "Europe/Paris")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -28,7 +32,10 @@ fn the_schedule_runs_backups_until_sigterm() {
             .filter(|f| f.ends_with(".manifest.json"))
             .collect::<Vec<_>>()
     };
-    let several = wait_until(Duration::from_secs(60), || manifests().len() >= 3);
+    let verified = |s: &serde_json::Value| s["kind"] == "verify";
+    let several = wait_until(Duration::from_secs(60), || {
+        manifests().len() >= 3 && hook.received().iter().any(|r| verified(&r.json()))
+    });
     let term = Instant::now();
     signal(child.id(), "TERM");
     let out = wait_at_most(child, Duration::from_secs(30));
@@ -46,8 +53,12 @@ fn the_schedule_runs_backups_until_sigterm() {
         "TZ: {err}"
     );
     assert!(
-        err.contains(": ok, full: "),
+        err.contains(": ok, quick: "),
         "verified after each backup: {err}"
+    );
+    assert!(
+        err.contains("scheduler: verify on `*/3 * * * * *`"),
+        "{err}"
     );
 
     // Each run is its own: one run id per backup, each backup whole.
@@ -57,6 +68,31 @@ fn the_schedule_runs_backups_until_sigterm() {
         let m = checked_manifest(dir.path(), object, POSTGRESQL);
         assert!(run_ids.insert(m.run_id.unwrap()), "a run id repeats");
     }
+    // One webhook per run: each backup's summary names its manifest's run
+    // and was verified; the scheduled verifications checked the latest.
+    let summaries: Vec<serde_json::Value> = hook.received().iter().map(|r| r.json()).collect();
+    let backups: Vec<&serde_json::Value> =
+        summaries.iter().filter(|s| s["kind"] == "backup").collect();
+    for s in &backups {
+        let run_id = s["run_id"].as_str().unwrap();
+        if s["databases"][0]["ok"] == true {
+            assert!(run_ids.contains(run_id), "{s}");
+            assert_eq!(s["verified"][0]["level"], "quick", "{s}");
+            assert_eq!(s["verified"][0]["ok"], true, "{s}");
+        }
+    }
+    assert!(backups.len() >= 3, "{summaries:?}");
+    let verify = summaries.iter().find(|s| verified(s)).unwrap();
+    assert_eq!(verify["ok"], true, "{verify}");
+    assert!(
+        verify["databases"].as_array().unwrap().is_empty(),
+        "{verify}"
+    );
+    assert_eq!(
+        verify["verified"][0]["database"],
+        db.name.as_str(),
+        "{verify}"
+    );
     assert!(
         !files_below(dir.path())
             .iter()
