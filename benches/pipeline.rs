@@ -38,18 +38,30 @@ fn encode(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.sample_size(10);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for level in [1, 6] {
-        let codec = Codec::Gzip { level };
+    let codecs = [
+        Codec::Gzip { level: 1 },
+        Codec::Gzip { level: 2 },
+        Codec::Gzip { level: 6 },
+        Codec::Zstd { level: 1 },
+        Codec::Zstd { level: 3 },
+        Codec::None,
+    ];
+    for codec in codecs {
+        let (name, level) = match codec {
+            Codec::Gzip { level } | Codec::Zstd { level } => (codec.name(), level),
+            _ => (codec.name(), 0),
+        };
         for threads in [1, cores] {
             let id = format!("level{level}/threads{threads}");
-            group.bench_with_input(BenchmarkId::new("gzip", &id), &codec, |b, &codec| {
+            group.bench_with_input(BenchmarkId::new(name, &id), &codec, |b, &codec| {
                 b.iter(|| {
                     let mut enc = Encoder::with_threads(io::sink(), codec, None, threads).unwrap();
                     enc.write_all(&data).unwrap();
                     enc.finish().unwrap()
                 })
             });
-            group.bench_with_input(BenchmarkId::new("gzip+age", &id), &codec, |b, &codec| {
+            let with_age = format!("{name}+age");
+            group.bench_with_input(BenchmarkId::new(&with_age, &id), &codec, |b, &codec| {
                 b.iter(|| {
                     let mut enc =
                         Encoder::with_threads(io::sink(), codec, Some(&recipients), threads)
