@@ -133,8 +133,5 @@ pub use storage::{
 pub use summary::{DatabaseSummary, PruneSummary, RunSummary, VerifiedSummary};
 pub use verify::{Verified, Verify, VerifyReport, Which};
 
-/// Diagnostics for the `dbbr` command line; not a stable API.
 #[doc(hidden)]
-pub mod diagnostics {
-    pub use crate::storage::rpc;
-}
+pub mod diagnostics;

@@ -1,12 +1,31 @@
 //! Keeps secrets out of messages: every error and log line that can carry
 //! text from rclone or a dump tool goes through [`redact`].
+//!
+//! Secrets are registered by value ([`add_secret`], [`add_setting`],
+//! [`add_env_secrets`]) and masked in every form rclone and the database
+//! tools print them in: as they are, quoted by Go (`%q`), escaped in JSON,
+//! and percent-encoded (see `forms`). A secret shorter than
+//! [`SHORT_SECRET`] characters is masked only where it stands as a whole
+//! token: masking it inside unrelated words (`in` inside `connecting`) would
+//! show it to anyone reading the log. Passwords in URLs (`scheme://user:pass@`)
+//! are masked whether registered or not.
 
 use std::sync::RwLock;
 
-static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+use aho_corasick::{AhoCorasick, MatchKind};
+
+mod forms;
+mod json;
+mod sources;
+
+pub(crate) use json::redact_json;
+pub(crate) use sources::{add_env_secrets, add_setting, mask_url_passwords};
 
 /// Replacement shown where a secret was.
 pub const MASK: &str = "***";
+
+/// Secrets with fewer characters than this are masked only as whole tokens.
+pub const SHORT_SECRET: usize = 8;
 
 /// Option names (rclone options, libpq and MariaDB variables) whose values
 /// are secrets.
@@ -32,70 +51,120 @@ pub fn is_sensitive_name(name: &str) -> bool {
     lower != "env_auth" && SENSITIVE.iter().any(|s| lower.contains(s))
 }
 
-/// Registers a secret value to be masked in every later message.
+/// The registered secrets and a matcher for all their forms.
+struct Registry {
+    secrets: Vec<String>,
+    matcher: Option<Matcher>,
+}
+
+/// Every form of every secret, searched for at once.
+struct Matcher {
+    automaton: AhoCorasick,
+    /// Per pattern: whether it matches only as a whole token.
+    whole_token: Vec<bool>,
+}
+
+static REGISTRY: RwLock<Registry> = RwLock::new(Registry {
+    secrets: Vec::new(),
+    matcher: None,
+});
+
+/// Registers a secret value to be masked in every later message. Values of
+/// fewer than two characters are ignored: no masking could hide them without
+/// showing them.
 pub fn add_secret(value: &str) {
     let value = value.trim();
-    if value.len() < 2 {
+    if value.chars().count() < 2 {
         return;
     }
-    let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
-    if !secrets.iter().any(|s| s == value) {
-        secrets.push(value.to_string());
-        // Longest first so that a secret containing another is masked whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    if registry.secrets.iter().any(|s| s == value) {
+        return;
     }
+    registry.secrets.push(value.to_string());
+    registry.matcher = Matcher::new(&registry.secrets);
 }
 
-/// Registers the values of sensitive environment variables (rclone remote
-/// options, database passwords) as secrets.
-pub fn add_env_secrets() {
-    for (name, value) in std::env::vars_os() {
-        let (Some(name), Some(value)) = (name.to_str(), value.to_str()) else {
-            continue;
-        };
-        let relevant = name.starts_with("RCLONE_")
-            || name.starts_with("PG")
-            || name.starts_with("MYSQL")
-            || name.starts_with("MARIADB");
-        if relevant && is_sensitive_name(name) && !name.ends_with("_FILE") {
-            add_secret(value);
+impl Matcher {
+    fn new(secrets: &[String]) -> Option<Matcher> {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut whole_token = Vec::new();
+        for secret in secrets {
+            let short = secret.chars().count() < SHORT_SECRET;
+            for form in forms::forms(secret) {
+                if !patterns.contains(&form) {
+                    patterns.push(form);
+                    whole_token.push(short);
+                }
+            }
         }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .ok()?;
+        Some(Matcher {
+            automaton,
+            whole_token,
+        })
+    }
+
+    /// Byte ranges of `text` to mask, sorted and merged.
+    fn ranges(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut ranges: Vec<(usize, usize)> = self
+            .automaton
+            .find_overlapping_iter(text)
+            .filter(|m| {
+                !self.whole_token[m.pattern().as_usize()] || is_token(text, m.start(), m.end())
+            })
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+        for (start, end) in ranges {
+            match merged.last_mut() {
+                Some(last) if start < last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        merged
     }
 }
 
-/// `text` with every registered secret replaced by [`MASK`].
+/// Whether `text[start..end]` stands alone: no letter, digit or `_` joins it
+/// to a neighbour on a side where it begins or ends with one.
+fn is_token(text: &str, start: usize, end: usize) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let inner = &text[start..end];
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    let open = !inner.chars().next().is_some_and(word) || !before.is_some_and(word);
+    let close = !inner.chars().next_back().is_some_and(word) || !after.is_some_and(word);
+    open && close
+}
+
+/// `text` with every registered secret, in each of its forms, and every
+/// password in a URL replaced by [`MASK`].
 pub fn redact(text: &str) -> String {
-    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
-    let mut out = text.to_string();
-    for secret in secrets.iter() {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), MASK);
+    add_env_secrets();
+    let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    let masked = match &registry.matcher {
+        Some(matcher) => {
+            let ranges = matcher.ranges(text);
+            let mut out = String::with_capacity(text.len());
+            let mut at = 0;
+            for (start, end) in ranges {
+                out.push_str(&text[at..start]);
+                out.push_str(MASK);
+                at = end;
+            }
+            out.push_str(&text[at..]);
+            out
         }
-    }
-    out
+        None => text.to_string(),
+    };
+    drop(registry);
+    mask_url_passwords(&masked)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sensitive_names() {
-        assert!(is_sensitive_name("secret_access_key"));
-        assert!(is_sensitive_name("RCLONE_CONFIG_STORE_PASS"));
-        assert!(is_sensitive_name("PGPASSWORD"));
-        assert!(is_sensitive_name("MYSQL_PWD"));
-        assert!(is_sensitive_name("sas_url"));
-        assert!(!is_sensitive_name("env_auth"));
-        assert!(!is_sensitive_name("host"));
-        assert!(!is_sensitive_name("RCLONE_CONFIG_STORE_TYPE"));
-    }
-
-    #[test]
-    fn masks_registered_secrets_longest_first() {
-        add_secret("hunter2-long");
-        add_secret("hunter2");
-        let out = redact("pass=hunter2-long other=hunter2 x");
-        assert_eq!(out, "pass=*** other=*** x");
-    }
-}
+mod tests;

@@ -146,9 +146,7 @@ fn parse_connection_string(spec: &str, rest: &str) -> Result<Remote> {
         if key.trim().is_empty() {
             return Err(bad("an option has no name"));
         }
-        if redact::is_sensitive_name(key) {
-            redact::add_secret(unquote(value));
-        }
+        redact::add_setting(key.trim(), unquote(value));
     }
     Ok(Remote {
         root: format!(":{config}:"),
@@ -194,7 +192,7 @@ fn redact_connection_options(spec: &str) -> String {
     let masked: Vec<String> = split_options(spec)
         .map(|o| match o.split_once('=') {
             Some((k, _)) if redact::is_sensitive_name(k) => format!("{k}={}", redact::MASK),
-            _ => o.to_string(),
+            _ => redact::mask_url_passwords(o),
         })
         .collect();
     redact::redact(&masked.join(","))
