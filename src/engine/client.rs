@@ -1,5 +1,5 @@
 //! What every database client dbbr starts shares: the password (by
-//! environment only), an environment without storage settings, program
+//! environment only), an environment built from an allow-list, program
 //! lookup on `PATH`, and short probe commands.
 
 use std::ffi::OsString;
@@ -87,12 +87,52 @@ impl Connection {
     }
 }
 
-/// Sets up a database client's environment: `env` (the password variable,
-/// if any) added, and the storage settings (`RCLONE_*`) removed: no client
-/// has any business with the storage credentials.
+/// Variables a database client may inherit, by exact name: what the
+/// programs need to run (search path, home for `~/.pgpass` and `~/.my.cnf`,
+/// locale, time zone, temporary files, shared libraries) and Kerberos for
+/// GSSAPI logins.
+const CLIENT_VARS: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TZDIR",
+    "TMPDIR",
+    "LD_LIBRARY_PATH",
+    "KRB5_CONFIG",
+    "KRB5CCNAME",
+    "KRB5_KTNAME",
+    "KRB5_CLIENT_KTNAME",
+];
+
+/// Prefixes of the variables a database client may inherit: the locale
+/// (`LC_*`) and the clients' own settings (libpq's `PG*`, MariaDB's
+/// `MYSQL*` and `MARIADB*`).
+const CLIENT_PREFIXES: &[&str] = &["LC_", "PG", "MYSQL", "MARIADB"];
+
+/// dbbr's own settings that match [`CLIENT_PREFIXES`] but are not the
+/// clients'.
+const NOT_CLIENT_VARS: &[&str] = &["PGPASSWORD_FILE", "MYSQL_PWD_FILE"];
+
+/// Whether a database client may inherit variable `name`.
+pub(crate) fn client_may_inherit(name: &str) -> bool {
+    (CLIENT_VARS.contains(&name) || CLIENT_PREFIXES.iter().any(|p| name.starts_with(p)))
+        && !NOT_CLIENT_VARS.contains(&name)
+}
+
+/// Sets up a database client's environment from an allow-list
+/// ([`client_may_inherit`]) of the process environment, plus `env` (the
+/// password variable, if any). Nothing else reaches the client: no storage
+/// settings (`RCLONE_*`), no cloud credentials (`AWS_*`, `AZURE_*`,
+/// `GOOGLE_*`...), no encryption settings.
 pub(crate) fn client_environment(cmd: &mut Command, env: Option<(&'static str, String)>) {
+    // Removing (rather than clearing and adding) keeps what the caller set
+    // on `cmd` already, such as PGCONNECT_TIMEOUT.
     for (var, _) in std::env::vars_os() {
-        if var.to_str().is_some_and(|v| v.starts_with("RCLONE_")) {
+        if !var.to_str().is_some_and(client_may_inherit) {
             cmd.env_remove(var);
         }
     }
@@ -264,6 +304,44 @@ mod tests {
         let start = Instant::now();
         assert_eq!(run_capture(cmd, Duration::from_millis(200)), None);
         assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn clients_inherit_only_what_they_need() {
+        for var in [
+            "PATH",
+            "HOME",
+            "LANG",
+            "LC_ALL",
+            "TZ",
+            "TMPDIR",
+            "PGHOST",
+            "PGPASSWORD",
+            "PGPASSFILE",
+            "PGSERVICE",
+            "PGSSLMODE",
+            "MYSQL_PWD",
+            "MYSQL_HOST",
+            "MARIADB_HOME",
+            "KRB5CCNAME",
+        ] {
+            assert!(client_may_inherit(var), "{var}");
+        }
+        for var in [
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "RCLONE_CONFIG_STORE_PASS",
+            "AZURE_CLIENT_SECRET",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "ENCRYPT_RECIPIENTS",
+            "REMOTE_NAME",
+            "PGPASSWORD_FILE",
+            "MYSQL_PWD_FILE",
+            "HTTPS_PROXY",
+            "DATABASE_URL",
+        ] {
+            assert!(!client_may_inherit(var), "{var}");
+        }
     }
 
     #[test]

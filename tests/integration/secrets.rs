@@ -1,7 +1,11 @@
 //! Secrets that once leaked, each in the form that leaked: quoted by rclone,
 //! in an rc reply, in a malformed header, in a dump tool's environment.
 
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
 use crate::common::*;
+use crate::pg::*;
 
 /// `s` quoted as Go's `%q` quotes it, without the quotes.
 fn go_quoted(s: &str) -> String {
@@ -94,4 +98,92 @@ fn a_malformed_header_never_shows_its_value() {
         assert!(text.contains(var), "{text}");
         assert_hidden(&text, token, var);
     }
+}
+
+/// What `/proc/PID/environ` or `/proc/PID/cmdline` holds, NULs as newlines.
+pub fn proc_file(pid: u32, file: &str) -> String {
+    let bytes = std::fs::read(format!("/proc/{pid}/{file}")).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).replace('\0', "\n")
+}
+
+#[test]
+fn dump_tools_get_an_allow_listed_environment() {
+    let db = TestDb::small();
+    let dir = tempfile::tempdir().unwrap();
+    // Another session holds an exclusive lock, so that the real pg_dump
+    // waits while its environment is read.
+    let mut locker = Command::new("psql");
+    Server::shared()
+        .env(&mut locker)
+        .args(["-X", "-q", "-A", "-t", "-d", &db.name]);
+    let mut lock = Session::start(&mut locker);
+    lock.run(
+        "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT 'locked';",
+        "locked",
+    );
+    let unrelated = [
+        ("AWS_ACCESS_KEY_ID", "AKIA-env-canary-1"),
+        ("AWS_SECRET_ACCESS_KEY", "aws-env-canary-2"),
+        ("AWS_SESSION_TOKEN", "aws-env-canary-3"),
+        ("AZURE_CLIENT_SECRET", "azure-env-canary-4"),
+        ("GOOGLE_APPLICATION_CREDENTIALS", "/google-env-canary-5"),
+        ("RCLONE_CONFIG_OTHER_PASS", "rclone-env-canary-6"),
+        ("ENCRYPT_IDENTITY_FILE", "/encrypt-env-canary-7"),
+        ("HTTPS_PROXY", "http://u:proxy-env-canary-8@127.0.0.1:9"),
+        ("SOME_APP_SETTING", "other-env-canary-9"),
+    ];
+    let backup = backup_to(dir.path())
+        .env("BACKUP_DATABASES", &db.name)
+        .envs(unrelated)
+        .env("LC_MESSAGES", "C")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pid = None;
+    let found = wait_until(Duration::from_secs(20), || {
+        pid = child_named(backup.id(), "pg_dump");
+        pid.is_some_and(|p| proc_file(p, "cmdline").contains(&db.name))
+    });
+    let Some(pid) = pid.filter(|_| found) else {
+        drop(lock);
+        let out = wait_at_most(backup, Duration::from_secs(60));
+        panic!("no pg_dump child: {}", stderr(&out));
+    };
+    let environ = proc_file(pid, "environ");
+    let cmdline = proc_file(pid, "cmdline");
+    drop(lock);
+    let out = wait_at_most(backup, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let names: Vec<&str> = environ
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, _)| k)
+        .collect();
+    for (var, value) in unrelated {
+        assert!(!names.contains(&var), "{var} reached pg_dump: {names:?}");
+        assert!(
+            !environ.contains(value) && !cmdline.contains(value),
+            "{value}"
+        );
+    }
+    for var in [
+        "PATH",
+        "PGHOST",
+        "PGPORT",
+        "PGUSER",
+        "PGPASSWORD",
+        "LC_MESSAGES",
+    ] {
+        assert!(names.contains(&var), "{var} missing: {names:?}");
+    }
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("RCLONE_") || *n == "REMOTE_NAME"),
+        "{names:?}"
+    );
+    let password = setting("DBBR_TEST_PG_PASSWORD");
+    assert!(!cmdline.contains(&password), "{cmdline}");
 }
