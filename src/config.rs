@@ -2,12 +2,14 @@
 //! checked before any database or network I/O; only local files (password
 //! and recipients files) are read.
 
+use std::fmt;
 use std::path::PathBuf;
 
 use crate::encode::{Codec, Recipients};
 use crate::engine::{Connection, Engine, Target};
 use crate::error::{Error, Result, Setting};
 use crate::naming::NamePattern;
+use crate::redact::{redact, MASK};
 use crate::storage::Remote;
 
 /// Which databases a backup covers.
@@ -21,8 +23,8 @@ pub enum Selection {
     All,
 }
 
-/// The settings a [`crate::Backup`] collects; see its methods.
-#[derive(Debug)]
+/// The settings a [`crate::Backup`] collects; see its methods. Debug output
+/// masks the secrets of the remote and of the dump arguments.
 pub(crate) struct Options {
     pub engine: Engine,
     pub selection: Selection,
@@ -35,6 +37,34 @@ pub(crate) struct Options {
     pub password_file: Option<PathBuf>,
     pub dump_args: Vec<String>,
     pub codec: Codec,
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dump_args: Vec<String> = self.dump_args.iter().map(|a| redact(a)).collect();
+        f.debug_struct("Options")
+            .field("engine", &self.engine)
+            .field("selection", &self.selection)
+            .field("file_name", &self.file_name)
+            .field("remote", &shown_remote(&self.remote))
+            .field("prefix", &self.prefix)
+            .field("recipients_text", &self.recipients_text)
+            .field("recipients_file", &self.recipients_file)
+            .field("recipients", &self.recipients)
+            .field("password_file", &self.password_file)
+            .field("dump_args", &dump_args)
+            .field("codec", &self.codec)
+            .finish()
+    }
+}
+
+/// A remote as given (name or connection string) with its secrets masked;
+/// one that does not parse is masked whole.
+pub(crate) fn shown_remote(spec: &str) -> String {
+    match Remote::parse(spec) {
+        Ok(remote) => remote.to_string(),
+        Err(_) => MASK.to_string(),
+    }
 }
 
 impl Options {
@@ -166,6 +196,34 @@ mod tests {
     fn options() -> Options {
         let mut o = Options::new(Engine::Postgres);
         o.remote = ":local:/tmp".into();
+        o
+    }
+
+    #[test]
+    fn debug_output_masks_the_remote() {
+        let mut o = options();
+        o.remote = ":webdav,url='https://me:dbg-Url-Pw-41@h/',pass=dbg-Pass-42,bearer_token=\
+                    dbg-Tok-43:x"
+            .into();
+        o.dump_args = vec!["--no-owner".into()];
+        let shown = format!("{o:?}");
+        for secret in ["dbg-Url-Pw-41", "dbg-Pass-42", "dbg-Tok-43"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.contains(":webdav") && shown.contains("--no-owner"),
+            "{shown}"
+        );
+        o.remote = ":s3,secret_access_key=dbg-Unclosed-44".into();
+        assert!(!format!("{o:?}").contains("dbg-Unclosed-44"));
+        let plan = options_with(&o.remote.replace("44", "44:b")).validate();
+        assert!(!format!("{plan:?}").contains("dbg-Unclosed-44"));
+    }
+
+    fn options_with(remote: &str) -> Options {
+        let mut o = options();
+        o.remote = remote.into();
+        o.selection = Selection::Databases(vec!["app".into()]);
         o
     }
 
