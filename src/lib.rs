@@ -96,6 +96,7 @@ mod error;
 mod evidence;
 mod ffi;
 mod interrupt;
+mod log_file;
 mod manifest;
 mod metrics;
 mod naming;

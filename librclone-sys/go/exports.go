@@ -21,7 +21,6 @@ import (
 	"log/slog"
 	"unsafe"
 
-	fslog "github.com/rclone/rclone/fs/log"
 	"github.com/rclone/rclone/librclone/librclone"
 )
 
@@ -30,7 +29,7 @@ import (
 //
 //export DbbrSetLogger
 func DbbrSetLogger(fn C.dbbr_log_fn) {
-	fslog.Handler.SetOutput(func(level slog.Level, text string) {
+	setHostLogger(func(level slog.Level, text string) {
 		ctext := C.CString(text)
 		C.dbbr_call_log(fn, C.int32_t(level), ctext, C.size_t(len(text)))
 		C.free(unsafe.Pointer(ctext))

@@ -12,7 +12,8 @@
 //     out-parameter value means success. The kinds are listed in errors.go.
 //
 // One file per concern: startup.go (applying the RCLONE_* environment),
-// fs.go (opening remotes), upload.go, download.go, listing.go (list, stat,
+// logging.go and tls.go (the settings rclone would exit on), fs.go
+// (opening remotes), upload.go, download.go, listing.go (list, stat,
 // delete), errors.go, registry.go (handles held by the host).
 package main
 

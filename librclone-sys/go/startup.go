@@ -15,7 +15,6 @@ import (
 	"github.com/rclone/rclone/fs/config"
 	"github.com/rclone/rclone/fs/config/configfile"
 	"github.com/rclone/rclone/fs/config/configflags"
-	fslog "github.com/rclone/rclone/fs/log"
 	"github.com/rclone/rclone/lib/atexit"
 	"github.com/spf13/pflag"
 )
@@ -66,10 +65,7 @@ func doInitialise() error {
 	if err := applyEnvironment(cliFlags); err != nil {
 		return err
 	}
-	if err := checkLogFile(); err != nil {
-		return err
-	}
-	fslog.InitLogging()
+	initLogging()
 	ctx := context.Background()
 	ci := fs.GetConfig(ctx)
 	configflags.SetFlags(ci)
@@ -108,7 +104,13 @@ func applyEnvironment(flagSet *pflag.FlagSet) error {
 	if err := fs.GlobalOptionsInit(); err != nil {
 		return configError(fmt.Errorf("invalid RCLONE_* setting (fix or unset it): %w", err))
 	}
-	return checkFlagValues(flagSet)
+	if err := checkFlagValues(flagSet); err != nil {
+		return err
+	}
+	if err := checkTLSFiles(fs.GetConfig(context.Background())); err != nil {
+		return err
+	}
+	return checkLogging()
 }
 
 // setFlagsFromEnv gives every flag of flagSet that is not an rclone option
@@ -268,18 +270,4 @@ func validDSCP(v string) bool {
 		return true
 	}
 	return false
-}
-
-// checkLogFile opens RCLONE_LOG_FILE the way InitLogging would, so that a
-// bad path is an error instead of an exit (InitLogging checks it solely on
-// its fatal path).
-func checkLogFile() error {
-	if fslog.Opt.File == "" {
-		return nil
-	}
-	f, err := os.OpenFile(fslog.Opt.File, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
-	if err != nil {
-		return configError(fmt.Errorf("cannot open RCLONE_LOG_FILE: %w", err))
-	}
-	return f.Close()
 }

@@ -177,6 +177,9 @@ pub(crate) fn map_error(remote: Option<&Remote>, e: RawError) -> Error {
 fn forward_log(level: i32, line: &str) {
     let line = redact(line.trim_end());
     let line = strip_log_prefix(&line);
+    if crate::log_file::append(level, line) {
+        return;
+    }
     // slog levels: debug -4, info 0, notice 2, warning 4, error 8.
     match level {
         i32::MIN..=-1 => tracing::debug!(target: "rclone", "{line}"),

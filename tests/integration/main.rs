@@ -19,6 +19,7 @@ mod ops_metrics;
 mod ops_notify;
 mod ops_schedule;
 mod pg;
+mod rclone_settings;
 mod secrets;
 mod signals;
 mod storage;

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/rclone/rclone/fs"
+	fslog "github.com/rclone/rclone/fs/log"
+)
+
+// hostLogger is the host's log function (see DbbrSetLogger): every rclone
+// log line goes to it, so that the host masks secrets before showing one.
+var hostLogger func(level slog.Level, text string)
+
+// setHostLogger routes rclone's log lines to out.
+func setHostLogger(out func(level slog.Level, text string)) {
+	hostLogger = out
+	fslog.Handler.SetOutput(out)
+}
+
+// syslogFacilities are the facilities rclone's --syslog-facility knows.
+var syslogFacilities = map[string]bool{
+	"KERN": true, "USER": true, "MAIL": true, "DAEMON": true, "AUTH": true, "SYSLOG": true,
+	"LPR": true, "NEWS": true, "UUCP": true, "CRON": true, "AUTHPRIV": true, "FTP": true,
+	"LOCAL0": true, "LOCAL1": true, "LOCAL2": true, "LOCAL3": true, "LOCAL4": true,
+	"LOCAL5": true, "LOCAL6": true, "LOCAL7": true,
+}
+
+// checkLogging rejects the logging settings on which fslog.InitLogging
+// would exit the process (fs.Fatalf), and those that would send rclone's
+// lines somewhere other than the host's log, unmasked (syslog, journald,
+// the Windows event log): their lines go through the host's log instead.
+func checkLogging() error {
+	opt := fslog.Opt
+	if opt.UseSyslog {
+		// InitLogging's fatal paths first, for a message naming the mistake.
+		if !syslogFacilities[opt.SyslogFacility] {
+			return configError(fmt.Errorf("RCLONE_SYSLOG_FACILITY=%q is not a syslog facility (e.g. DAEMON, USER, LOCAL0)", opt.SyslogFacility))
+		}
+		if opt.File != "" {
+			return configError(errors.New("RCLONE_SYSLOG and RCLONE_LOG_FILE cannot be used together: unset one of them"))
+		}
+		return configError(errors.New("RCLONE_SYSLOG is not supported: rclone's log lines go through dbbr's log on stderr, where secrets are masked; unset it and send stderr to syslog"))
+	}
+	if opt.LogSystemdSupport {
+		return configError(errors.New("RCLONE_LOG_SYSTEMD is not supported: rclone's log lines go through dbbr's log on stderr, where secrets are masked; unset it"))
+	}
+	if opt.WindowsEventLogLevel != fs.LogLevelOff {
+		return configError(errors.New("RCLONE_WINDOWS_EVENT_LOG_LEVEL is not supported: unset it"))
+	}
+	if opt.File != "" {
+		// InitLogging checks it on its fatal path only.
+		f, err := os.OpenFile(opt.File, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+		if err != nil {
+			return configError(fmt.Errorf("cannot open RCLONE_LOG_FILE: %w", err))
+		}
+		return f.Close()
+	}
+	return nil
+}
+
+// initLogging runs fslog.InitLogging without its two effects on the host
+// process: with a log file it would point file descriptor 2 at the file
+// (swallowing the host's own error lines), and with journald detected on
+// stderr it would write there directly. The host writes rclone's lines to
+// RCLONE_LOG_FILE itself, masked.
+func initLogging() {
+	file := fslog.Opt.File
+	fslog.Opt.File = ""
+	fslog.InitLogging()
+	fslog.Opt.File = file
+	fslog.Opt.LogSystemdSupport = false
+	if hostLogger != nil {
+		// Back on top of whatever InitLogging installed.
+		fslog.Handler.SetOutput(hostLogger)
+	}
+}
