@@ -136,6 +136,8 @@ pub enum Setting {
     Retention,
     /// Arguments for the dump tool.
     DumpArgs,
+    /// Arguments for the restore client.
+    ClientArgs,
     /// The dump tool itself (installed or not).
     DumpTool,
     /// Compression codec or level.
@@ -156,6 +158,7 @@ impl fmt::Display for Setting {
             Setting::Selection => "backup selection",
             Setting::Retention => "retention policy",
             Setting::DumpArgs => "dump arguments",
+            Setting::ClientArgs => "client arguments",
             Setting::DumpTool => "dump tool",
             Setting::Compression => "compression",
         })

@@ -19,7 +19,7 @@ mod json;
 mod sources;
 
 pub(crate) use json::redact_json;
-pub(crate) use sources::{add_env_secrets, add_setting, mask_url_passwords};
+pub(crate) use sources::{add_env_secrets, add_setting, has_url_password, mask_url_passwords};
 
 /// Replacement shown where a secret was.
 pub const MASK: &str = "***";

@@ -237,6 +237,7 @@ impl Restore {
     /// encrypted backup without identities, a target that is not empty).
     pub fn run(mut self) -> Result<Restored> {
         let sink = self.take_sink()?;
+        self.check_client_args(None)?;
         let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
         let identities = self.take_identities()?;
         remote.check()?;
@@ -251,6 +252,18 @@ impl Restore {
         let sink = self.take_sink()?;
         let identities = self.take_identities()?;
         self.restore(sink, remote, backup, identities)
+    }
+
+    /// Refuses client arguments that carry a password; MariaDB's `-pSECRET`
+    /// only once the engine is known (`-p` is psql's port).
+    fn check_client_args(&self, engine: Option<Engine>) -> Result<()> {
+        crate::engine::refuse_passwords(
+            &self.client_args,
+            engine == Some(Engine::MariaDb),
+            Setting::ClientArgs,
+            "give the password by the client's environment (PGPASSWORD, MYSQL_PWD) or a \
+             password file",
+        )
     }
 
     fn take_sink(&mut self) -> Result<Sink> {
@@ -297,6 +310,7 @@ impl Restore {
                 ),
             )
         })?;
+        self.check_client_args(Some(engine))?;
         let connection = match &self.password_file {
             Some(path) => Connection::from_password_file(path)?,
             None => Connection::from_env(engine)?,

@@ -15,6 +15,10 @@ use crate::error::{Error, Result, Setting};
 /// Why a MariaDB tool is missing, and the fix.
 const INSTALL_HINT: &str = "install the MariaDB client (e.g. apt-get install mariadb-client)";
 
+/// How to give the password instead of an argument.
+pub(super) const PASSWORD_FIX: &str =
+    "give the password by MYSQL_PWD, MYSQL_PWD_FILE or an option file (--defaults-extra-file)";
+
 /// MariaDB client options that are only accepted as the first arguments.
 const LEADING: &[&str] = &[
     "--defaults-file=",
@@ -61,6 +65,7 @@ impl DatabaseKind for MariaDb {
     }
 
     fn check_dump_args(&self, extra_args: &[String]) -> Result<()> {
+        super::refuse_passwords(extra_args, true, Setting::DumpArgs, PASSWORD_FIX)?;
         let to_file = extra_args.iter().take_while(|a| *a != "--").any(|a| {
             a.starts_with("--result-file") || a.starts_with("--tab") || a == "-r" || a == "-T"
         });

@@ -10,10 +10,12 @@ use std::process::Command;
 use crate::dump::DumpCommand;
 use crate::error::Result;
 
+mod argv;
 mod client;
 mod mariadb;
 mod postgres;
 
+pub(crate) use argv::refuse_passwords;
 pub(crate) use client::{client_environment, on_path, Connection};
 
 /// Database engine.

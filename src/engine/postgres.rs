@@ -19,6 +19,10 @@ const USER_TABLES: &str = "FROM pg_class c JOIN pg_namespace n ON n.oid = c.reln
 /// Why a PostgreSQL tool is missing, and the fix.
 const INSTALL_HINT: &str = "install the PostgreSQL client (e.g. apt-get install postgresql-client)";
 
+/// How to give the password instead of an argument.
+pub(super) const PASSWORD_FIX: &str =
+    "give the password by PGPASSWORD, PGPASSWORD_FILE or PGPASSFILE";
+
 /// The PostgreSQL engine.
 pub(super) struct Postgres;
 
@@ -71,6 +75,7 @@ impl DatabaseKind for Postgres {
     }
 
     fn check_dump_args(&self, extra_args: &[String]) -> Result<()> {
+        super::refuse_passwords(extra_args, false, Setting::DumpArgs, PASSWORD_FIX)?;
         let mut args = extra_args.iter().take_while(|a| *a != "--").peekable();
         while let Some(arg) = args.next() {
             let format = match arg.as_str() {

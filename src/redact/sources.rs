@@ -175,6 +175,11 @@ fn url_passwords(text: &str) -> Vec<String> {
     out
 }
 
+/// Whether `text` holds a URL with a password (`scheme://user:password@`).
+pub(crate) fn has_url_password(text: &str) -> bool {
+    !url_password_ranges(text).is_empty()
+}
+
 /// `text` with the password of every URL in it masked, registered or not.
 pub(crate) fn mask_url_passwords(text: &str) -> String {
     let ranges: Vec<(usize, usize)> = url_password_ranges(text)

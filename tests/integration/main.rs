@@ -6,6 +6,7 @@
 
 mod backup_mariadb;
 mod backup_postgres;
+mod bad_input;
 mod common;
 mod concurrency;
 mod dump_env;
@@ -18,6 +19,7 @@ mod ops_check;
 mod ops_metrics;
 mod ops_notify;
 mod ops_schedule;
+mod passwords;
 mod pg;
 mod rclone_settings;
 mod secrets;

@@ -18,7 +18,7 @@ fn hint(setting: Setting, engine: Option<Engine>) -> Option<&'static str> {
         },
         Setting::IdentityFile => "check ENCRYPT_IDENTITY_FILE",
         Setting::Retention => "check the BACKUP_KEEP_* settings",
-        Setting::DumpArgs => "check the arguments after --",
+        Setting::DumpArgs | Setting::ClientArgs => "check the arguments after --",
         Setting::DumpTool => "check PATH",
         Setting::Compression => "check COMPRESSION and COMPRESSION_LEVEL",
         _ => return None,
