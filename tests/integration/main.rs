@@ -23,6 +23,7 @@ mod passwords;
 mod pg;
 mod rclone_settings;
 mod secrets;
+mod secrets_canary;
 mod signals;
 mod storage;
 mod storage_cli;
