@@ -19,7 +19,9 @@ mod json;
 mod sources;
 
 pub(crate) use json::redact_json;
-pub(crate) use sources::{add_env_secrets, add_setting, has_url_password, mask_url_passwords};
+pub(crate) use sources::{
+    add_config_secrets, add_env_secrets, add_setting, has_url_password, mask_url_passwords,
+};
 
 /// Replacement shown where a secret was.
 pub const MASK: &str = "***";

@@ -45,6 +45,24 @@ pub(crate) fn add_setting(name: &str, value: &str) {
     }
 }
 
+/// Registers the secrets of every remote in rclone's config file, given as
+/// the JSON of rclone's `config/dump` (`{"remote": {"option": "value"}}`).
+pub(crate) fn add_config_secrets(dump: &str) {
+    let Ok(serde_json::Value::Object(remotes)) = serde_json::from_str(dump) else {
+        return;
+    };
+    for options in remotes.values() {
+        let Some(options) = options.as_object() else {
+            continue;
+        };
+        for (name, value) in options {
+            if let Some(value) = value.as_str() {
+                add_setting(name, value);
+            }
+        }
+    }
+}
+
 /// The secrets of environment variable `name`: all of a storage or database
 /// setting's, only the URL passwords of another variable (`HTTPS_PROXY`...).
 fn env_secrets(name: &str, value: &str) -> Vec<String> {
@@ -231,6 +249,15 @@ mod tests {
             mask_url_passwords("GET https://me:pw@h/x and ftp://a@b ok"),
             "GET https://me:***@h/x and ftp://a@b ok"
         );
+    }
+
+    #[test]
+    fn config_dump_options_are_settings() {
+        add_config_secrets(
+            r#"{"dav":{"type":"webdav","bearer_token":"cfg-Tok-6101","url":"https://u:cfg-Pw-6102@h/"}}"#,
+        );
+        let out = super::super::redact("cfg-Tok-6101 cfg-Pw-6102 webdav");
+        assert_eq!(out, "*** *** webdav");
     }
 
     #[test]

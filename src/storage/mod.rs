@@ -3,6 +3,7 @@
 //! the raw calls of [`crate::ffi`]. Errors the Go side reports are mapped to
 //! [`Error`] here, with secrets masked.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
@@ -42,10 +43,27 @@ pub(crate) fn init() -> Result<()> {
     static INIT: OnceLock<Result<(), RawError>> = OnceLock::new();
     INIT.get_or_init(|| {
         crate::redact::add_env_secrets();
-        ffi::init(forward_log)
+        ffi::init(forward_log)?;
+        add_config_secrets();
+        Ok(())
     })
     .clone()
     .map_err(|e| map_error(None, e))
+}
+
+/// While set, the rc layer's debug line echoing the config dump (which
+/// holds the secrets not yet registered) is dropped.
+static READING_CONFIG: AtomicBool = AtomicBool::new(false);
+
+/// Registers the secrets of the config file's remotes, read through rc's
+/// `config/dump` without letting rclone log them first.
+fn add_config_secrets() {
+    READING_CONFIG.store(true, Ordering::SeqCst);
+    let dump = ffi::rpc("config/dump", "{}");
+    READING_CONFIG.store(false, Ordering::SeqCst);
+    if let Ok((200, dump)) = dump {
+        crate::redact::add_config_secrets(&dump);
+    }
 }
 
 /// Runs an rclone rc method (e.g. `options/get`) and returns its JSON reply,
@@ -175,6 +193,9 @@ pub(crate) fn map_error(remote: Option<&Remote>, e: RawError) -> Error {
 
 /// Forwards one of rclone's log lines (on a Go thread) to tracing.
 fn forward_log(level: i32, line: &str) {
+    if READING_CONFIG.load(Ordering::SeqCst) && line.contains("rc: \"config/dump\"") {
+        return;
+    }
     let line = redact(line.trim_end());
     let line = strip_log_prefix(&line);
     if crate::log_file::append(level, line) {

@@ -187,3 +187,33 @@ fn dump_tools_get_an_allow_listed_environment() {
     let password = setting("DBBR_TEST_PG_PASSWORD");
     assert!(!cmdline.contains(&password), "{cmdline}");
 }
+
+#[test]
+fn secrets_from_the_rclone_config_file_are_masked() {
+    let token = "config-file-Bearer-2287";
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("rclone.conf");
+    // Nothing listens there; with --dump auth rclone logs the request with
+    // its Authorization header first.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    std::fs::write(
+        &conf,
+        format!("[dav]\ntype = webdav\nurl = http://{closed}/\nbearer_token = {token}\n"),
+    )
+    .unwrap();
+    let out = run(dbbr()
+        .args(["remote", "ls"])
+        .env("REMOTE_NAME", "dav:")
+        .env("RCLONE_CONFIG", &conf)
+        .env("RCLONE_DUMP", "headers,auth")
+        .env("RCLONE_LOW_LEVEL_RETRIES", "1")
+        .env("RCLONE_RETRIES", "1")
+        .env("LOG_LEVEL", "debug"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("Authorization: Bearer ***"), "{text}");
+    assert_hidden(&text, token, "config file");
+}
