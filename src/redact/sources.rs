@@ -26,6 +26,8 @@ const SECRET_WORDS: &[&str] = &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDEN
 pub(crate) fn add_env_secrets() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        // While the Go runtime starts it hides RCLONE_* for a moment.
+        crate::ffi::wait_ready();
         for (name, value) in std::env::vars_os() {
             let (Some(name), Some(value)) = (name.to_str(), value.to_str()) else {
                 continue;
