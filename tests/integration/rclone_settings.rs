@@ -81,7 +81,10 @@ fn rclone_log_file_gets_rclones_lines_masked_and_leaves_stderr_to_dbbr() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     // dbbr's own final error line is still on stderr.
-    assert!(err.contains("ERROR not found"), "stderr: {err:?}");
+    assert!(
+        err.contains(" ERROR ") && err.contains("not found: object not found"),
+        "stderr: {err:?}"
+    );
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("embedded rclone"), "{logged}");
     assert!(!logged.contains(token) && !err.contains(token), "{logged}");
