@@ -283,6 +283,7 @@ impl RunContext<'_> {
         let label = target.label();
         let started_at = Utc::now();
         let clock = Instant::now();
+        let retries_before = crate::ffi::retries();
 
         // The upload starts first: a name collision fails before dumping.
         let upload = plan.remote.upload(object)?;
@@ -354,6 +355,7 @@ impl RunContext<'_> {
             sha256: encoded.sha256,
             manifest: manifest_name,
             elapsed: clock.elapsed(),
+            storage_retries: crate::ffi::retries().saturating_sub(retries_before),
         })
     }
 

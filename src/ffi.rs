@@ -120,6 +120,13 @@ pub(crate) fn upload_commit(handle: u64) -> RawResult<String> {
     into_result(err, out)
 }
 
+/// Storage requests rclone has retried in this process so far.
+pub(crate) fn retries() -> u64 {
+    // SAFETY: takes no arguments; safe from any thread at any time.
+    let n = unsafe { sys::DbbrRetries() };
+    n.max(0) as u64
+}
+
 /// Makes every storage call in progress fail, and every later one.
 pub(crate) fn interrupt() {
     // SAFETY: takes no arguments; safe from any thread at any time.

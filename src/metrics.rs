@@ -320,6 +320,7 @@ mod tests {
                 sha256: "ab".into(),
                 manifest: "m".into(),
                 elapsed: Duration::from_secs(2),
+                storage_retries: 0,
             })
         } else {
             Err(Error::Interrupted)

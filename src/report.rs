@@ -40,6 +40,9 @@ pub struct BackupStats {
     pub manifest: String,
     /// Wall time from dump start to manifest commit.
     pub elapsed: Duration,
+    /// Storage requests rclone retried meanwhile (a 5xx answer, a reset
+    /// connection): the backup succeeded, but storage was struggling.
+    pub storage_retries: u64,
 }
 
 impl BackupStats {

@@ -311,6 +311,7 @@ mod tests {
                         sha256: "ab".into(),
                         manifest: "app.sql.gz.manifest.json".into(),
                         elapsed: Duration::from_millis(1500),
+                        storage_retries: 0,
                     }),
                 },
                 DatabaseReport {

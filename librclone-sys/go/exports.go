@@ -54,6 +54,14 @@ func DbbrInterrupt() {
 	interrupt()
 }
 
+// DbbrRetries returns how many storage requests rclone has retried in this
+// process so far (a 5xx answer, a reset connection, ...).
+//
+//export DbbrRetries
+func DbbrRetries() C.int64_t {
+	return C.int64_t(lowLevelRetries.Load())
+}
+
 // DbbrVersion returns the embedded rclone's version, e.g. "v1.76.0".
 //
 //export DbbrVersion

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
+	"sync/atomic"
 
 	"github.com/rclone/rclone/fs"
 	fslog "github.com/rclone/rclone/fs/log"
@@ -75,5 +78,40 @@ func initLogging() {
 	if hostLogger != nil {
 		// Back on top of whatever InitLogging installed.
 		fslog.Handler.SetOutput(hostLogger)
+	}
+}
+
+// lowLevelRetries counts the requests rclone retried (a 5xx, a reset
+// connection): rclone announces each only in a debug line.
+var lowLevelRetries atomic.Int64
+
+// userLevel is the least severe level of rclone's lines the user asked for
+// (RCLONE_LOG_LEVEL, RCLONE_VERBOSE); rclone itself then runs at debug so
+// that its retry lines can be counted.
+var userLevel = slog.LevelInfo
+
+// countRetries makes rclone log at debug level, remembering the level the
+// user chose (call it once the log level flags are applied);
+// countingLogger drops what the user did not ask for. Without a host
+// logger it does nothing: rclone's own output would show every line.
+func countRetries() {
+	if hostLogger == nil {
+		return
+	}
+	ci := fs.GetConfig(context.Background())
+	userLevel = fs.LogLevelToSlog(ci.LogLevel)
+	ci.LogLevel = fs.LogLevelDebug
+	fslog.Handler.SetLevel(slog.LevelDebug)
+	fslog.Handler.SetOutput(countingLogger)
+}
+
+// countingLogger counts rclone's retry lines and passes the lines at the
+// user's level on to the host.
+func countingLogger(level slog.Level, text string) {
+	if strings.Contains(text, "pacer: low level retry") {
+		lowLevelRetries.Add(1)
+	}
+	if level >= userLevel && hostLogger != nil {
+		hostLogger(level, text)
 	}
 }

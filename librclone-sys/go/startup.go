@@ -69,6 +69,7 @@ func doInitialise() error {
 	ctx := context.Background()
 	ci := fs.GetConfig(ctx)
 	configflags.SetFlags(ci)
+	countRetries()
 
 	// Never ask on a terminal for the config password.
 	ci.AskPassword = false

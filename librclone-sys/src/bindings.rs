@@ -13,6 +13,9 @@ unsafe extern "C" {
     pub fn DbbrInterrupt();
 }
 unsafe extern "C" {
+    pub fn DbbrRetries() -> i64;
+}
+unsafe extern "C" {
     pub fn DbbrVersion() -> *mut ::std::os::raw::c_char;
 }
 unsafe extern "C" {

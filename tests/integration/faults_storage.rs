@@ -195,8 +195,11 @@ fn storage_faults_fail_loudly_or_are_retried() {
     assert_eq!(refused, 2, "{:?}", proxy.seen());
     let object = only_object(&s3c_bucket_dir(&bucket));
     checked_manifest(&s3c_bucket_dir(&bucket), &object, "postgresql");
-    drop(out);
-    eprintln!("503 twice: retried and stored");
+    // The report counts the retries; rclone's debug lines stay hidden.
+    let err = stderr(&out);
+    assert!(err.contains("(2 storage retries)"), "{err}");
+    assert!(!err.contains("low level retry"), "{err}");
+    eprintln!("503 twice: retried and stored, 2 retries reported");
 
     // 403 on the data: fails at once, nothing left.
     let proxy = Proxy::start(&s3c_address());

@@ -219,7 +219,7 @@ impl Progress for LogProgress {
         let object = outcome.object.as_deref().unwrap_or("");
         match &outcome.result {
             Ok(s) => {
-                let summary = format!(
+                let mut summary = format!(
                     "{database}: {} in, {} out ({:.1}%), {:.1}s, {:.1} MB/s -> {object}",
                     bytes(s.raw_bytes),
                     bytes(s.stored_bytes),
@@ -227,6 +227,9 @@ impl Progress for LogProgress {
                     s.elapsed.as_secs_f64(),
                     s.raw_mb_per_second(),
                 );
+                if s.storage_retries > 0 {
+                    summary.push_str(&format!(" ({} storage retries)", s.storage_retries));
+                }
                 if self.json {
                     tracing::info!(
                         database,
@@ -235,6 +238,7 @@ impl Progress for LogProgress {
                         stored_bytes = s.stored_bytes,
                         sha256 = s.sha256.as_str(),
                         seconds = s.elapsed.as_secs_f64(),
+                        storage_retries = s.storage_retries,
                         "{summary}"
                     );
                 } else {
