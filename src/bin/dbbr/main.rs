@@ -143,7 +143,14 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Backup(args) => job::backup(args, interrupted, json),
-        Command::Check(args) => return ExitCode::from(check_cmd::run(args)),
+        Command::Check(args) => {
+            let code = check_cmd::run(args);
+            return match signalled.load(Ordering::SeqCst) {
+                0 => ExitCode::from(code),
+                _ if code == 0 => ExitCode::SUCCESS,
+                signal => ExitCode::from(128 + signal as u8),
+            };
+        }
         Command::List(args) => list_cmd::run(args),
         Command::Restore(args) => restore_cmd::run(args, interrupted).map(|()| true),
         Command::Verify(args) => verify_cmd::run(args, &run_id),
