@@ -150,22 +150,25 @@ pub fn redact(text: &str) -> String {
     add_env_secrets();
     let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
     let masked = match &registry.matcher {
-        Some(matcher) => {
-            let ranges = matcher.ranges(text);
-            let mut out = String::with_capacity(text.len());
-            let mut at = 0;
-            for (start, end) in ranges {
-                out.push_str(&text[at..start]);
-                out.push_str(MASK);
-                at = end;
-            }
-            out.push_str(&text[at..]);
-            out
-        }
+        Some(matcher) => mask_ranges(text, matcher.ranges(text)),
         None => text.to_string(),
     };
     drop(registry);
     mask_url_passwords(&masked)
+}
+
+/// `text` with each of `ranges` (sorted, not overlapping byte ranges)
+/// replaced by [`MASK`].
+fn mask_ranges(text: &str, ranges: impl IntoIterator<Item = (usize, usize)>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in ranges {
+        out.push_str(&text[at..start]);
+        out.push_str(MASK);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub(crate) fn add_env_secrets() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // While the Go runtime starts it hides RCLONE_* for a moment.
-        crate::ffi::wait_ready();
+        crate::storage::wait_ready();
         for (name, value) in std::env::vars_os() {
             let (Some(name), Some(value)) = (name.to_str(), value.to_str()) else {
                 continue;
@@ -206,18 +206,7 @@ pub(crate) fn mask_url_passwords(text: &str) -> String {
         .into_iter()
         .filter(|&(s, e)| &text[s..e] != MASK)
         .collect();
-    if ranges.is_empty() {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for (start, end) in ranges {
-        out.push_str(&text[at..start]);
-        out.push_str(MASK);
-        at = end;
-    }
-    out.push_str(&text[at..]);
-    out
+    super::mask_ranges(text, ranges)
 }
 
 #[cfg(test)]
