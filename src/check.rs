@@ -187,11 +187,8 @@ impl Check {
             policy.checked()?;
         }
         let objects = object_names(&plan, Utc::now())?;
-        let identities = match (self.identities.take(), &self.identity_file) {
-            (Some(ids), _) => Some(ids),
-            (None, Some(path)) => Some(Arc::new(Identities::from_file(path)?)),
-            (None, None) => None,
-        };
+        let identities =
+            Identities::given_or_read(self.identities.take(), self.identity_file.as_deref())?;
         plan.remote.check()?;
         let mut report = CheckReport {
             run_id: run_id.to_string(),

@@ -276,11 +276,7 @@ impl Restore {
     }
 
     fn take_identities(&mut self) -> Result<Option<Arc<Identities>>> {
-        Ok(match (self.identities.take(), &self.identity_file) {
-            (Some(ids), _) => Some(ids),
-            (None, Some(path)) => Some(Arc::new(Identities::from_file(path)?)),
-            (None, None) => None,
-        })
+        Identities::given_or_read(self.identities.take(), self.identity_file.as_deref())
     }
 
     fn restore(

@@ -160,11 +160,8 @@ impl Verify {
     /// selected).
     pub fn run(mut self) -> Result<VerifyReport> {
         let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
-        let identities = match (self.identities.take(), &self.identity_file) {
-            (Some(ids), _) => Some(ids),
-            (None, Some(path)) => Some(Arc::new(Identities::from_file(path)?)),
-            (None, None) => None,
-        };
+        let identities =
+            Identities::given_or_read(self.identities.take(), self.identity_file.as_deref())?;
         remote.check()?;
         let catalog = Catalog::read(&remote)?;
         let selected = self.select(&catalog)?;

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use age::armor::ArmoredReader;
 use age::secrecy::{ExposeSecret, SecretBox, SecretString};
@@ -53,6 +54,19 @@ impl fmt::Debug for Identities {
 }
 
 impl Identities {
+    /// The identities a builder was given, else those read from its
+    /// identity file, else none.
+    pub(crate) fn given_or_read(
+        given: Option<Arc<Identities>>,
+        file: Option<&Path>,
+    ) -> Result<Option<Arc<Identities>>> {
+        Ok(match (given, file) {
+            (Some(ids), _) => Some(ids),
+            (None, Some(path)) => Some(Arc::new(Identities::from_file(path)?)),
+            (None, None) => None,
+        })
+    }
+
     /// Reads the identities in `path` (the identity file). A file protected
     /// by a passphrase is an [`Error::Config`] here: use
     /// [`Identities::from_file_with_passphrase`] to supply one.
