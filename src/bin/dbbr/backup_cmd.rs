@@ -33,17 +33,8 @@ pub struct BackupArgs {
     /// Object name: strftime directives, subfolders, $DB for the database.
     #[arg(long, env = "BACKUP_FILE_NAME")]
     pub file_name: Option<String>,
-    /// rclone remote name, `name:path`, or connection string starting with `:`.
-    #[arg(
-        long,
-        env = "REMOTE_NAME",
-        default_value = "store",
-        hide_env_values = true
-    )]
-    pub remote_name: String,
-    /// Path prepended to object names (e.g. bucket/prefix).
-    #[arg(long, env = "UPLOAD_PREFIX", default_value = "")]
-    pub upload_prefix: String,
+    #[command(flatten)]
+    pub storage: crate::storage_args::StorageArgs,
     /// age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...), comma or newline separated.
     #[arg(long, env = "ENCRYPT_RECIPIENTS", hide_env_values = true)]
     pub encrypt_recipients: Option<String>,
@@ -139,8 +130,8 @@ pub fn builder(args: &BackupArgs) -> Result<Backup> {
         backup = backup.keep(policy);
     }
     Ok(backup
-        .remote(&args.remote_name)
-        .prefix(&args.upload_prefix)
+        .remote(&args.storage.remote_name)
+        .prefix(&args.storage.upload_prefix)
         .dump_args(args.dump_args.clone()))
 }
 

@@ -246,8 +246,8 @@ fn verify_run(args: &BackupArgs, ops: &Ops, stop: &AtomicBool) -> Result<bool> {
 /// Verifies `which` and adds the outcome to `summary`, logging each result.
 fn verify_into(summary: &mut RunSummary, args: &BackupArgs, ops: &Ops, which: Which) {
     let mut verify = Verify::new(which)
-        .remote(&args.remote_name)
-        .prefix(&args.upload_prefix);
+        .remote(&args.storage.remote_name)
+        .prefix(&args.storage.upload_prefix);
     if args.ops.verify_level == VerifyLevelArg::Quick {
         verify = verify.quick();
     }
