@@ -3,7 +3,7 @@
 //! with the runs that came due meanwhile skipped and logged.
 
 use std::collections::BTreeSet;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -106,15 +106,7 @@ fn sigint_stops_a_blocked_scheduled_backup_and_skips_what_came_due() {
     let db = TestDb::small();
     let dir = tempfile::tempdir().unwrap();
     // Another session holds an exclusive lock: every dump waits for it.
-    let mut locker = Command::new("psql");
-    Server::shared()
-        .env(&mut locker)
-        .args(["-X", "-q", "-A", "-t", "-d", &db.name]);
-    let mut lock = Session::start(&mut locker);
-    lock.run(
-        "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT 'locked';",
-        "locked",
-    );
+    let lock = Server::shared().lock_table(&db.name, "t");
     let child = backup_to(dir.path())
         .env("BACKUP_DATABASES", &db.name)
         .env("BACKUP_SCHEDULE", "* * * * * *")

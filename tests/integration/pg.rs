@@ -56,6 +56,20 @@ impl Server {
         cmd
     }
 
+    /// A session holding an exclusive lock on `table` of `db` until it is
+    /// dropped: a dump of the table waits for it.
+    pub fn lock_table(&self, db: &str, table: &str) -> Session {
+        let mut locker = Command::new("psql");
+        self.env(&mut locker)
+            .args(["-X", "-q", "-A", "-t", "-d", db]);
+        let mut lock = Session::start(&mut locker);
+        lock.run(
+            &format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; SELECT 'locked';"),
+            "locked",
+        );
+        lock
+    }
+
     /// Runs `sql` (any number of statements, outside a transaction block)
     /// in `db` with psql and returns its unaligned output; panics on error.
     pub fn psql(&self, db: &str, sql: &str) -> String {

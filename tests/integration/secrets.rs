@@ -1,7 +1,7 @@
 //! Secrets that once leaked, each in the form that leaked: quoted by rclone,
 //! in an rc reply, in a malformed header, in a dump tool's environment.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use crate::common::*;
@@ -112,15 +112,7 @@ fn dump_tools_get_an_allow_listed_environment() {
     let dir = tempfile::tempdir().unwrap();
     // Another session holds an exclusive lock, so that the real pg_dump
     // waits while its environment is read.
-    let mut locker = Command::new("psql");
-    Server::shared()
-        .env(&mut locker)
-        .args(["-X", "-q", "-A", "-t", "-d", &db.name]);
-    let mut lock = Session::start(&mut locker);
-    lock.run(
-        "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT 'locked';",
-        "locked",
-    );
+    let lock = Server::shared().lock_table(&db.name, "t");
     let unrelated = [
         ("AWS_ACCESS_KEY_ID", "AKIA-env-canary-1"),
         ("AWS_SECRET_ACCESS_KEY", "aws-env-canary-2"),

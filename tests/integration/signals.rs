@@ -1,7 +1,7 @@
 //! A signal during a backup: the run stops promptly even when the dump is
 //! blocked and produces nothing, and nothing is left behind.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -13,15 +13,7 @@ fn sigterm_stops_a_backup_whose_dump_is_blocked() {
     let dir = tempfile::tempdir().unwrap();
 
     // Another session holds an exclusive lock: pg_dump waits for it forever.
-    let mut locker = Command::new("psql");
-    Server::shared()
-        .env(&mut locker)
-        .args(["-X", "-q", "-A", "-t", "-d", &db.name]);
-    let mut lock = Session::start(&mut locker);
-    lock.run(
-        "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT 'locked';",
-        "locked",
-    );
+    let lock = Server::shared().lock_table(&db.name, "t");
 
     let backup = backup_to(dir.path())
         .env("BACKUP_DATABASES", &db.name)
