@@ -283,7 +283,7 @@ impl RunContext<'_> {
         let label = target.label();
         let started_at = Utc::now();
         let clock = Instant::now();
-        let retries_before = crate::ffi::retries();
+        let retries_before = crate::storage::retries();
 
         // The upload starts first: a name collision fails before dumping.
         let upload = plan.remote.upload(object)?;
@@ -355,7 +355,7 @@ impl RunContext<'_> {
             sha256: encoded.sha256,
             manifest: manifest_name,
             elapsed: clock.elapsed(),
-            storage_retries: crate::ffi::retries().saturating_sub(retries_before),
+            storage_retries: crate::storage::retries().saturating_sub(retries_before),
         })
     }
 

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::ffi;
+use crate::storage;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
@@ -19,7 +19,7 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// and let them unwind.
 pub fn interrupt() {
     INTERRUPTED.store(true, Ordering::SeqCst);
-    ffi::interrupt();
+    storage::interrupt();
 }
 
 /// Whether [`interrupt`] was called.

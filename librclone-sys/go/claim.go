@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"os"
 	"path"
@@ -132,7 +133,7 @@ func otherClaim(ctx context.Context, f fs.Fs, p, ours string) (string, error) {
 
 // write (re)writes the claim object.
 func (c *claim) write(ctx context.Context) error {
-	_, err := operations.Rcat(ctx, c.f, c.name, nopCloser{strings.NewReader(c.body)}, time.Now(), nil)
+	_, err := operations.Rcat(ctx, c.f, c.name, io.NopCloser(strings.NewReader(c.body)), time.Now(), nil)
 	return err
 }
 
@@ -170,8 +171,3 @@ func (c *claim) remove() {
 		}
 	}
 }
-
-// nopCloser makes a reader an io.ReadCloser.
-type nopCloser struct{ *strings.Reader }
-
-func (nopCloser) Close() error { return nil }

@@ -33,6 +33,18 @@ pub fn wait_ready() {
     ffi::wait_ready();
 }
 
+/// Storage requests rclone has retried in this process so far (a 5xx
+/// answer, a reset connection).
+pub(crate) fn retries() -> u64 {
+    ffi::retries()
+}
+
+/// Makes every storage call in progress fail, and every later one (see
+/// [`crate::interrupt`]).
+pub(crate) fn interrupt() {
+    ffi::interrupt();
+}
+
 /// Initialises the embedded rclone once: routes its logs to `tracing` and
 /// applies the `RCLONE_*` environment as the rclone command line does.
 ///
