@@ -514,4 +514,6 @@ impl From<StageError> for Error {
 }
 
 #[cfg(test)]
+mod codec_tests;
+#[cfg(test)]
 mod tests;
