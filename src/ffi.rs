@@ -82,6 +82,25 @@ pub(crate) fn check_remote(fs: &str) -> RawResult<()> {
     into_result(err, ())
 }
 
+/// The remote a stream uploads through with parts of `chunk_size` bytes
+/// and at most `max_parts` parts (S3 only; see the Go shim's sizing).
+pub(crate) fn sized_remote(fs: &str, chunk_size: u64, max_parts: u64) -> RawResult<String> {
+    let fs = cstring(fs)?;
+    let mut err = std::ptr::null_mut();
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    // SAFETY: a valid string for the call; err and the result are NULL or ours.
+    let out = unsafe {
+        sys::DbbrSizedRemote(
+            fs.as_ptr().cast_mut(),
+            clamp(chunk_size),
+            clamp(max_parts),
+            &mut err,
+        )
+    };
+    let out = take_string(out).unwrap_or_default();
+    into_result(err, out)
+}
+
 /// Opens a streaming upload of `path` below `fs`; returns its handle.
 pub(crate) fn upload_start(fs: &str, path: &str) -> RawResult<u64> {
     let (fs, path) = (cstring(fs)?, cstring(path)?);

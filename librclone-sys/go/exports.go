@@ -96,6 +96,19 @@ func DbbrUploadStart(fsString, path *C.char, err **C.char) C.uint64_t {
 	return C.uint64_t(h)
 }
 
+// DbbrSizedRemote returns the remote an upload of a stream should go
+// through, given the chunk size and most parts the host computed for it
+// (see sizedFsString), or NULL with *err set. Free it with DbbrFree.
+//
+//export DbbrSizedRemote
+func DbbrSizedRemote(fsString *C.char, chunkSize, maxParts C.int64_t, err **C.char) *C.char {
+	if e := initialise(); e != nil {
+		return cResult("", e, err)
+	}
+	s, e := sizedFsString(C.GoString(fsString), int64(chunkSize), int64(maxParts))
+	return cResult(s, e, err)
+}
+
 // DbbrUploadWrite passes len bytes to the upload. It returns 0, or -1 with
 // *err set; the upload must then still be aborted.
 //

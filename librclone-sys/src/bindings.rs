@@ -36,6 +36,14 @@ unsafe extern "C" {
     ) -> u64;
 }
 unsafe extern "C" {
+    pub fn DbbrSizedRemote(
+        fsString: *mut ::std::os::raw::c_char,
+        chunkSize: i64,
+        maxParts: i64,
+        err: *mut *mut ::std::os::raw::c_char,
+    ) -> *mut ::std::os::raw::c_char;
+}
+unsafe extern "C" {
     pub fn DbbrUploadWrite(
         h: u64,
         buf: *mut ::std::os::raw::c_char,

@@ -15,10 +15,12 @@ use crate::redact::redact;
 
 mod download;
 mod remote;
+mod sizing;
 mod upload;
 
 pub use download::Download;
 pub use remote::Remote;
+pub use sizing::Sizing;
 pub use upload::{Committed, Upload, UploadAborter};
 
 /// The embedded rclone's version, e.g. `v1.76.0`.
@@ -126,9 +128,28 @@ impl Remote {
     /// without replacing one: a hard link on local disks and SFTP servers
     /// that have the extension, `If-None-Match: *` on S3.
     pub fn upload(&self, path: &str) -> Result<Upload> {
+        self.upload_sized(path, &Sizing::default())
+    }
+
+    /// Whether uploads to this remote choose their part size by
+    /// [`Sizing`]: S3 remotes whose part size the user did not set.
+    pub(crate) fn sizes_parts(&self) -> Result<bool> {
         init()?;
-        let handle =
-            ffi::upload_start(&self.fs_string(), path).map_err(|e| map_error(Some(self), e))?;
+        let probe = ffi::sized_remote(&self.fs_string(), 2 * sizing::MIN_CHUNK, 0)
+            .map_err(|e| map_error(Some(self), e))?;
+        Ok(probe != self.fs_string())
+    }
+
+    /// [`upload`](Self::upload) of a stream of about `sizing`'s size: on
+    /// S3, in parts big enough for it to fit (see [`Sizing`]).
+    pub fn upload_sized(&self, path: &str, sizing: &Sizing) -> Result<Upload> {
+        init()?;
+        let fs = match sizing.chunk_size() {
+            Some(chunk) => ffi::sized_remote(&self.fs_string(), chunk, sizing.max_parts())
+                .map_err(|e| map_error(Some(self), e))?,
+            None => self.fs_string(),
+        };
+        let handle = ffi::upload_start(&fs, path).map_err(|e| map_error(Some(self), e))?;
         Ok(Upload::new(handle, self.clone()))
     }
 
