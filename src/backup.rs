@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::config::{Options, Plan, Selection};
 use crate::dump::DumpReader;
 use crate::encode::{Codec, Encoder, Recipients};
-use crate::engine::{Engine, Target};
+use crate::engine::{Engine, Target, GLOBALS};
 use crate::error::{Error, Result, Setting};
 use crate::evidence::DumpInspector;
 use crate::manifest::{Manifest, Versions};
@@ -20,7 +20,12 @@ use crate::prune::Prune;
 use crate::report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
 use crate::retention::Policy as KeepPolicy;
 use crate::run_id::RunId;
-use crate::storage::UploadAborter;
+use crate::storage::{Sizing, UploadAborter};
+
+mod pool;
+mod targets;
+
+pub(crate) use targets::{jobs, Job};
 
 /// Bytes read from the dump per step.
 const READ_CHUNK: usize = 256 * 1024;
@@ -74,6 +79,52 @@ impl Backup {
     /// [`Backup::databases`].
     pub fn all_databases(mut self) -> Backup {
         self.options.selection = Selection::All;
+        self
+    }
+
+    /// Every database the user may connect to, each into its own object,
+    /// except templates and the server's own schemas; see
+    /// [`Backup::exclude`]. Replaces an earlier selection.
+    pub fn every_database(mut self) -> Backup {
+        self.options.selection = Selection::Every {
+            exclude: Vec::new(),
+        };
+        self
+    }
+
+    /// With [`Backup::every_database`]: leave out the databases matching
+    /// these names or globs (`*`, `?`, `[...]`); an item may itself be a
+    /// comma-separated list.
+    pub fn exclude<I: IntoIterator<Item = S>, S: Into<String>>(mut self, patterns: I) -> Backup {
+        let more: Vec<String> = patterns.into_iter().map(Into::into).collect();
+        if let Selection::Every { exclude } = &mut self.options.selection {
+            exclude.extend(more);
+        }
+        self
+    }
+
+    /// Also back up what belongs to the server rather than to a database,
+    /// into its own object (`$DB` = `globals`), first: roles and tablespaces
+    /// (`pg_dumpall --globals-only`), or MariaDB's users and grants
+    /// (`mariadb-dump --system=users`). Per-database backups then lose
+    /// nothing a whole-server backup keeps.
+    pub fn globals(mut self, yes: bool) -> Backup {
+        self.options.globals = yes;
+        self
+    }
+
+    /// Dump up to `n` databases at once (default 1). Memory grows with `n`:
+    /// each dump has its own compression buffers and upload parts.
+    pub fn parallelism(mut self, n: usize) -> Backup {
+        self.options.parallelism = n;
+        self
+    }
+
+    /// The most parts a multipart upload may have (S3: 10,000, the
+    /// default; some compatible stores take 1,000). Part sizes are chosen so
+    /// that each dump fits (see [`Sizing`]).
+    pub fn max_parts(mut self, n: u64) -> Backup {
+        self.options.max_parts = Some(n);
         self
     }
 
@@ -169,24 +220,37 @@ impl Backup {
         self
     }
 
-    /// Validates everything, then backs up each database in turn (a failure
-    /// does not stop the others).
+    /// Validates everything, then backs up each database (a failure does
+    /// not stop the others), [`parallelism`](Backup::parallelism) at a time.
+    /// Every object of the run has the run's start time in its name.
     ///
-    /// `Err` means the configuration was rejected before any database or
-    /// network I/O; otherwise the [`Report`] says how each database went.
+    /// `Err` means the configuration was rejected before any dump: a
+    /// configuration error before any database or network I/O, or, when
+    /// backing up every database, a listing of them that failed or left
+    /// none. Otherwise the [`Report`] says how each database went.
     pub fn run(mut self) -> Result<Report> {
-        let plan = self.options.validate()?;
+        let mut plan = self.options.validate()?;
         if let Some(policy) = self.keep {
             policy.checked()?;
         }
         let started = Utc::now();
-        let objects = object_names(&plan, started)?;
+        // Names that do not render are found before any I/O; those of
+        // databases yet to be listed, once they are.
+        object_names(&plan, started)?;
         let kind = plan.engine.kind();
-        for target in &plan.targets {
+        // The dump tool of databases yet to be listed must be there too.
+        let listed = plan
+            .discover
+            .as_ref()
+            .map(|_| Target::Database("postgres".into()));
+        for target in plan.targets.iter().chain(&listed) {
             kind.dump_command(target, &plan.dump_args, &plan.connection)
                 .check_installed()?;
         }
         plan.remote.check()?;
+        let jobs = jobs(&plan)?;
+        plan.targets = jobs.iter().map(|j| j.target.clone()).collect();
+        let objects = object_names(&plan, started)?;
         let context = RunContext {
             plan: &plan,
             versions: Versions {
@@ -201,25 +265,27 @@ impl Backup {
             run_id: self.run_id.clone(),
             ..Report::default()
         };
-        for (target, object) in plan.targets.iter().zip(objects) {
+        let work: Vec<(&Job, String)> = jobs.iter().zip(objects).collect();
+        report.databases = pool::run_all(&work, plan.parallelism, |(job, object)| {
+            let target = &job.target;
             let outcome = if self.cancel.load(Ordering::Relaxed) {
                 DatabaseReport {
                     database: target.label().to_string(),
-                    object: Some(object),
+                    object: Some(object.clone()),
                     result: Err(Error::Interrupted),
                 }
             } else {
-                self.progress.started(target.label(), &object);
-                let result = context.stream(target, &object);
+                self.progress.started(target.label(), object);
+                let result = context.stream(target, object, &job.sizing);
                 DatabaseReport {
                     database: target.label().to_string(),
-                    object: Some(object),
+                    object: Some(object.clone()),
                     result,
                 }
             };
             self.progress.finished(&outcome);
-            report.databases.push(outcome);
-        }
+            outcome
+        });
         if let (Some(policy), true) = (self.keep, report.all_succeeded()) {
             let labels: Vec<String> = plan.targets.iter().map(|t| t.label().to_string()).collect();
             report.prune = Some(
@@ -240,17 +306,15 @@ pub(crate) fn object_names(plan: &Plan, time: DateTime<Utc>) -> Result<Vec<Strin
     let encrypted = plan.recipients.is_some();
     let mut names: Vec<String> = Vec::with_capacity(plan.targets.len());
     for target in &plan.targets {
-        let database = match target {
-            Target::Database(name) => Some(name.as_str()),
-            Target::All => None,
+        let (database, kind, codec) = match target {
+            Target::Database(name) => (Some(name.as_str()), plan.dump_kind, plan.codec),
+            Target::All => (None, plan.dump_kind, plan.codec),
+            // SQL text whatever the databases' dump format.
+            Target::Globals => (Some(GLOBALS), "sql", plan.text_codec),
         };
-        let name = plan.pattern.render_as(
-            database,
-            time,
-            plan.dump_kind,
-            plan.codec.extension(),
-            encrypted,
-        )?;
+        let name = plan
+            .pattern
+            .render_as(database, time, kind, codec.extension(), encrypted)?;
         if let Some(i) = names.iter().position(|n| *n == name) {
             return Err(Error::config(
                 Setting::FileName,
@@ -278,17 +342,19 @@ struct RunContext<'a> {
 
 impl RunContext<'_> {
     /// Streams one dump into `object` and writes its manifest.
-    fn stream(&self, target: &Target, object: &str) -> Result<BackupStats> {
+    fn stream(&self, target: &Target, object: &str, sizing: &Sizing) -> Result<BackupStats> {
         let plan = self.plan;
         let label = target.label();
         let started_at = Utc::now();
         let clock = Instant::now();
         let retries_before = crate::storage::retries();
 
+        let globals = *target == Target::Globals;
+        let codec = if globals { plan.text_codec } else { plan.codec };
         // The upload starts first: a name collision fails before dumping.
-        let upload = plan.remote.upload(object)?;
+        let upload = plan.remote.upload_sized(object, sizing)?;
         let aborter = upload.aborter();
-        let mut encoder = Encoder::new(upload, plan.codec, plan.recipients.as_ref())?;
+        let mut encoder = Encoder::new(upload, codec, plan.recipients.as_ref())?;
         let command = plan
             .engine
             .kind()
@@ -339,6 +405,8 @@ impl RunContext<'_> {
             evidence,
         );
         manifest.run_id = Some(self.run_id.to_string());
+        manifest.codec = codec.name().into();
+        manifest.globals = globals;
         let manifest_name = Manifest::object_name(object);
         if let Err(e) = self.write_manifest(&manifest_name, &manifest) {
             // Without its manifest the data object is not a backup: remove it

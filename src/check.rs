@@ -182,7 +182,7 @@ impl Check {
             ref run_id,
             ..
         } = self.backup;
-        let plan = options.validate()?;
+        let mut plan = options.validate()?;
         if let Some(policy) = keep {
             policy.checked()?;
         }
@@ -194,17 +194,30 @@ impl Check {
             run_id: run_id.to_string(),
             checks: Vec::new(),
         };
+        let example = objects
+            .first()
+            .map(|o| format!(" (e.g. {o})"))
+            .unwrap_or_default();
+        let what = match plan.discover {
+            Some(_) => "every database".to_string(),
+            None => labels(&plan.targets),
+        };
         report.push(
             "settings",
             None,
             Ok(format!(
-                "{} backup of {} into {} (e.g. {})",
+                "{} backup of {what} into {}{example}",
                 plan.engine.name(),
-                labels(&plan.targets),
                 plan.remote.fs_string(),
-                objects[0]
             )),
         );
+        if plan.discover.is_some() {
+            let listed = crate::backup::jobs(&plan).map(|jobs| {
+                plan.targets = jobs.into_iter().map(|j| j.target).collect();
+                format!("to back up: {}", labels(&plan.targets))
+            });
+            report.push("databases", None, listed);
+        }
 
         let kind = plan.engine.kind();
         let all = plan.targets == [Target::All];

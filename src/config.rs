@@ -10,7 +10,7 @@ use crate::engine::{Connection, Engine, Target};
 use crate::error::{Error, Result, Setting};
 use crate::naming::NamePattern;
 use crate::redact::{redact, MASK};
-use crate::storage::Remote;
+use crate::storage::{Remote, Sizing};
 
 /// Which databases a backup covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,13 @@ pub enum Selection {
     /// Every database of the server in one object (`pg_dumpall`,
     /// `mariadb-dump --all-databases`).
     All,
+    /// Every database the user may connect to, each in its own object,
+    /// except templates, the server's own schemas and those matching these
+    /// names or globs (`*`, `?`, `[...]`).
+    Every {
+        /// Names or globs of databases to leave out.
+        exclude: Vec<String>,
+    },
 }
 
 /// The settings a [`crate::Backup`] collects; see its methods. Debug output
@@ -37,6 +44,9 @@ pub(crate) struct Options {
     pub password_file: Option<PathBuf>,
     pub dump_args: Vec<String>,
     pub codec: Codec,
+    pub globals: bool,
+    pub parallelism: usize,
+    pub max_parts: Option<u64>,
 }
 
 impl fmt::Debug for Options {
@@ -54,6 +64,9 @@ impl fmt::Debug for Options {
             .field("password_file", &self.password_file)
             .field("dump_args", &dump_args)
             .field("codec", &self.codec)
+            .field("globals", &self.globals)
+            .field("parallelism", &self.parallelism)
+            .field("max_parts", &self.max_parts)
             .finish()
     }
 }
@@ -82,16 +95,20 @@ impl Options {
             password_file: None,
             dump_args: Vec::new(),
             codec: Codec::default(),
+            globals: false,
+            parallelism: 1,
+            max_parts: None,
         }
     }
 
     /// Checks every option and resolves files, without database or network I/O.
     pub(crate) fn validate(&mut self) -> Result<Plan> {
-        let targets = match &self.selection {
+        let mut discover = None;
+        let mut targets = match &self.selection {
             Selection::All => vec![Target::All],
             Selection::Databases(names) => {
                 let names = parse_databases(names)?;
-                if names.is_empty() {
+                if names.is_empty() && !self.globals {
                     return Err(Error::config(
                         Setting::Databases,
                         "nothing to back up: name the databases to back up, or select all of them",
@@ -99,10 +116,36 @@ impl Options {
                 }
                 names.into_iter().map(Target::Database).collect()
             }
+            Selection::Every { exclude } => {
+                discover = Some(Exclude::parse(exclude)?);
+                Vec::new()
+            }
         };
+        if self.globals {
+            if self.selection == Selection::All {
+                return Err(Error::config(
+                    Setting::Databases,
+                    "a whole-server backup holds the globals already: back up globals with \
+                     per-database backups only",
+                ));
+            }
+            targets.insert(0, Target::Globals);
+        }
+        if !(1..=MAX_PARALLELISM).contains(&self.parallelism) {
+            return Err(Error::config(
+                Setting::Parallelism,
+                format!(
+                    "{} databases at once is out of range: choose 1 to {MAX_PARALLELISM}",
+                    self.parallelism
+                ),
+            ));
+        }
+        let max_parts = Sizing::checked_max_parts(self.max_parts)?;
         let all = self.selection == Selection::All;
+        // A discovery finds any number of databases: `$DB` is needed then.
+        let count = if discover.is_some() { 2 } else { targets.len() };
         let pattern = match self.file_name.as_deref().filter(|p| !p.trim().is_empty()) {
-            Some(p) => NamePattern::parse(p, targets.len())?,
+            Some(p) => NamePattern::parse(p, count)?,
             None => NamePattern::default_for(all),
         };
         let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
@@ -130,6 +173,10 @@ impl Options {
         Ok(Plan {
             engine: self.engine,
             targets,
+            discover,
+            parallelism: self.parallelism,
+            max_parts,
+            text_codec: self.codec,
             pattern,
             remote,
             recipients,
@@ -146,8 +193,18 @@ impl Options {
 pub(crate) struct Plan {
     /// Database engine.
     pub engine: Engine,
-    /// One dump (and one object) per target.
+    /// One dump (and one object) per target; with `discover`, completed by
+    /// the run.
     pub targets: Vec<Target>,
+    /// Every database is backed up but these: the run lists them.
+    pub discover: Option<Exclude>,
+    /// How many databases are dumped at once.
+    pub parallelism: usize,
+    /// The most parts a multipart upload may have.
+    pub max_parts: u64,
+    /// The codec asked for, which SQL text dumps (globals) keep even when
+    /// the databases' own archives are not compressed again.
+    pub text_codec: Codec,
     /// Object name pattern.
     pub pattern: NamePattern,
     /// Destination.
@@ -162,6 +219,41 @@ pub(crate) struct Plan {
     pub codec: Codec,
     /// What the dump is, for object names: `sql`, or an archive kind.
     pub dump_kind: &'static str,
+}
+
+/// The most databases dumped at once.
+pub(crate) const MAX_PARALLELISM: usize = 64;
+
+/// Databases left out of a backup of every database: names and globs.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Exclude {
+    patterns: Vec<glob::Pattern>,
+}
+
+impl Exclude {
+    /// Parses names and globs (items may hold comma-separated lists).
+    pub(crate) fn parse(items: &[String]) -> Result<Exclude> {
+        let patterns = items
+            .iter()
+            .flat_map(|i| i.split(','))
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                glob::Pattern::new(p).map_err(|e| {
+                    Error::config(
+                        Setting::Exclude,
+                        format!("`{}` is not a name or glob: {e}", p.escape_debug()),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Exclude { patterns })
+    }
+
+    /// Whether database `name` is left out.
+    pub(crate) fn excludes(&self, name: &str) -> bool {
+        self.patterns.iter().any(|p| p.matches(name))
+    }
 }
 
 /// Splits and checks database names (items may hold comma-separated lists).

@@ -142,6 +142,12 @@ pub enum Setting {
     DumpTool,
     /// Compression codec or level.
     Compression,
+    /// Databases left out of a backup of every database.
+    Exclude,
+    /// How many databases are dumped at once.
+    Parallelism,
+    /// The most parts a multipart upload may have.
+    UploadParts,
 }
 
 impl fmt::Display for Setting {
@@ -161,6 +167,9 @@ impl fmt::Display for Setting {
             Setting::ClientArgs => "client arguments",
             Setting::DumpTool => "dump tool",
             Setting::Compression => "compression",
+            Setting::Exclude => "excluded databases",
+            Setting::Parallelism => "parallelism",
+            Setting::UploadParts => "upload parts",
         })
     }
 }

@@ -99,6 +99,10 @@ pub struct Manifest {
     /// and metrics (absent in manifests written before run ids).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// Whether this is a dump of what belongs to the server rather than to
+    /// a database: roles and tablespaces, or MariaDB's users and grants.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub globals: bool,
 }
 
 impl Manifest {
@@ -139,6 +143,7 @@ impl Manifest {
                 .unwrap_or_default(),
             dump: Some(evidence),
             run_id: None,
+            globals: false,
         }
     }
 
@@ -146,6 +151,12 @@ impl Manifest {
     /// `mariadb-dump --all-databases`) rather than of one database.
     pub fn is_whole_server(&self) -> bool {
         self.database == "all"
+    }
+
+    /// Whether this is a dump of the server's globals (roles, users,
+    /// grants), which a restore replays into the server.
+    pub fn is_globals(&self) -> bool {
+        self.globals
     }
 
     /// Whether the dump is a PostgreSQL custom or tar archive (restored with
@@ -205,6 +216,7 @@ mod tests {
             recipients: vec![],
             dump: None,
             run_id: None,
+            globals: false,
         };
         let back: Manifest = serde_json::from_str(&m.to_json()).unwrap();
         assert_eq!(back, m);

@@ -22,9 +22,11 @@ use crate::storage::Remote;
 
 mod client;
 mod retarget;
+mod roles;
 
 use client::{ClientWriter, Finish};
 use retarget::Retarget;
+use roles::ExistingRoles;
 
 /// Bytes moved per step.
 const CHUNK: usize = 256 * 1024;
@@ -76,6 +78,7 @@ pub struct Restore {
     password_file: Option<PathBuf>,
     client_args: Vec<String>,
     verify_first: Option<bool>,
+    with_globals: bool,
     progress: Arc<dyn Progress>,
     cancel: Arc<AtomicBool>,
 }
@@ -123,6 +126,7 @@ impl Restore {
             password_file: None,
             client_args: Vec::new(),
             verify_first: None,
+            with_globals: false,
             progress: Arc::new(NoProgress),
             cancel: Arc::new(AtomicBool::new(false)),
         }
@@ -238,12 +242,36 @@ impl Restore {
     pub fn run(mut self) -> Result<Restored> {
         let sink = self.take_sink()?;
         self.check_client_args(None)?;
+        if self.with_globals && !matches!(sink, Sink::Database { .. }) {
+            return Err(Error::config(
+                Setting::Selection,
+                "globals are replayed before a database: restore into a database, or restore \
+                 the globals backup itself into the server",
+            ));
+        }
         let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
         let identities = self.take_identities()?;
         remote.check()?;
         let catalog = Catalog::read(&remote)?;
         let backup = select(&catalog, &self.source)?.clone();
+        if self.with_globals {
+            let globals = globals_of(&catalog, &backup)?;
+            tracing::info!(
+                "replaying the globals of the same run, {}, first",
+                globals.object()
+            );
+            self.restore(Sink::Server, &remote, globals, identities.clone())?;
+        }
         self.restore(sink, &remote, &backup, identities)
+    }
+
+    /// Before restoring into a database, replay the globals backup (roles
+    /// and tablespaces, or MariaDB's users and grants) that the backup's
+    /// run wrote, so that the owners and grants the dump names exist. Roles
+    /// already on the server are kept and given the backup's attributes.
+    pub fn with_globals(mut self, yes: bool) -> Restore {
+        self.with_globals = yes;
+        self
     }
 
     /// Restores `backup`, already found (and intact) in `remote`'s catalog:
@@ -310,7 +338,8 @@ impl Restore {
         let connection = match &self.password_file {
             Some(path) => Connection::from_password_file(path)?,
             None => Connection::from_env(engine)?,
-        };
+        }
+        .with_args(&self.client_args);
         let ctx = Context {
             restore: self,
             remote,
@@ -321,6 +350,24 @@ impl Restore {
         };
         ctx.run(sink)
     }
+}
+
+/// The intact globals backup that `backup`'s run wrote.
+fn globals_of<'a>(catalog: &'a Catalog, backup: &StoredBackup) -> Result<&'a StoredBackup> {
+    let run = backup.manifest.run_id.as_deref();
+    catalog
+        .backups
+        .iter()
+        .filter(|b| b.manifest.is_globals() && b.state == State::Ok)
+        .filter(|b| b.manifest.engine == backup.manifest.engine)
+        .find(|b| run.is_some() && b.manifest.run_id.as_deref() == run)
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "no globals backup from the run that wrote {}: back up with globals \
+                 (BACKUP_GLOBALS=true), or restore without them",
+                backup.object()
+            ))
+        })
 }
 
 /// The backup `source` names, intact.
@@ -370,9 +417,19 @@ struct Context<'a> {
 impl Context<'_> {
     fn run(&self, sink: Sink) -> Result<Restored> {
         let clock = Instant::now();
-        let whole_server = self.backup.manifest.is_whole_server();
+        let manifest = &self.backup.manifest;
+        let whole_server = manifest.is_whole_server() || manifest.is_globals();
         let object = self.backup.object();
         match (&sink, whole_server) {
+            (Sink::Database { .. }, true) if manifest.is_globals() => {
+                return Err(Error::config(
+                    Setting::Selection,
+                    format!(
+                        "{object} holds the server's globals (roles, users, grants): restore \
+                         it into the server"
+                    ),
+                ))
+            }
             (Sink::Database { .. }, true) => {
                 return Err(Error::config(
                     Setting::Selection,
@@ -503,7 +560,12 @@ impl Context<'_> {
                     &self.connection,
                 );
                 let client = self.start_client(cmd, &program)?;
-                self.copy(decoder, client, Some(()))
+                let kind = self.engine.kind();
+                if self.backup.manifest.is_globals() && kind.globals_recreate_roles() {
+                    self.copy(decoder, ExistingRoles::new(client), Some(()))
+                } else {
+                    self.copy(decoder, client, Some(()))
+                }
             }
         }
     }

@@ -553,6 +553,7 @@ fn expected_from_manifest() {
         recipients: vec![],
         dump: None,
         run_id: None,
+        globals: false,
     };
     assert_eq!(
         Expected::from_manifest(&manifest),

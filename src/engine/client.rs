@@ -27,6 +27,10 @@ pub(crate) struct Connection {
     /// Password read from a password file, given to clients by environment
     /// only.
     pub password: Option<String>,
+    /// The arguments the user gave the dump tool or restore client: the
+    /// engine's own administrative queries connect as they say (MariaDB's
+    /// option-file options, `--user`, `--host`).
+    pub args: Vec<String>,
 }
 
 impl fmt::Debug for Connection {
@@ -36,11 +40,18 @@ impl fmt::Debug for Connection {
                 "password",
                 &self.password.as_ref().map(|_| crate::redact::MASK),
             )
+            .field("args", &self.args.len())
             .finish()
     }
 }
 
 impl Connection {
+    /// The connection with the user's dump or client arguments.
+    pub(crate) fn with_args(mut self, args: &[String]) -> Connection {
+        self.args = args.to_vec();
+        self
+    }
+
     /// Reads the engine's password file variable (`PGPASSWORD_FILE`,
     /// `MYSQL_PWD_FILE`) from the process environment if set and not empty.
     pub(crate) fn from_env(engine: Engine) -> Result<Connection> {
@@ -75,6 +86,7 @@ impl Connection {
         add_secret(password);
         Ok(Connection {
             password: Some(password.to_string()),
+            ..Connection::default()
         })
     }
 
@@ -177,7 +189,8 @@ pub(super) fn version_of(program: &str) -> Option<String> {
 
 /// Runs an administrative query (`script` on stdin) and returns its stdout;
 /// a failure is an [`Error::Database`] with the exit status and the last
-/// stderr lines, redacted.
+/// stderr lines, redacted, and an interrupt kills it
+/// ([`Error::Interrupted`]).
 pub(super) fn run_query(mut cmd: Command, program: &str, script: &str) -> Result<String> {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -195,17 +208,55 @@ pub(super) fn run_query(mut cmd: Command, program: &str, script: &str) -> Result
         use std::io::Write;
         let _ = stdin.write_all(script.as_bytes());
     });
-    let out = child
-        .wait_with_output()
-        .map_err(|e| fail(format!("waiting for it: {e}")))?;
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    // Polled rather than waited for, so that a signal stops a query that a
+    // server never answers.
+    let mut pause = Duration::from_millis(2);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if !crate::interrupt::interrupted() => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::Interrupted);
+            }
+            Err(e) => return Err(fail(format!("waiting for it: {e}"))),
+        }
+    };
     let _ = writer.join();
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    if !status.success() {
+        let stderr = String::from_utf8_lossy(&stderr);
         let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
         let tail = lines[lines.len().saturating_sub(5)..].join(" | ");
-        return Err(fail(format!("{}: {tail}", out.status)));
+        return Err(fail(format!("{status}: {tail}")));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok(String::from_utf8_lossy(&stdout).into_owned())
 }
 
 /// Runs a short command and returns its first non-empty stdout line, or
@@ -273,7 +324,10 @@ mod tests {
     fn password_file_unset_or_empty() {
         let conn = Connection::from_path(None).unwrap();
         assert_eq!(conn.password, None);
-        assert_eq!(format!("{conn:?}"), "Connection { password: None }");
+        assert_eq!(
+            format!("{conn:?}"),
+            "Connection { password: None, args: 0 }"
+        );
         let conn = Connection::from_path(Some("".into())).unwrap();
         assert_eq!(conn.password, None);
         assert_eq!(conn.env(Engine::Postgres), None);

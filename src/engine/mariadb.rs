@@ -8,7 +8,7 @@ use super::client::{
     client_environment, env_nonempty, pick_program, run_capture, run_query, version_of,
     PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
 };
-use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Target};
+use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Listed, Target};
 use crate::dump::DumpCommand;
 use crate::error::{Error, Result, Setting};
 
@@ -91,6 +91,34 @@ impl DatabaseKind for MariaDb {
         dump_command(&Settings::from_env(), target, extra_args, conn)
     }
 
+    /// Every schema but the server's own (`information_schema`,
+    /// `performance_schema`, `sys`, and `mysql`, whose users and grants a
+    /// globals dump covers), with the size of its tables.
+    fn databases(&self, conn: &Connection, dump_args: &[String]) -> Result<Vec<Listed>> {
+        let out = query_as_dump(
+            conn,
+            dump_args,
+            "SELECT s.SCHEMA_NAME, COALESCE(SUM(t.DATA_LENGTH + t.INDEX_LENGTH), 0) \
+             FROM information_schema.SCHEMATA s LEFT JOIN information_schema.TABLES t \
+             ON t.TABLE_SCHEMA = s.SCHEMA_NAME WHERE s.SCHEMA_NAME NOT IN \
+             ('information_schema', 'performance_schema', 'sys', 'mysql') \
+             GROUP BY s.SCHEMA_NAME ORDER BY s.SCHEMA_NAME;",
+        )?;
+        out.lines()
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let (name, bytes) = line.rsplit_once('\t').unwrap_or((line, ""));
+                Ok(Listed {
+                    name: name.to_string(),
+                    bytes: bytes.trim().parse().map_err(|_| Error::Database {
+                        program: "mariadb".into(),
+                        message: format!("unexpected database list line {line:?}"),
+                    })?,
+                })
+            })
+            .collect()
+    }
+
     fn tool_version(&self, _all: bool) -> Option<String> {
         version_of(Settings::from_env().dump_program)
     }
@@ -106,16 +134,11 @@ impl DatabaseKind for MariaDb {
 
     /// `SELECT VERSION()` in the database, connected as the dump connects.
     fn probe(&self, target: &Target, conn: &Connection, dump_args: &[String]) -> Result<String> {
-        let settings = Settings::from_env();
-        let mut cmd = Command::new(settings.client_program);
-        cmd.args(connection_args(&settings, dump_args));
-        cmd.arg(format!("--connect-timeout={PROBE_CONNECT_TIMEOUT}"));
-        cmd.args(["-N", "-B", "-r"]);
-        if let Target::Database(name) = target {
-            cmd.arg(format!("--database={name}"));
-        }
-        client_environment(&mut cmd, conn.env(Engine::MariaDb));
-        run_query(cmd, settings.client_program, "SELECT VERSION();").map(|v| v.trim().to_string())
+        let database = match target {
+            Target::Database(name) => Some(name.as_str()),
+            Target::All | Target::Globals => None,
+        };
+        run_as_dump(conn, dump_args, database, "SELECT VERSION();").map(|v| v.trim().to_string())
     }
 
     /// `mariadb` (or `mysql`) with the connection options a backup uses,
@@ -142,6 +165,10 @@ impl DatabaseKind for MariaDb {
         }
         client_environment(&mut cmd, conn.env(Engine::MariaDb));
         (cmd, settings.client_program.to_string())
+    }
+
+    fn globals_recreate_roles(&self) -> bool {
+        false
     }
 
     fn dump_names_its_database(&self) -> bool {
@@ -218,11 +245,37 @@ impl DatabaseKind for MariaDb {
     }
 }
 
-/// Runs `sql` with the MariaDB client (batch mode, no column names).
+/// Runs `sql` connected as the dump with `dump_args` connects.
+fn query_as_dump(conn: &Connection, dump_args: &[String], sql: &str) -> Result<String> {
+    run_as_dump(conn, dump_args, None, sql)
+}
+
+/// Runs `sql` in `database` (if any), connected as the dump with
+/// `dump_args` connects (batch mode, no column names).
+fn run_as_dump(
+    conn: &Connection,
+    dump_args: &[String],
+    database: Option<&str>,
+    sql: &str,
+) -> Result<String> {
+    let settings = Settings::from_env();
+    let mut cmd = Command::new(settings.client_program);
+    cmd.args(connection_args(&settings, dump_args));
+    cmd.arg(format!("--connect-timeout={PROBE_CONNECT_TIMEOUT}"));
+    cmd.args(["-N", "-B", "-r"]);
+    if let Some(name) = database {
+        cmd.arg(format!("--database={name}"));
+    }
+    client_environment(&mut cmd, conn.env(Engine::MariaDb));
+    run_query(cmd, settings.client_program, sql)
+}
+
+/// Runs `sql` with the MariaDB client (batch mode, no column names),
+/// connected as the user's arguments say.
 fn query(conn: &Connection, sql: &str) -> Result<String> {
     let settings = Settings::from_env();
     let mut cmd = Command::new(settings.client_program);
-    cmd.args(connection_args(&settings, &[]));
+    cmd.args(connection_args(&settings, &conn.args));
     cmd.arg(format!("--connect-timeout={PROBE_CONNECT_TIMEOUT}"));
     cmd.args(["-N", "-B", "-r"]);
     client_environment(&mut cmd, conn.env(Engine::MariaDb));
@@ -310,6 +363,13 @@ fn dump_args(settings: &Settings, target: &Target, extra_args: &[String]) -> Vec
     match target {
         Target::All => {
             args.push("--all-databases".to_string());
+            args.extend(rest);
+        }
+        // Users, roles and grants as `CREATE USER IF NOT EXISTS` and
+        // `GRANT`: replaying them onto a server that has some is harmless.
+        Target::Globals => {
+            args.pop();
+            args.extend(["--system=users".to_string(), "--insert-ignore".to_string()]);
             args.extend(rest);
         }
         // A name that looks like an option must follow `--`, after every option.
@@ -490,6 +550,7 @@ mod tests {
     fn password_stays_out_of_args_and_debug() {
         let conn = Connection {
             password: Some("hunter2-secret".into()),
+            ..Connection::default()
         };
         let mut s = settings(Some("u"), None);
         s.dump_program = "mysqldump";
@@ -519,6 +580,7 @@ mod tests {
     fn version_probe() {
         let conn = Connection {
             password: Some("probe-secret".into()),
+            ..Connection::default()
         };
         let dump_args = strings(&["--routines", "--defaults-extra-file=/etc/x.cnf"]);
         let cmd = version_command(&settings(Some("backup"), Some("db")), &conn, &dump_args);

@@ -58,6 +58,10 @@ pub(crate) enum Target {
     Database(String),
     /// Every database of the server (with roles, for PostgreSQL).
     All,
+    /// What belongs to the server rather than to one database: roles and
+    /// tablespaces (`pg_dumpall --globals-only`), users and grants
+    /// (`mariadb-dump --system=users`).
+    Globals,
 }
 
 impl Target {
@@ -66,8 +70,22 @@ impl Target {
         match self {
             Target::Database(name) => name,
             Target::All => "all",
+            Target::Globals => GLOBALS,
         }
     }
+}
+
+/// The label (and `$DB` in object names) of a [`Target::Globals`] dump.
+pub(crate) const GLOBALS: &str = "globals";
+
+/// A database as the server lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Listed {
+    /// Its name.
+    pub name: String,
+    /// Its size on the server in bytes, as the server reports it (a rough
+    /// guide to the size of its dump).
+    pub bytes: u64,
 }
 
 /// Where a restore goes.
@@ -127,6 +145,11 @@ pub(crate) trait DatabaseKind: Sync {
     /// settings; `None` on any failure. Never prompts.
     fn server_version(&self, conn: &Connection, dump_args: &[String]) -> Option<String>;
 
+    /// The databases a one-database-per-object backup of the whole server
+    /// covers: those the user may connect to, without templates and the
+    /// server's own schemas, with their sizes; connected as the dump connects.
+    fn databases(&self, conn: &Connection, dump_args: &[String]) -> Result<Vec<Listed>>;
+
     /// Connects to `target`'s database as its dump would and returns the
     /// server's version; a failure says why (the client's last error lines).
     fn probe(&self, target: &Target, conn: &Connection, dump_args: &[String]) -> Result<String>;
@@ -147,6 +170,11 @@ pub(crate) trait DatabaseKind: Sync {
     /// `CREATE DATABASE` / `USE` lines): those lines must be left out to
     /// restore it under another name.
     fn dump_names_its_database(&self) -> bool;
+
+    /// Whether a globals dump creates roles without checking that they
+    /// exist (PostgreSQL's `CREATE ROLE`), so that its replay must skip
+    /// those that do; MariaDB's says `CREATE USER IF NOT EXISTS` itself.
+    fn globals_recreate_roles(&self) -> bool;
 
     /// Whether database `name` exists and has tables.
     fn database_state(&self, name: &str, conn: &Connection) -> Result<DatabaseState>;
@@ -171,5 +199,6 @@ mod tests {
         assert_eq!(Engine::MariaDb.name(), "mariadb");
         assert_eq!(Target::Database("shop".into()).label(), "shop");
         assert_eq!(Target::All.label(), "all");
+        assert_eq!(Target::Globals.label(), "globals");
     }
 }

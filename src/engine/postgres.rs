@@ -7,7 +7,7 @@ use std::process::Command;
 use super::client::{
     client_environment, run_capture, run_query, version_of, PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
 };
-use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Target};
+use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Listed, Target};
 use crate::dump::DumpCommand;
 use crate::error::{Error, Result, Setting};
 
@@ -118,6 +118,19 @@ impl DatabaseKind for Postgres {
                 "pg_dump"
             }
             Target::All => "pg_dumpall",
+            // Roles and tablespaces only. The arguments after `--` are the
+            // databases' pg_dump options (formats, sections, ...) that
+            // pg_dumpall may not take: libpq's variables connect it.
+            Target::Globals => {
+                args.push("--globals-only".to_string());
+                return DumpCommand::new(
+                    "pg_dumpall",
+                    args,
+                    conn.env(Engine::Postgres),
+                    target,
+                    INSTALL_HINT,
+                );
+            }
         };
         args.extend(extra_args.iter().cloned());
         DumpCommand::new(
@@ -127,6 +140,33 @@ impl DatabaseKind for Postgres {
             target,
             INSTALL_HINT,
         )
+    }
+
+    /// Databases that allow connections and that the user may connect to,
+    /// without templates, by name.
+    fn databases(&self, conn: &Connection, _dump_args: &[String]) -> Result<Vec<Listed>> {
+        let out = psql(
+            conn,
+            &["-d", "postgres", "-0", "-F", FIELD],
+            "postgres",
+            "SELECT datname, pg_database_size(oid) FROM pg_database \
+             WHERE datallowconn AND NOT datistemplate \
+             AND has_database_privilege(datname, 'CONNECT') ORDER BY datname;",
+        )?;
+        out.split('\0')
+            .map(|row| row.trim_start_matches('\n'))
+            .filter(|row| !row.is_empty())
+            .map(|row| {
+                let (name, bytes) = row.rsplit_once(FIELD).unwrap_or((row, ""));
+                Ok(Listed {
+                    name: name.to_string(),
+                    bytes: bytes.trim().parse().map_err(|_| Error::Database {
+                        program: "psql".into(),
+                        message: format!("unexpected database list line {row:?}"),
+                    })?,
+                })
+            })
+            .collect()
     }
 
     fn tool_version(&self, all: bool) -> Option<String> {
@@ -153,7 +193,7 @@ impl DatabaseKind for Postgres {
     fn probe(&self, target: &Target, conn: &Connection, _dump_args: &[String]) -> Result<String> {
         let target_args = match target {
             Target::Database(name) => dbname_args(name),
-            Target::All => vec!["-d".to_string(), "postgres".to_string()],
+            Target::All | Target::Globals => vec!["-d".to_string(), "postgres".to_string()],
         };
         let args: Vec<&str> = target_args.iter().map(String::as_str).collect();
         psql(conn, &args, target.label(), "SHOW server_version;").map(|v| v.trim().to_string())
@@ -194,6 +234,10 @@ impl DatabaseKind for Postgres {
         cmd.args(client_args);
         client_environment(&mut cmd, conn.env(Engine::Postgres));
         (cmd, program.to_string())
+    }
+
+    fn globals_recreate_roles(&self) -> bool {
+        true
     }
 
     fn dump_names_its_database(&self) -> bool {
@@ -267,6 +311,9 @@ impl DatabaseKind for Postgres {
             .collect()
     }
 }
+
+/// Separates the columns of a listing (a byte no database name holds).
+const FIELD: &str = "\u{1f}";
 
 /// Runs `script` with psql (`db` bound to the psql variable `db`, so that it
 /// is quoted by psql as `:'db'` or `:"db"`), stopping at the first error.
@@ -407,6 +454,7 @@ mod tests {
     fn password_stays_out_of_args_and_debug() {
         let conn = Connection {
             password: Some("hunter2-secret".into()),
+            ..Connection::default()
         };
         for target in [db("shop"), Target::All] {
             let cmd = Postgres.dump_command(&target, &[], &conn);
@@ -454,6 +502,7 @@ mod tests {
     fn password_reaches_the_child_environment() {
         let conn = Connection {
             password: Some("env-only-pw".into()),
+            ..Connection::default()
         };
         let mut cmd = Postgres.dump_command(&db("shop"), &[], &conn);
         cmd.set_program("sh", &["-c", "printf %s \"$PGPASSWORD\""]);
@@ -468,6 +517,7 @@ mod tests {
     fn version_probe() {
         let conn = Connection {
             password: Some("probe-secret".into()),
+            ..Connection::default()
         };
         let cmd = version_command(&conn, false, false);
         assert_eq!(cmd.get_program(), "psql");

@@ -154,6 +154,18 @@ impl Finish for Retarget<ClientWriter> {
     }
 }
 
+impl Finish for super::ExistingRoles<ClientWriter> {
+    fn complete(self) -> Result<(), String> {
+        self.into_inner()
+            .map_err(|e| e.to_string())
+            .and_then(ClientWriter::finish)
+    }
+
+    fn abandon(&mut self) -> String {
+        self.get_mut().kill_now()
+    }
+}
+
 impl Finish for Box<dyn Write + Send> {
     fn complete(mut self) -> Result<(), String> {
         self.flush().map_err(|e| e.to_string())

@@ -24,9 +24,26 @@ pub enum EngineArg {
 pub struct BackupArgs {
     /// Database engine.
     pub engine: EngineArg,
-    /// Databases to back up, comma separated; one file each.
+    /// Databases to back up, comma separated, one file each; `*` for every
+    /// database the user may connect to (templates and system schemas left
+    /// out).
     #[arg(long, env = "BACKUP_DATABASES", value_delimiter = ',')]
     pub databases: Vec<String>,
+    /// With BACKUP_DATABASES=*: databases to leave out, names or globs,
+    /// comma separated.
+    #[arg(long, env = "BACKUP_EXCLUDE", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// Also back up roles and tablespaces (pg_dumpall --globals-only) or
+    /// MariaDB's users and grants, into their own file ($DB = globals).
+    #[arg(long, env = "BACKUP_GLOBALS", num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool, default_value = "false")]
+    pub globals: bool,
+    /// How many databases to dump at once (default 1).
+    #[arg(long, env = "BACKUP_PARALLELISM")]
+    pub parallelism: Option<String>,
+    /// Most parts per multipart upload (S3: 10000; some compatible stores
+    /// take 1000); part sizes are chosen so that each dump fits.
+    #[arg(long, env = "UPLOAD_MAX_PARTS")]
+    pub max_parts: Option<String>,
     /// Dump every database into one file (pg_dumpall / --all-databases).
     #[arg(long, env = "BACKUP_ALL", num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool, default_value = "false")]
     pub all: bool,
@@ -89,17 +106,48 @@ impl EngineArg {
 /// flag yet).
 pub fn builder(args: &BackupArgs) -> Result<Backup> {
     let engine = args.engine.engine();
-    let databases = args.databases.iter().any(|d| !d.trim().is_empty());
-    let mut backup = match (args.all, databases) {
-        (true, true) => {
+    let named: Vec<&str> = args
+        .databases
+        .iter()
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+        .collect();
+    let every = named.contains(&"*");
+    let excluding = args.exclude.iter().any(|e| !e.trim().is_empty());
+    let mut backup = match (args.all, named.is_empty(), every) {
+        (true, false, _) => {
             return Err(Error::config(
                 Setting::Databases,
                 "BACKUP_ALL and BACKUP_DATABASES are both set: set only one of them",
             ))
         }
-        (true, false) => Backup::new(engine).all_databases(),
-        (false, _) => Backup::new(engine).databases(args.databases.clone()),
+        (true, true, _) => Backup::new(engine).all_databases(),
+        (false, _, true) if named.len() > 1 => {
+            return Err(Error::config(
+                Setting::Databases,
+                "`*` stands for every database: give it alone, and leave databases out \
+                 with BACKUP_EXCLUDE",
+            ))
+        }
+        (false, _, true) => Backup::new(engine)
+            .every_database()
+            .exclude(args.exclude.clone()),
+        (false, _, false) => Backup::new(engine).databases(args.databases.clone()),
     };
+    if excluding && !every {
+        return Err(Error::config(
+            Setting::Exclude,
+            "BACKUP_EXCLUDE applies only to a backup of every database: set \
+             BACKUP_DATABASES=* or leave BACKUP_EXCLUDE empty",
+        ));
+    }
+    backup = backup.globals(args.globals);
+    if let Some(n) = number(args.parallelism.as_deref(), Setting::Parallelism)? {
+        backup = backup.parallelism(n as usize);
+    }
+    if let Some(n) = number(args.max_parts.as_deref(), Setting::UploadParts)? {
+        backup = backup.max_parts(n);
+    }
     if let Some(pattern) = &args.file_name {
         backup = backup.file_name(pattern);
     }
@@ -133,6 +181,19 @@ pub fn builder(args: &BackupArgs) -> Result<Backup> {
         .remote(&args.storage.remote_name)
         .prefix(&args.storage.upload_prefix)
         .dump_args(args.dump_args.clone()))
+}
+
+/// A whole number setting; empty is unset.
+fn number(text: Option<&str>, setting: Setting) -> Result<Option<u64>> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            Error::config(
+                setting,
+                format!("`{}` is not a whole number", text.escape_debug()),
+            )
+        }),
+    }
 }
 
 /// Progress as log lines (and a live line on a terminal unless `json`).

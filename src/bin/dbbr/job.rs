@@ -202,7 +202,11 @@ fn backup_run(args: &BackupArgs, ops: &Ops, stop: &Arc<AtomicBool>, json: bool) 
             }
             summary
         }
-        Err(e) => RunSummary::of_error(&run_id, engine, started, &e),
+        Err(e) => {
+            let message = crate::settings::message(&e, Some(engine));
+            tracing::error!("{}", crate::one_line(&message));
+            RunSummary::of_error(&run_id, engine, started, &e)
+        }
     };
     summary.finish();
     let stopping = stop.load(Ordering::Relaxed);

@@ -38,7 +38,11 @@ pub struct RestoreArgs {
     /// Restore into a database that already has tables.
     #[arg(long, requires = "to")]
     force: bool,
-    /// Restore a whole-server backup into the server.
+    /// With --to: first replay the globals (roles, users, grants) that the
+    /// backup's run stored with BACKUP_GLOBALS=true.
+    #[arg(long, requires = "to")]
+    with_globals: bool,
+    /// Restore a whole-server backup, or a globals backup, into the server.
     #[arg(long)]
     to_server: bool,
     /// Write the plain dump to standard output.
@@ -127,6 +131,7 @@ pub fn run(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
     if args.no_verify_first {
         restore = restore.verify_first(false);
     }
+    restore = restore.with_globals(args.with_globals);
     let live = io::stderr().is_terminal();
     let done = restore
         .remote(args.storage.remote_name)

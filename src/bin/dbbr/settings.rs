@@ -6,7 +6,12 @@ use dbbr::{Engine, Error, Setting};
 /// The variables that set `setting` on the command line, with the fix.
 fn hint(setting: Setting, engine: Option<Engine>) -> Option<&'static str> {
     Some(match setting {
-        Setting::Databases => "set BACKUP_DATABASES (comma separated) or BACKUP_ALL=true",
+        Setting::Databases => {
+            "set BACKUP_DATABASES (comma separated, or * for every database) or BACKUP_ALL=true"
+        }
+        Setting::Exclude => "check BACKUP_EXCLUDE",
+        Setting::Parallelism => "check BACKUP_PARALLELISM",
+        Setting::UploadParts => "check UPLOAD_MAX_PARTS",
         Setting::FileName => "check BACKUP_FILE_NAME",
         Setting::Remote => "check REMOTE_NAME",
         Setting::Storage => "check the RCLONE_* settings",
