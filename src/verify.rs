@@ -253,7 +253,9 @@ impl Verify {
             return (VerifyLevel::Quick, result);
         }
         let full = full(remote, backup, identities.map(|i| &**i));
-        if full.is_err() || self.level == VerifyLevel::Full {
+        // A drill of the globals would change the server's roles: they are
+        // checked in full only.
+        if full.is_err() || self.level == VerifyLevel::Full || backup.manifest.is_globals() {
             return (VerifyLevel::Full, full);
         }
         let scratch = self.scratch.as_deref().unwrap_or_default();

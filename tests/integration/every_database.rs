@@ -87,6 +87,30 @@ mod postgres {
         let sql = gunzipped(&tmp.path().join(&stored[2]));
         assert!(sql.contains("CREATE ROLE app_owner;"), "{sql}");
 
+        // A restore drill of every object: the globals are checked in full,
+        // never replayed into the server the drill runs on.
+        let out = exits(
+            &mut dbbr_to(
+                &origin,
+                tmp.path(),
+                &[
+                    "verify",
+                    "--all",
+                    "--restore-into",
+                    "drill_scratch",
+                    "--no-record",
+                ],
+            ),
+            0,
+        );
+        let text = stderr(&out);
+        assert_eq!(
+            text.matches("): ok, restore: restored into").count(),
+            2,
+            "{text}"
+        );
+        assert!(text.contains("(globals): ok, full: "), "{text}");
+
         // Into a new server: the role comes back first, then the database
         // it owns a table of.
         let target = Cluster::start();
