@@ -91,7 +91,7 @@ fn upload(c: &mut Criterion) {
             up.commit().unwrap()
         })
     });
-    group.bench_function("gzip6+upload", |b| {
+    group.bench_function("gzip-default+upload", |b| {
         b.iter(|| {
             n += 1;
             let up = remote.upload(&format!("gz-{n}")).unwrap();
