@@ -142,27 +142,43 @@ impl Finish for ClientWriter {
     }
 }
 
-impl Finish for Retarget<ClientWriter> {
-    fn complete(self) -> Result<(), String> {
+/// A writer that edits the dump on its way to a client.
+pub(super) trait Filter: Write + Sized {
+    /// Writes what it still holds and returns the client.
+    fn into_client(self) -> io::Result<ClientWriter>;
+    /// The client, for killing it.
+    fn client(&mut self) -> &mut ClientWriter;
+}
+
+impl Filter for Retarget<ClientWriter> {
+    fn into_client(self) -> io::Result<ClientWriter> {
         self.into_inner()
-            .map_err(|e| e.to_string())
-            .and_then(ClientWriter::finish)
     }
 
-    fn abandon(&mut self) -> String {
-        self.get_mut().kill_now()
+    fn client(&mut self) -> &mut ClientWriter {
+        self.get_mut()
     }
 }
 
-impl Finish for super::ExistingRoles<ClientWriter> {
-    fn complete(self) -> Result<(), String> {
+impl Filter for super::ExistingRoles<ClientWriter> {
+    fn into_client(self) -> io::Result<ClientWriter> {
         self.into_inner()
+    }
+
+    fn client(&mut self) -> &mut ClientWriter {
+        self.get_mut()
+    }
+}
+
+impl<F: Filter> Finish for F {
+    fn complete(self) -> Result<(), String> {
+        self.into_client()
             .map_err(|e| e.to_string())
             .and_then(ClientWriter::finish)
     }
 
     fn abandon(&mut self) -> String {
-        self.get_mut().kill_now()
+        self.client().kill_now()
     }
 }
 
