@@ -174,6 +174,22 @@ mod postgres {
             "{err}"
         );
         assert_empty(tmp.path(), "after a refused run");
+
+        // `dbbr check` lists them as the backup would, and probes each.
+        cluster.server.create_database("app");
+        let out = exits(
+            dbbr_to(&cluster, tmp.path(), &["check", "postgresql"])
+                .env("BACKUP_DATABASES", "*")
+                .env("BACKUP_GLOBALS", "true"),
+            0,
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("to back up: globals, app, postgres"),
+            "{text}"
+        );
+        assert_eq!(text.matches("reachable, server").count(), 3, "{text}");
+        assert_empty(tmp.path(), "after a check");
     }
 
     #[test]
