@@ -129,7 +129,8 @@ pub use restore::{Restore, Restored};
 pub use retention::Policy as KeepPolicy;
 pub use run_id::RunId;
 pub use storage::{
-    rclone_version, wait_ready, Committed, Download, Entry, Remote, Sizing, Upload, UploadAborter,
+    obscure, rclone_version, wait_ready, Committed, Download, Entry, Remote, Sizing, Upload,
+    UploadAborter,
 };
 pub use summary::{DatabaseSummary, PruneSummary, RunSummary, VerifiedSummary};
 pub use verify::{Verified, Verify, VerifyReport, Which};

@@ -14,11 +14,13 @@ use crate::ffi::{self, error_kind, RawError};
 use crate::redact::redact;
 
 mod download;
+mod obscure;
 mod remote;
 mod sizing;
 mod upload;
 
 pub use download::Download;
+pub use obscure::obscure;
 pub use remote::Remote;
 pub use sizing::Sizing;
 pub use upload::{Committed, Upload, UploadAborter};

@@ -54,6 +54,11 @@ pub enum RemoteAction {
         /// Object path relative to the prefix.
         path: String,
     },
+    /// Print a password obscured as rclone's configuration wants it (the
+    /// `PASS` of SMB, WebDAV, SFTP, FTP, ...), as `rclone obscure` does. The
+    /// password is read from standard input (one line), never from the
+    /// command line.
+    Obscure,
     /// Run an rclone rc method and print its JSON reply (e.g. `options/get`).
     #[command(hide = true)]
     Rc {
@@ -67,6 +72,9 @@ pub enum RemoteAction {
 
 /// Runs one remote command.
 pub fn run(args: RemoteArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
+    if let RemoteAction::Obscure = args.action {
+        return obscure_stdin();
+    }
     let remote = Remote::parse(&args.remote_name)?.with_prefix(&args.upload_prefix);
     match args.action {
         RemoteAction::Ls { dir, recursive } => {
@@ -87,6 +95,7 @@ pub fn run(args: RemoteArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
             Ok(())
         }
         RemoteAction::Rm { path } => remote.delete(&path),
+        RemoteAction::Obscure => unreachable!("handled above: it needs no remote"),
         RemoteAction::Rc { method, input } => {
             let input = serde_json::from_str(&input).map_err(|e| {
                 Error::config(Setting::Storage, format!("rc input is not JSON: {e}"))
@@ -123,5 +132,28 @@ fn put(remote: &Remote, path: &str, interrupted: &AtomicBool) -> Result<()> {
     }
     let done = upload.commit()?;
     tracing::info!(path = %done.path, size = done.size, "uploaded");
+    Ok(())
+}
+
+/// Reads one password from standard input and prints it obscured.
+fn obscure_stdin() -> Result<()> {
+    let mut input = String::new();
+    io::stdin().lock().read_to_string(&mut input).map_err(|e| {
+        Error::config(
+            Setting::Storage,
+            format!("cannot read the password from standard input: {e}"),
+        )
+    })?;
+    let clear = input
+        .strip_suffix('\n')
+        .map(|s| s.strip_suffix('\r').unwrap_or(s))
+        .unwrap_or(&input);
+    if clear.contains('\n') {
+        return Err(Error::config(
+            Setting::Storage,
+            "standard input has several lines: give the password alone, on one line",
+        ));
+    }
+    println!("{}", dbbr::obscure(clear)?);
     Ok(())
 }
