@@ -4,6 +4,8 @@
 //! Helpers every test shares are in `common`; PostgreSQL's and MariaDB's
 //! own are in `pg` and `mariadb`.
 
+mod backend_checks;
+mod backend_sftp;
 mod backup_mariadb;
 mod backup_postgres;
 mod bad_input;

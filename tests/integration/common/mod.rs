@@ -10,6 +10,7 @@ mod http_server;
 mod keys;
 mod processes;
 mod proxy;
+mod recipes;
 mod remotes;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -21,6 +22,7 @@ pub use http_server::*;
 pub use keys::*;
 pub use processes::*;
 pub use proxy::*;
+pub use recipes::*;
 pub use remotes::*;
 
 /// A setting exported by scripts/services; tests cannot run without it.
