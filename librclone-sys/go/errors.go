@@ -6,6 +6,7 @@ import "C"
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/rclone/rclone/fs"
 )
@@ -69,8 +70,27 @@ func errorJSON(err error) string {
 	out, _ := json.Marshal(struct {
 		Kind    errorKind `json:"kind"`
 		Message string    `json:"message"`
-	}{kindOf(err), err.Error()})
+	}{kindOf(err), oneLine(err.Error())})
 	return string(out)
+}
+
+// oneLine joins the lines of a multi-line message (the Azure SDK's errors
+// frame the request, the status and the body in lines of dashes) with
+// "; ", leaving out blank lines, the frames and "no body" notes, so that
+// the host can show it as one readable line.
+func oneLine(msg string) string {
+	if !strings.Contains(msg, "\n") {
+		return msg
+	}
+	var parts []string
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.Trim(line, "-") == "" || line == "Response contained no body" {
+			continue
+		}
+		parts = append(parts, line)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // cError converts err into a malloc'd JSON error, or NULL for nil.
