@@ -182,6 +182,9 @@ func (u *upload) abort() {
 	<-u.done
 	ctx, cancel := cleanupContext()
 	defer cancel()
+	if u.err != nil {
+		clearUnfinished(u.f, u.staging)
+	}
 	if u.err == nil && u.obj != nil && u.staging == u.final {
 		// Rcat finished before seeing the abort (the input had ended):
 		// the object is complete but not wanted.
