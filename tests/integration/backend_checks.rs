@@ -115,37 +115,49 @@ impl Backend {
     }
 
     /// Starts a backup whose dump sends several MiB and then hangs, waits
-    /// until the server shows the upload under way (`in_progress` of its
-    /// view), stops the run with SIGTERM and checks that the server holds
-    /// nothing afterwards.
-    pub fn aborted_upload_leaves_nothing(&self, in_progress: impl Fn(&[String]) -> bool) {
+    /// until the upload is under way (`in_progress` of what is new in the
+    /// server's view and of the files rclone spools locally, for backends
+    /// that cannot stream), stops the run with SIGTERM and checks that the server holds
+    /// just what it held before and no spool file is left.
+    pub fn aborted_upload_leaves_nothing(
+        &self,
+        in_progress: impl Fn(&[String], &[String]) -> bool,
+    ) {
         let db = TestDb::small();
         let tmp = tempfile::tempdir().unwrap();
         let bin = hanging_pg_dump(tmp.path());
+        let spool = tmp.path().join("spool");
+        std::fs::create_dir(&spool).unwrap();
         let before = (self.server_view)();
         let mut backup = self
             .cmd(&["backup", "postgresql"])
             .env("BACKUP_DATABASES", &db.name)
             .env("PATH", path_with(&bin))
+            .env("TMPDIR", &spool)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut seen = Vec::new();
+        let (mut seen, mut spooled) = (Vec::new(), Vec::new());
         let under_way = wait_until(Duration::from_secs(60), || {
-            seen = (self.server_view)();
-            in_progress(&seen) || backup.try_wait().unwrap().is_some()
+            seen = (self.server_view)()
+                .into_iter()
+                .filter(|f| !before.contains(f))
+                .collect();
+            spooled = files_below(&spool);
+            in_progress(&seen, &spooled) || backup.try_wait().unwrap().is_some()
         });
         assert!(
             under_way && backup.try_wait().unwrap().is_none(),
-            "the upload never showed on the server: {seen:?}"
+            "the upload never showed: {seen:?}, spooled {spooled:?}"
         );
         signal(backup.id(), "TERM");
         let out = wait_at_most(backup, Duration::from_secs(60));
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(143), "{err}");
         assert_eq!((self.server_view)(), before, "left behind: {err}");
-        eprintln!("aborted upload: the server showed {seen:?}, then nothing new");
+        assert_empty(&spool, &format!("spool files left: {err}"));
+        eprintln!("aborted upload: showed {seen:?}, spooled {spooled:?}, then nothing new");
     }
 }
 

@@ -111,7 +111,7 @@ fn backends_sftp_key_file_relative_prefix() {
         ),
         &["key mismatch"],
     );
-    b.aborted_upload_leaves_nothing(|view| view.iter().any(|f| f.ends_with(".partial")));
+    b.aborted_upload_leaves_nothing(|view, _| view.iter().any(|f| f.ends_with(".partial")));
 }
 
 #[test]

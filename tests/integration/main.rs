@@ -4,8 +4,11 @@
 //! Helpers every test shares are in `common`; PostgreSQL's and MariaDB's
 //! own are in `pg` and `mariadb`.
 
+mod backend_azure;
 mod backend_checks;
 mod backend_sftp;
+mod backend_smb;
+mod backend_webdav;
 mod backup_mariadb;
 mod backup_postgres;
 mod bad_input;
