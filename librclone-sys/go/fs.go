@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
+	"strings"
 
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/cache"
+	"github.com/rclone/rclone/fs/fspath"
 )
 
 // openFs initialises rclone and opens the remote (see getFs).
@@ -35,12 +38,30 @@ func getFs(ctx context.Context, fsString string) (fs.Fs, error) {
 	case err == nil:
 		return f, nil
 	case errors.Is(err, fs.ErrorIsFile):
-		return nil, configError(errors.New("the remote path names a file, not a directory"))
+		return nil, isFileError(ctx, f, fsString)
 	case errors.Is(err, fs.ErrorNotFoundInConfigFile):
 		return nil, err
 	default:
 		return nil, fmt.Errorf("cannot open remote: %w", err)
 	}
+}
+
+// isFileError tells why rclone opened the parent of fsString's path
+// instead: the path names a file (a configuration error), or, as S3 also
+// answers when it can neither HEAD nor list the path (a server that does
+// not answer, wrong credentials), the path could not be checked. parent is
+// the Fs rclone returned; the leaf is looked up in it once more to tell
+// the two apart and report the real cause.
+func isFileError(ctx context.Context, parent fs.Fs, fsString string) error {
+	parsed, err := fspath.Parse(fsString)
+	if err != nil || parent == nil {
+		return configError(errors.New("the remote path names a file, not a directory"))
+	}
+	leaf := path.Base(strings.TrimSuffix(parsed.Path, "/"))
+	if _, err := parent.NewObject(ctx, leaf); err != nil && !errors.Is(err, fs.ErrorObjectNotFound) {
+		return fmt.Errorf("cannot open remote: %w", err)
+	}
+	return configError(errors.New("the remote path names a file, not a directory"))
 }
 
 // checkConfig resolves a remote's backend and options without I/O.
