@@ -84,9 +84,28 @@ pub fn s3c_bucket_dir(bucket: &str) -> PathBuf {
 }
 
 /// The multipart uploads the conditional-write S3 server holds unfinished
-/// in `bucket`.
+/// in `bucket`, as `OBJECT-HASH/UPLOAD-ID`: one directory each below
+/// `.sgwtmp/multipart` (empty ones: the parts' data and metadata are in the
+/// server's sidecar directory, so listing files would find none).
 pub fn s3c_unfinished_uploads(bucket: &str) -> Vec<String> {
-    super::files_below(&s3c_bucket_dir(bucket).join(".sgwtmp/multipart"))
+    let subdirs = |dir: &Path| -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect()
+    };
+    let root = s3c_bucket_dir(bucket).join(".sgwtmp/multipart");
+    let mut uploads: Vec<String> = subdirs(&root)
+        .iter()
+        .flat_map(|object| subdirs(object))
+        .map(|upload| upload.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    uploads.sort();
+    uploads
 }
 
 /// `host:port` of the conditional-write S3 server, for a proxy.
