@@ -145,7 +145,10 @@ impl Backend {
                 .filter(|f| !before.contains(f))
                 .collect();
             spooled = files_below(&spool);
-            in_progress(&seen, &spooled) || backup.try_wait().unwrap().is_some()
+            // The dump has sent everything and hangs (its last step is a
+            // `sleep`): the upload is past its start, whatever the backend.
+            let dump_hangs = child_named(backup.id(), "sleep").is_some();
+            (dump_hangs && in_progress(&seen, &spooled)) || backup.try_wait().unwrap().is_some()
         });
         assert!(
             under_way && backup.try_wait().unwrap().is_none(),
@@ -161,7 +164,7 @@ impl Backend {
     }
 }
 
-/// A directory with a `pg_dump` that runs the real one, adds about 6 MiB
+/// A directory with a `pg_dump` that runs the real one, adds about 11 MiB
 /// of incompressible comment lines (more than one upload chunk of every
 /// backend) and then hangs: the upload is under way and never finished.
 fn hanging_pg_dump(dir: &Path) -> std::path::PathBuf {
@@ -173,7 +176,7 @@ fn hanging_pg_dump(dir: &Path) -> std::path::PathBuf {
         &format!(
             "#!/bin/bash\ncase \" $* \" in *' --version '*) exec '{0}' \"$@\" ;; esac\n\
              '{0}' \"$@\" || exit 1\n\
-             head -c 6000000 /dev/urandom | base64 -w 76 | sed 's/^/-- /'\n\
+             head -c 12000000 /dev/urandom | base64 -w 76 | sed 's/^/-- /'\n\
              exec sleep 120\n",
             real.trim()
         ),

@@ -6,6 +6,7 @@
 
 mod backend_azure;
 mod backend_checks;
+mod backend_s3;
 mod backend_sftp;
 mod backend_smb;
 mod backend_webdav;
