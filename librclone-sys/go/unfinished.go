@@ -15,8 +15,10 @@ import (
 // uncommitted (invisible to a normal listing, kept and billed for a week).
 // rclone's chunk writer for the same name clears them (it commits an
 // empty block list and deletes the empty blob, or keeps a committed blob
-// as it is) with a context that still works. The claim keeps other dbbr
-// runs away from the name meanwhile.
+// as it is) with a context that still works. A block whose request the
+// interrupt cut off may still be stored by the server after that, so it
+// is done a second time a moment later. The claim keeps other dbbr runs
+// away from the name meanwhile.
 func clearUnfinished(f fs.Fs, remote string) {
 	if base.Err() == nil {
 		return // not interrupted: rclone's abort ran
@@ -26,12 +28,22 @@ func clearUnfinished(f fs.Fs, remote string) {
 	}
 	ctx, cancel := cleanupContext()
 	defer cancel()
-	info := object.NewStaticObjectInfo(remote, time.Now(), 0, true, nil, f)
-	_, writer, err := f.Features().OpenChunkWriter(ctx, remote, info)
-	if err == nil {
-		err = writer.Abort(ctx)
-	}
-	if err != nil {
-		fs.Errorf(remote, "failed to clear the uncommitted blocks of an aborted upload: %v", err)
+	for pass := 0; pass < 2; pass++ {
+		if pass > 0 {
+			time.Sleep(lateBlockWait)
+		}
+		info := object.NewStaticObjectInfo(remote, time.Now(), 0, true, nil, f)
+		_, writer, err := f.Features().OpenChunkWriter(ctx, remote, info)
+		if err == nil {
+			err = writer.Abort(ctx)
+		}
+		if err != nil {
+			fs.Errorf(remote, "failed to clear the uncommitted blocks of an aborted upload: %v", err)
+			return
+		}
 	}
 }
+
+// lateBlockWait is how long clearUnfinished gives the server to store a
+// block whose request was cut off before clearing again.
+const lateBlockWait = time.Second
