@@ -42,12 +42,23 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// The secrets of the test servers (database passwords, the S3 secret key):
-/// none of them may ever show in what dbbr prints.
-pub fn test_secrets() -> [String; 3] {
-    [
+/// The secrets of the test servers (database passwords, S3 secret keys,
+/// the SMB and WebDAV passwords, the Azure key and SAS signature): none of
+/// them may ever show in what dbbr prints.
+pub fn test_secrets() -> Vec<String> {
+    let sas = setting("DBBR_TEST_AZURE_SAS_URL");
+    let signature = sas.split_once("&sig=").map_or("", |(_, s)| s).to_string();
+    vec![
         setting("DBBR_TEST_PG_PASSWORD"),
         setting("DBBR_TEST_MYSQL_PASSWORD"),
         setting("DBBR_TEST_S3_SECRET_KEY"),
+        setting("DBBR_TEST_S3C_SECRET_KEY"),
+        setting("DBBR_TEST_SMB_PASSWORD"),
+        setting("DBBR_TEST_WEBDAV_PASSWORD"),
+        setting("DBBR_TEST_AZURE_KEY"),
+        signature,
     ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect()
 }
