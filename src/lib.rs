@@ -128,9 +128,9 @@ pub use report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
 pub use restore::{Restore, Restored};
 pub use retention::Policy as KeepPolicy;
 pub use run_id::RunId;
+pub use storage::obscure;
 pub use storage::{
-    obscure, rclone_version, wait_ready, Committed, Download, Entry, Remote, Sizing, Upload,
-    UploadAborter,
+    rclone_version, wait_ready, Committed, Download, Entry, Remote, Sizing, Upload, UploadAborter,
 };
 pub use summary::{DatabaseSummary, PruneSummary, RunSummary, VerifiedSummary};
 pub use verify::{Verified, Verify, VerifyReport, Which};
