@@ -183,7 +183,7 @@ func (u *upload) abort() {
 	ctx, cancel := cleanupContext()
 	defer cancel()
 	if u.err != nil {
-		clearUnfinished(u.f, u.staging)
+		clearUnfinished(u.f, u.fsString, u.staging)
 	}
 	if u.err == nil && u.obj != nil && u.staging == u.final {
 		// Rcat finished before seeing the abort (the input had ended):
