@@ -38,7 +38,7 @@ func getFs(ctx context.Context, fsString string) (fs.Fs, error) {
 	case err == nil:
 		return f, nil
 	case errors.Is(err, fs.ErrorIsFile):
-		return nil, isFileError(ctx, f, fsString)
+		return nil, isFileError(ctx, fsString)
 	case errors.Is(err, fs.ErrorNotFoundInConfigFile):
 		return nil, err
 	default:
@@ -49,19 +49,28 @@ func getFs(ctx context.Context, fsString string) (fs.Fs, error) {
 // isFileError tells why rclone opened the parent of fsString's path
 // instead: the path names a file (a configuration error), or, as S3 also
 // answers when it can neither HEAD nor list the path (a server that does
-// not answer, wrong credentials), the path could not be checked. parent is
-// the Fs rclone returned; the leaf is looked up in it once more to tell
-// the two apart and report the real cause.
-func isFileError(ctx context.Context, parent fs.Fs, fsString string) error {
+// not answer, wrong credentials), the path could not be checked. The leaf
+// is looked up once more in the parent, opened afresh with a single
+// attempt per request (rclone has just spent its retries), to tell the two
+// apart and report the real cause.
+func isFileError(ctx context.Context, fsString string) error {
+	isFile := configError(errors.New("the remote path names a file, not a directory"))
 	parsed, err := fspath.Parse(fsString)
-	if err != nil || parent == nil {
-		return configError(errors.New("the remote path names a file, not a directory"))
+	if err != nil {
+		return isFile
 	}
-	leaf := path.Base(strings.TrimSuffix(parsed.Path, "/"))
-	if _, err := parent.NewObject(ctx, leaf); err != nil && !errors.Is(err, fs.ErrorObjectNotFound) {
+	trimmed := strings.TrimSuffix(parsed.Path, "/")
+	dir, leaf := path.Split(trimmed)
+	once, ci := fs.AddConfig(ctx)
+	ci.LowLevelRetries = 1
+	parent, err := fs.NewFs(once, parsed.ConfigString+":"+dir)
+	if err == nil {
+		_, err = parent.NewObject(once, leaf)
+	}
+	if err != nil && !errors.Is(err, fs.ErrorObjectNotFound) {
 		return fmt.Errorf("cannot open remote: %w", err)
 	}
-	return configError(errors.New("the remote path names a file, not a directory"))
+	return isFile
 }
 
 // checkConfig resolves a remote's backend and options without I/O.
