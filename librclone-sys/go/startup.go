@@ -58,6 +58,10 @@ func initialise() error {
 	return initErr
 }
 
+// streamBuffer is how far rclone reads ahead of an upload, unless the user
+// sets RCLONE_BUFFER_SIZE.
+const streamBuffer = 2 << 20
+
 func doInitialise() error {
 	// The host process owns SIGINT and SIGTERM.
 	atexit.IgnoreSignals()
@@ -73,6 +77,12 @@ func doInitialise() error {
 
 	// Never ask on a terminal for the config password.
 	ci.AskPassword = false
+	// rclone reads up to --buffer-size (16 MiB) ahead of a stream it
+	// uploads. The host's pipeline already decouples the dump from the
+	// upload, so a smaller read-ahead keeps memory down at no cost in speed.
+	if _, set := os.LookupEnv("RCLONE_BUFFER_SIZE"); !set {
+		ci.BufferSize = streamBuffer
+	}
 	// Without RCLONE_CONFIG and without a config file at the default place,
 	// remotes come from the environment: use an in-memory config instead of
 	// announcing the missing file.
