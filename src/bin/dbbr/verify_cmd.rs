@@ -32,6 +32,12 @@ pub struct VerifyArgs {
     /// The age identity file or ssh private key that decrypts the backups.
     #[arg(long, env = "ENCRYPT_IDENTITY_FILE")]
     identity_file: Option<PathBuf>,
+    /// With --restore-into, PostgreSQL: read the password from this file.
+    #[arg(long, env = "PGPASSWORD_FILE")]
+    pgpassword_file: Option<PathBuf>,
+    /// With --restore-into, MariaDB: read the password from this file.
+    #[arg(long, env = "MYSQL_PWD_FILE")]
+    mysql_pwd_file: Option<PathBuf>,
     /// Do not write NAME.verified.json next to each manifest.
     #[arg(long)]
     no_record: bool,
@@ -62,6 +68,9 @@ pub fn run(args: VerifyArgs, run_id: &dbbr::RunId) -> Result<bool> {
     }
     if let Some(path) = &args.identity_file {
         verify = verify.identities(crate::restore_cmd::identities(path)?);
+    }
+    if let Some(path) = args.pgpassword_file.or(args.mysql_pwd_file) {
+        verify = verify.password_file(path);
     }
     let report = verify.run()?;
     log_results(&report);
