@@ -13,11 +13,18 @@
 //! `LIBRCLONE_ARCHIVE=/path/to/librclone.a` links a prebuilt archive instead
 //! (its `librclone.h` must sit next to it): for container builds and offline
 //! machines.
+//!
+//! Go builds for Cargo's target, not the build machine: `GOOS`/`GOARCH` come
+//! from `CARGO_CFG_TARGET_OS`/`_ARCH`, the C compiler from `CC_<target>` or
+//! `TARGET_CC` (the `cc` crate's conventions), so `cargo build --target
+//! aarch64-unknown-linux-gnu` on amd64 cross-compiles rclone too.
 
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+include!("go_target.rs");
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -26,6 +33,7 @@ fn main() {
 
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=bindgen_config.rs");
+    println!("cargo:rerun-if-changed=go_target.rs");
     println!("cargo:rerun-if-changed=go");
     println!("cargo:rerun-if-env-changed=LIBRCLONE_ARCHIVE");
 
@@ -83,7 +91,27 @@ fn go_build(go_dir: &Path, out_dir: &Path, rclone_version: &str) -> PathBuf {
 
     let archive = out_dir.join("librclone.a");
     let ldflags = format!("-s -w -X github.com/rclone/rclone/fs.Version={rclone_version}");
-    let status = Command::new(&go)
+    let cargo = |name: &str| env::var(name).unwrap_or_default();
+    let target = cargo("TARGET");
+    let (goos, goarch, goarm) = go_target(
+        &cargo("CARGO_CFG_TARGET_OS"),
+        &cargo("CARGO_CFG_TARGET_ARCH"),
+        &cargo("CARGO_CFG_TARGET_ENDIAN"),
+        &target,
+    )
+    .unwrap_or_else(|e| fail(&e));
+    for name in c_compiler_vars(&target) {
+        println!("cargo:rerun-if-env-changed={name}");
+    }
+    let mut command = Command::new(&go);
+    command.env("GOOS", goos).env("GOARCH", goarch);
+    if let Some(goarm) = goarm {
+        command.env("GOARM", goarm);
+    }
+    if let Some(cc) = c_compiler(&target, &cargo("HOST"), |name| env::var(name).ok()) {
+        command.env("CC", cc);
+    }
+    let status = command
         .current_dir(go_dir)
         .args([
             "build",
