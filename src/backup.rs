@@ -261,6 +261,8 @@ impl Backup {
             cancel: &self.cancel,
             run_id: &self.run_id,
         };
+        let versions = &context.versions;
+        kind.check_versions(versions.dump_tool.as_deref(), versions.server.as_deref())?;
         let mut report = Report {
             run_id: self.run_id.clone(),
             ..Report::default()

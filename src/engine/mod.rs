@@ -13,6 +13,7 @@ use crate::error::Result;
 mod argv;
 mod client;
 mod mariadb;
+mod pg_version;
 mod postgres;
 
 pub(crate) use argv::refuse_passwords;
@@ -149,6 +150,13 @@ pub(crate) trait DatabaseKind: Sync {
     /// covers: those the user may connect to, without templates and the
     /// server's own schemas, with their sizes; connected as the dump connects.
     fn databases(&self, conn: &Connection, dump_args: &[String]) -> Result<Vec<Listed>>;
+
+    /// Refuses a dump tool that cannot dump the server, given the versions
+    /// [`tool_version`](Self::tool_version) and
+    /// [`server_version`](Self::server_version) found (before any dump).
+    fn check_versions(&self, _tool: Option<&str>, _server: Option<&str>) -> Result<()> {
+        Ok(())
+    }
 
     /// Connects to `target`'s database as its dump would and returns the
     /// server's version; a failure says why (the client's last error lines).

@@ -173,6 +173,10 @@ impl DatabaseKind for Postgres {
         version_of(if all { "pg_dumpall" } else { "pg_dump" })
     }
 
+    fn check_versions(&self, tool: Option<&str>, server: Option<&str>) -> Result<()> {
+        super::pg_version::check_pg_dump(tool, server)
+    }
+
     /// `psql -XAtqw -c 'SHOW server_version'`, with `-d postgres` unless
     /// `PGDATABASE` is set.
     fn server_version(&self, conn: &Connection, _dump_args: &[String]) -> Option<String> {

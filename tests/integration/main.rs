@@ -28,6 +28,7 @@ mod ops_notify;
 mod ops_schedule;
 mod passwords;
 mod pg;
+mod pg_dump_version;
 mod rclone_settings;
 mod secrets;
 mod secrets_canary;
