@@ -1,6 +1,6 @@
 # docker buildx bake                        both images, for this machine's platform
 # PROD=true docker buildx bake              linux/amd64 and linux/arm64
-# DBBR_REGISTRY=ghcr.io/me docker buildx bake --push
+# DBBR_REGISTRY=registry.example/me docker buildx bake --push
 # docker buildx bake --print                what would be built, as JSON
 #
 # postgresql-backup-rclone gets one tag per supported PostgreSQL client major
@@ -9,7 +9,7 @@
 # `rclone-vX.Y.Z`.
 
 variable "DBBR_REGISTRY" {
-  # e.g. "ghcr.io/me": the images are then ghcr.io/me/postgresql-backup-rclone, ...
+  # e.g. "registry.example/me": the images are then registry.example/me/postgresql-backup-rclone, ...
   default = ""
 }
 
