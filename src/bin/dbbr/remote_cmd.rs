@@ -127,6 +127,10 @@ fn put(remote: &Remote, path: &str, interrupted: &AtomicBool) -> Result<()> {
         };
         if let Err(e) = upload.write_all(&buf[..n]) {
             upload.abort();
+            // A signal cancels the upload under the write: say so.
+            if interrupted.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted);
+            }
             return Err(Error::io(format!("uploading {path}"), e));
         }
     }
