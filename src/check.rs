@@ -253,7 +253,11 @@ impl Check {
         }
         match (&tool, &server) {
             (Some(tool), Some(server)) => {
-                report.push("tool_version", None, compare_versions(tool, server))
+                // Also the backup's own rule, so that check fails wherever
+                // a backup would refuse (PostgreSQL before 10: 9.5 < 9.6).
+                let compared = compare_versions(tool, server)
+                    .and_then(|ok| kind.check_versions(Some(tool), Some(server)).map(|()| ok));
+                report.push("tool_version", None, compared)
             }
             _ => report.skip(
                 "tool_version",
