@@ -6,12 +6,13 @@ use std::io;
 use std::process::Command;
 
 use super::child::DumpReader;
-use crate::engine::Target;
+use crate::engine::{Engine, Target};
 use crate::error::{Error, Result, Setting};
 use crate::redact::{redact, MASK};
 
 /// A dump command ready to spawn, as an engine built it.
 pub(crate) struct DumpCommand {
+    engine: Engine,
     program: String,
     args: Vec<String>,
     password_env: Option<(&'static str, String)>,
@@ -41,6 +42,7 @@ impl DumpCommand {
     /// the child's environment (`password_env`), never to its arguments.
     /// `install_hint` says how to get the program when it is missing.
     pub(crate) fn new(
+        engine: Engine,
         program: &str,
         args: Vec<String>,
         password_env: Option<(&'static str, String)>,
@@ -55,6 +57,7 @@ impl DumpCommand {
             _ => None,
         };
         DumpCommand {
+            engine,
             program: program.to_string(),
             args,
             password_env,
@@ -106,7 +109,7 @@ impl DumpCommand {
         }
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args);
-        crate::engine::client_environment(&mut cmd, self.password_env.clone());
+        crate::engine::client_environment(&mut cmd, self.engine, self.password_env.clone());
         tracing::debug!(
             target: "dbbr::dump",
             program = %self.program,
@@ -148,7 +151,7 @@ mod tests {
     fn bad_names_are_rejected_before_running() {
         for name in ["", "a\0b"] {
             let target = Target::Database(name.into());
-            let cmd = DumpCommand::new("pg_dump", vec![], None, &target, "");
+            let cmd = DumpCommand::new(Engine::Postgres, "pg_dump", vec![], None, &target, "");
             let err = cmd.spawn().unwrap_err();
             assert!(matches!(err, Error::Config { .. }), "{err:?}");
         }

@@ -90,6 +90,12 @@ impl Connection {
         })
     }
 
+    /// The options of the user's arguments that say how to connect, for
+    /// every connection to `engine`'s server.
+    pub(crate) fn connect_args(&self, engine: Engine) -> Vec<String> {
+        super::connect::connect_options(engine, &self.args)
+    }
+
     /// The environment addition that passes the password to a client of
     /// `engine`.
     pub(super) fn env(&self, engine: Engine) -> Option<(&'static str, String)> {
@@ -120,31 +126,46 @@ const CLIENT_VARS: &[&str] = &[
     "KRB5_CLIENT_KTNAME",
 ];
 
-/// Prefixes of the variables a database client may inherit: the locale
-/// (`LC_*`) and the clients' own settings (libpq's `PG*`, MariaDB's
-/// `MYSQL*` and `MARIADB*`).
-const CLIENT_PREFIXES: &[&str] = &["LC_", "PG", "MYSQL", "MARIADB"];
+/// Prefixes of the variables every database client may inherit: the
+/// locale.
+const CLIENT_PREFIXES: &[&str] = &["LC_"];
+
+/// Prefixes of an engine's own client settings: libpq's `PG*` for the
+/// PostgreSQL tools, `MYSQL*` and `MARIADB*` for MariaDB's. Each tool gets
+/// only its own engine's (and so only its own password).
+fn engine_prefixes(engine: Engine) -> &'static [&'static str] {
+    match engine {
+        Engine::Postgres => &["PG"],
+        Engine::MariaDb => &["MYSQL", "MARIADB"],
+    }
+}
 
 /// dbbr's own settings that match [`CLIENT_PREFIXES`] but are not the
 /// clients'.
 const NOT_CLIENT_VARS: &[&str] = &["PGPASSWORD_FILE", "MYSQL_PWD_FILE"];
 
-/// Whether a database client may inherit variable `name`.
-pub(crate) fn client_may_inherit(name: &str) -> bool {
-    (CLIENT_VARS.contains(&name) || CLIENT_PREFIXES.iter().any(|p| name.starts_with(p)))
+/// Whether a client of `engine` may inherit variable `name`.
+pub(crate) fn client_may_inherit(name: &str, engine: Engine) -> bool {
+    (CLIENT_VARS.contains(&name)
+        || CLIENT_PREFIXES.iter().any(|p| name.starts_with(p))
+        || engine_prefixes(engine).iter().any(|p| name.starts_with(p)))
         && !NOT_CLIENT_VARS.contains(&name)
 }
 
-/// Sets up a database client's environment from an allow-list
+/// Sets up the environment of a client of `engine` from an allow-list
 /// ([`client_may_inherit`]) of the process environment, plus `env` (the
 /// password variable, if any). Nothing else reaches the client: no storage
 /// settings (`RCLONE_*`), no cloud credentials (`AWS_*`, `AZURE_*`,
-/// `GOOGLE_*`...), no encryption settings.
-pub(crate) fn client_environment(cmd: &mut Command, env: Option<(&'static str, String)>) {
+/// `GOOGLE_*`...), no encryption settings, no other engine's settings.
+pub(crate) fn client_environment(
+    cmd: &mut Command,
+    engine: Engine,
+    env: Option<(&'static str, String)>,
+) {
     // Removing (rather than clearing and adding) keeps what the caller set
     // on `cmd` already, such as PGCONNECT_TIMEOUT.
     for (var, _) in std::env::vars_os() {
-        if !var.to_str().is_some_and(client_may_inherit) {
+        if !var.to_str().is_some_and(|v| client_may_inherit(v, engine)) {
             cmd.env_remove(var);
         }
     }
@@ -179,19 +200,39 @@ pub(super) fn env_nonempty(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.is_empty())
 }
 
-/// `program --version`'s first line, run with the clients' environment.
-pub(super) fn version_of(program: &str) -> Option<String> {
+/// `program --version`'s first line, run with `engine`'s clients'
+/// environment.
+pub(super) fn version_of(program: &str, engine: Engine) -> Option<String> {
     let mut cmd = Command::new(program);
     cmd.arg("--version");
-    client_environment(&mut cmd, None);
+    client_environment(&mut cmd, engine, None);
     run_capture(cmd, PROBE_TIMEOUT)
+}
+
+/// How long a clean-up query (dropping what a failed or interrupted restore
+/// made) may take: it runs after a signal too, so it is bounded.
+pub(super) const CLEANUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether a query stops at an interrupt, or is clean-up that runs after
+/// one, for [`CLEANUP_TIMEOUT`] at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum QueryMode {
+    /// Stopped by an interrupt.
+    Normal,
+    /// Runs after an interrupt too, bounded.
+    Cleanup,
 }
 
 /// Runs an administrative query (`script` on stdin) and returns its stdout;
 /// a failure is an [`Error::Database`] with the exit status and the last
-/// stderr lines, redacted, and an interrupt kills it
-/// ([`Error::Interrupted`]).
-pub(super) fn run_query(mut cmd: Command, program: &str, script: &str) -> Result<String> {
+/// stderr lines, redacted. In [`QueryMode::Normal`] an interrupt kills it
+/// ([`Error::Interrupted`]); clean-up runs for [`CLEANUP_TIMEOUT`] at most.
+pub(super) fn run_query_as(
+    mut cmd: Command,
+    program: &str,
+    script: &str,
+    mode: QueryMode,
+) -> Result<String> {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -230,19 +271,29 @@ pub(super) fn run_query(mut cmd: Command, program: &str, script: &str) -> Result
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
     // Polled rather than waited for, so that a signal stops a query that a
-    // server never answers.
+    // server never answers, and clean-up ends in time.
     let mut pause = Duration::from_millis(2);
+    let deadline = Instant::now() + CLEANUP_TIMEOUT;
     let status = loop {
+        let stop = match mode {
+            QueryMode::Normal => crate::interrupt::interrupted(),
+            QueryMode::Cleanup => Instant::now() >= deadline,
+        };
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if !crate::interrupt::interrupted() => {
+            Ok(None) if !stop => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(Error::Interrupted);
+                return Err(match mode {
+                    QueryMode::Normal => Error::Interrupted,
+                    QueryMode::Cleanup => {
+                        fail(format!("no answer within {}s", CLEANUP_TIMEOUT.as_secs()))
+                    }
+                });
             }
             Err(e) => return Err(fail(format!("waiting for it: {e}"))),
         }
@@ -369,17 +420,26 @@ mod tests {
             "LC_ALL",
             "TZ",
             "TMPDIR",
+            "KRB5CCNAME",
+        ] {
+            assert!(client_may_inherit(var, Engine::Postgres), "{var}");
+            assert!(client_may_inherit(var, Engine::MariaDb), "{var}");
+        }
+        // Each engine's tools get their own settings only: pg_dump never
+        // sees MYSQL_PWD, mariadb-dump never PGPASSWORD.
+        for var in [
             "PGHOST",
             "PGPASSWORD",
             "PGPASSFILE",
             "PGSERVICE",
             "PGSSLMODE",
-            "MYSQL_PWD",
-            "MYSQL_HOST",
-            "MARIADB_HOME",
-            "KRB5CCNAME",
         ] {
-            assert!(client_may_inherit(var), "{var}");
+            assert!(client_may_inherit(var, Engine::Postgres), "{var}");
+            assert!(!client_may_inherit(var, Engine::MariaDb), "{var}");
+        }
+        for var in ["MYSQL_PWD", "MYSQL_HOST", "MARIADB_HOME"] {
+            assert!(client_may_inherit(var, Engine::MariaDb), "{var}");
+            assert!(!client_may_inherit(var, Engine::Postgres), "{var}");
         }
         for var in [
             "AWS_SECRET_ACCESS_KEY",
@@ -394,7 +454,8 @@ mod tests {
             "HTTPS_PROXY",
             "DATABASE_URL",
         ] {
-            assert!(!client_may_inherit(var), "{var}");
+            assert!(!client_may_inherit(var, Engine::Postgres), "{var}");
+            assert!(!client_may_inherit(var, Engine::MariaDb), "{var}");
         }
     }
 

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use super::client::{
-    client_environment, env_nonempty, pick_program, run_capture, run_query, version_of,
-    PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
+    client_environment, env_nonempty, pick_program, run_capture, run_query_as, version_of,
+    QueryMode, PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
 };
 use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Listed, Target};
 use crate::dump::DumpCommand;
@@ -120,7 +120,7 @@ impl DatabaseKind for MariaDb {
     }
 
     fn tool_version(&self, _all: bool) -> Option<String> {
-        version_of(Settings::from_env().dump_program)
+        version_of(Settings::from_env().dump_program, Engine::MariaDb)
     }
 
     /// `mariadb -N -B -e 'SELECT VERSION()'`, starting with the option-file
@@ -153,7 +153,7 @@ impl DatabaseKind for MariaDb {
     ) -> (Command, String) {
         let settings = Settings::from_env();
         let mut cmd = Command::new(settings.client_program);
-        cmd.args(connection_args(&settings, client_args));
+        cmd.args(leading_args(&settings, client_args));
         let rest = client_args
             .iter()
             .enumerate()
@@ -163,7 +163,7 @@ impl DatabaseKind for MariaDb {
         if let Destination::Database(name) = to {
             cmd.arg(format!("--database={name}"));
         }
-        client_environment(&mut cmd, conn.env(Engine::MariaDb));
+        client_environment(&mut cmd, Engine::MariaDb, conn.env(Engine::MariaDb));
         (cmd, settings.client_program.to_string())
     }
 
@@ -198,11 +198,76 @@ impl DatabaseKind for MariaDb {
     }
 
     fn drop_database(&self, name: &str, conn: &Connection) -> Result<()> {
-        query(
+        query_as(
             conn,
             &format!("DROP DATABASE IF EXISTS {};", identifier(name)),
+            QueryMode::Cleanup,
         )
         .map(drop)
+    }
+
+    fn rename_database(&self, _from: &str, _to: &str, _conn: &Connection) -> Result<()> {
+        Err(Error::Database {
+            program: "mariadb".into(),
+            message: "MariaDB cannot rename a database: its tables are moved instead".into(),
+        })
+    }
+
+    /// One `RENAME TABLE` of every table and sequence, which MariaDB does
+    /// atomically: all move, or none (one that exists in `to` stops it).
+    /// Views, triggers, routines and events cannot move to another
+    /// database: a database holding any is refused, and nothing moves.
+    fn move_tables(&self, from: &str, to: &str, conn: &Connection) -> Result<()> {
+        let source = literal(from);
+        let unmovable = query(
+            conn,
+            &format!(
+                "SELECT CONCAT('view ', TABLE_NAME) FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = {source} AND TABLE_TYPE = 'VIEW' \
+                 UNION ALL SELECT CONCAT('trigger ', TRIGGER_NAME) FROM \
+                 information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = {source} \
+                 UNION ALL SELECT CONCAT(LOWER(ROUTINE_TYPE), ' ', ROUTINE_NAME) FROM \
+                 information_schema.ROUTINES WHERE ROUTINE_SCHEMA = {source} \
+                 UNION ALL SELECT CONCAT('event ', EVENT_NAME) FROM information_schema.EVENTS \
+                 WHERE EVENT_SCHEMA = {source};"
+            ),
+        )?;
+        let unmovable: Vec<&str> = unmovable.lines().filter(|l| !l.is_empty()).collect();
+        if !unmovable.is_empty() {
+            return Err(Error::config(
+                Setting::Selection,
+                format!(
+                    "the backup holds objects that MariaDB cannot move into place at once ({}), \
+                     so nothing was restored: restore it by hand (`dbbr restore ... --to-stdout \
+                     | mariadb DB`), which is not all-or-nothing",
+                    unmovable.join(", ")
+                ),
+            ));
+        }
+        let tables = query(
+            conn,
+            &format!(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = {source} \
+                 AND TABLE_TYPE IN ('BASE TABLE', 'SEQUENCE') ORDER BY TABLE_NAME;"
+            ),
+        )?;
+        let renames: Vec<String> = tables
+            .lines()
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                format!(
+                    "{}.{} TO {}.{}",
+                    identifier(from),
+                    identifier(t),
+                    identifier(to),
+                    identifier(t)
+                )
+            })
+            .collect();
+        if renames.is_empty() {
+            return Ok(());
+        }
+        query(conn, &format!("RENAME TABLE {};", renames.join(", "))).map(drop)
     }
 
     /// Exact counts keyed by table name, as a one-database dump names them.
@@ -266,20 +331,25 @@ fn run_as_dump(
     if let Some(name) = database {
         cmd.arg(format!("--database={name}"));
     }
-    client_environment(&mut cmd, conn.env(Engine::MariaDb));
-    run_query(cmd, settings.client_program, sql)
+    client_environment(&mut cmd, Engine::MariaDb, conn.env(Engine::MariaDb));
+    run_query_as(cmd, settings.client_program, sql, QueryMode::Normal)
 }
 
 /// Runs `sql` with the MariaDB client (batch mode, no column names),
 /// connected as the user's arguments say.
 fn query(conn: &Connection, sql: &str) -> Result<String> {
+    query_as(conn, sql, QueryMode::Normal)
+}
+
+/// [`query`] in `mode`.
+fn query_as(conn: &Connection, sql: &str, mode: QueryMode) -> Result<String> {
     let settings = Settings::from_env();
     let mut cmd = Command::new(settings.client_program);
     cmd.args(connection_args(&settings, &conn.args));
     cmd.arg(format!("--connect-timeout={PROBE_CONNECT_TIMEOUT}"));
     cmd.args(["-N", "-B", "-r"]);
-    client_environment(&mut cmd, conn.env(Engine::MariaDb));
-    run_query(cmd, settings.client_program, sql)
+    client_environment(&mut cmd, Engine::MariaDb, conn.env(Engine::MariaDb));
+    run_query_as(cmd, settings.client_program, sql, mode)
 }
 
 /// `'text'` as a MariaDB string literal.
@@ -299,6 +369,7 @@ fn dump_command(
     conn: &Connection,
 ) -> DumpCommand {
     DumpCommand::new(
+        Engine::MariaDb,
         settings.dump_program,
         dump_args(settings, target, extra_args),
         conn.env(Engine::MariaDb),
@@ -312,15 +383,24 @@ fn version_command(settings: &Settings, conn: &Connection, dump_args: &[String])
     cmd.args(connection_args(settings, dump_args));
     cmd.arg(format!("--connect-timeout={PROBE_CONNECT_TIMEOUT}"));
     cmd.args(["-N", "-B", "-e", "SELECT VERSION()"]);
-    client_environment(&mut cmd, conn.env(Engine::MariaDb));
+    client_environment(&mut cmd, Engine::MariaDb, conn.env(Engine::MariaDb));
     cmd
 }
 
-/// What every MariaDB client call of a backup starts with: the option-file
-/// options of `extra_args` (the client only accepts them first), then
-/// `--user=` / `--host=` from the settings unless `extra_args` name a user /
-/// host. Arguments after a `--` are names, not options.
+/// What every MariaDB client call of a backup or restore starts with:
+/// [`leading_args`], then the options of `extra_args` that say how to
+/// connect (`--user`, `--host`, `--port`, `--socket`, TLS, ...), so that
+/// dbbr's own queries connect as the dump or the restore client does.
 fn connection_args(settings: &Settings, extra_args: &[String]) -> Vec<String> {
+    let mut args = leading_args(settings, extra_args);
+    args.extend(super::connect::connect_options(Engine::MariaDb, extra_args));
+    args
+}
+
+/// The option-file options of `extra_args` (the client only accepts them
+/// first), then `--user=` / `--host=` from the settings unless `extra_args`
+/// name a user / host. Arguments after a `--` are names, not options.
+fn leading_args(settings: &Settings, extra_args: &[String]) -> Vec<String> {
     let options = &extra_args[..options_end(extra_args)];
     let mut args: Vec<String> = options.iter().filter(|a| is_leading(a)).cloned().collect();
     let names_user = options
@@ -358,7 +438,7 @@ fn dump_args(settings: &Settings, target: &Target, extra_args: &[String]) -> Vec
         .filter(|(i, a)| *i >= options || !is_leading(a))
         .map(|(_, a)| a.clone())
         .collect();
-    let mut args = connection_args(settings, extra_args);
+    let mut args = leading_args(settings, extra_args);
     args.push("--single-transaction".to_string());
     match target {
         Target::All => {

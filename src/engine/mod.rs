@@ -12,12 +12,14 @@ use crate::error::Result;
 
 mod argv;
 mod client;
+mod connect;
 mod mariadb;
 mod pg_version;
 mod postgres;
 
 pub(crate) use argv::refuse_passwords;
 pub(crate) use client::{client_environment, on_path, Connection};
+pub(crate) use connect::{refuse_redirects, refuse_redirects_any_engine};
 
 /// Database engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -162,10 +164,12 @@ pub(crate) trait DatabaseKind: Sync {
     /// server's version; a failure says why (the client's last error lines).
     fn probe(&self, target: &Target, conn: &Connection, dump_args: &[String]) -> Result<String>;
 
-    /// The client that replays a dump into `to` (`archive`: a PostgreSQL
-    /// custom or tar archive), with `client_args` after ours; its program.
-    /// The client runs in one transaction where the engine can, and stops at
-    /// the first error.
+    /// The client that replays an SQL script into `to`, with `client_args`
+    /// (`archive`: the script comes from an archive through
+    /// [`archive_script`](Self::archive_script), which takes the arguments
+    /// that are not about connecting); its program. The client stops at the
+    /// first error; the restore decides where a transaction begins and
+    /// ends.
     fn restore_command(
         &self,
         to: Destination<'_>,
@@ -173,6 +177,19 @@ pub(crate) trait DatabaseKind: Sync {
         client_args: &[String],
         conn: &Connection,
     ) -> (Command, String);
+
+    /// The program that turns an archive (a PostgreSQL custom or tar
+    /// archive) on its stdin into an SQL script on its stdout for
+    /// [`restore_command`](Self::restore_command)'s client, with the client
+    /// arguments that are not about connecting; `None` for an engine
+    /// without archives.
+    fn archive_script(
+        &self,
+        _to: Destination<'_>,
+        _client_args: &[String],
+    ) -> Option<(Command, String)> {
+        None
+    }
 
     /// Whether a one-database dump names its database itself (MariaDB's
     /// `CREATE DATABASE` / `USE` lines): those lines must be left out to
@@ -190,8 +207,19 @@ pub(crate) trait DatabaseKind: Sync {
     /// Creates database `name`.
     fn create_database(&self, name: &str, conn: &Connection) -> Result<()>;
 
-    /// Drops database `name` if it exists.
+    /// Drops database `name` if it exists. Being clean-up (of what a failed
+    /// or interrupted restore made), it runs after an interrupt too, for a
+    /// few seconds at most.
     fn drop_database(&self, name: &str, conn: &Connection) -> Result<()>;
+
+    /// Renames database `from` to `to`, which must not exist (PostgreSQL:
+    /// how a restore into a new database puts it in place at once).
+    fn rename_database(&self, from: &str, to: &str, conn: &Connection) -> Result<()>;
+
+    /// Moves every table of database `from` into database `to` in one
+    /// atomic statement; if one of them exists in `to`, nothing moves
+    /// (MariaDB: how a staged restore puts its tables in place at once).
+    fn move_tables(&self, from: &str, to: &str, conn: &Connection) -> Result<()>;
 
     /// Rows per table of database `name`, keyed as the dump names tables.
     fn row_counts(&self, name: &str, conn: &Connection) -> Result<BTreeMap<String, u64>>;

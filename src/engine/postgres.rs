@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use super::client::{
-    client_environment, run_capture, run_query, version_of, PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
+    client_environment, run_capture, run_query_as, version_of, QueryMode, PROBE_CONNECT_TIMEOUT,
+    PROBE_TIMEOUT,
 };
 use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Listed, Target};
 use crate::dump::DumpCommand;
@@ -124,6 +125,7 @@ impl DatabaseKind for Postgres {
             Target::Globals => {
                 args.push("--globals-only".to_string());
                 return DumpCommand::new(
+                    Engine::Postgres,
                     "pg_dumpall",
                     args,
                     conn.env(Engine::Postgres),
@@ -134,6 +136,7 @@ impl DatabaseKind for Postgres {
         };
         args.extend(extra_args.iter().cloned());
         DumpCommand::new(
+            Engine::Postgres,
             program,
             args,
             conn.env(Engine::Postgres),
@@ -144,9 +147,9 @@ impl DatabaseKind for Postgres {
 
     /// Databases that allow connections and that the user may connect to,
     /// without templates, by name.
-    fn databases(&self, conn: &Connection, _dump_args: &[String]) -> Result<Vec<Listed>> {
+    fn databases(&self, conn: &Connection, dump_args: &[String]) -> Result<Vec<Listed>> {
         let out = psql(
-            conn,
+            &conn.clone().with_args(dump_args),
             &["-d", "postgres", "-0", "-F", FIELD],
             "postgres",
             "SELECT datname, pg_database_size(oid) FROM pg_database \
@@ -170,7 +173,7 @@ impl DatabaseKind for Postgres {
     }
 
     fn tool_version(&self, all: bool) -> Option<String> {
-        version_of(if all { "pg_dumpall" } else { "pg_dump" })
+        version_of(if all { "pg_dumpall" } else { "pg_dump" }, Engine::Postgres)
     }
 
     fn check_versions(&self, tool: Option<&str>, server: Option<&str>) -> Result<()> {
@@ -179,30 +182,40 @@ impl DatabaseKind for Postgres {
 
     /// `psql -XAtqw -c 'SHOW server_version'`, with `-d postgres` unless
     /// `PGDATABASE` is set.
-    fn server_version(&self, conn: &Connection, _dump_args: &[String]) -> Option<String> {
+    fn server_version(&self, conn: &Connection, dump_args: &[String]) -> Option<String> {
         let cmd = version_command(
-            conn,
+            &conn.clone().with_args(dump_args),
             std::env::var_os("PGDATABASE").is_some_and(|v| !v.is_empty()),
             std::env::var_os("PGCONNECT_TIMEOUT").is_some_and(|v| !v.is_empty()),
         );
         run_capture(cmd, PROBE_TIMEOUT)
     }
 
-    /// `psql` for plain dumps (`pg_restore` for archives), in one
-    /// transaction, stopping at the first error. A whole-server dump goes
-    /// through `psql -d postgres` without a transaction (it creates
-    /// databases) but still stops at the first error.
     /// `psql -XAtqw -c 'SHOW server_version'` in the database itself (in
     /// `postgres` for a whole-server dump).
-    fn probe(&self, target: &Target, conn: &Connection, _dump_args: &[String]) -> Result<String> {
+    fn probe(&self, target: &Target, conn: &Connection, dump_args: &[String]) -> Result<String> {
         let target_args = match target {
             Target::Database(name) => dbname_args(name),
             Target::All | Target::Globals => vec!["-d".to_string(), "postgres".to_string()],
         };
         let args: Vec<&str> = target_args.iter().map(String::as_str).collect();
-        psql(conn, &args, target.label(), "SHOW server_version;").map(|v| v.trim().to_string())
+        psql(
+            &conn.clone().with_args(dump_args),
+            &args,
+            target.label(),
+            "SHOW server_version;",
+        )
+        .map(|v| v.trim().to_string())
     }
 
+    /// `psql`, stopping at the first error: the restore writes its own
+    /// `BEGIN` and `COMMIT` around a database's script (see the restore's
+    /// transaction), so no `--single-transaction`, which would commit when
+    /// the input ends. A whole-server dump goes through `psql -d postgres`
+    /// without a transaction (it creates databases). An archive's script
+    /// comes from [`archive_script`](DatabaseKind::archive_script), which
+    /// takes the client arguments: psql then gets only their connection
+    /// options.
     fn restore_command(
         &self,
         to: Destination<'_>,
@@ -210,34 +223,49 @@ impl DatabaseKind for Postgres {
         client_args: &[String],
         conn: &Connection,
     ) -> (Command, String) {
-        let program = if archive { "pg_restore" } else { "psql" };
-        let mut cmd = Command::new(program);
-        match (to, archive) {
-            (Destination::Database(name), false) => {
-                cmd.args([
-                    "-X",
-                    "-q",
-                    "-w",
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "--single-transaction",
-                ]);
-                cmd.args(dbname_args(name));
-            }
-            (Destination::Database(name), true) => {
-                cmd.args(["-w", "--single-transaction", "--exit-on-error"]);
-                cmd.args(dbname_args(name));
-            }
-            (Destination::Server, false) => {
-                cmd.args(["-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "-d", "postgres"]);
-            }
-            (Destination::Server, true) => {
-                cmd.args(["-w", "--exit-on-error", "--create", "-d", "postgres"]);
-            }
+        let mut cmd = Command::new("psql");
+        cmd.args(["-X", "-q", "-w", "-v", "ON_ERROR_STOP=1"]);
+        match to {
+            Destination::Database(name) => cmd.args(dbname_args(name)),
+            Destination::Server => cmd.args(["-d", "postgres"]),
+        };
+        if archive {
+            cmd.args(
+                conn.clone()
+                    .with_args(client_args)
+                    .connect_args(Engine::Postgres),
+            );
+        } else {
+            cmd.args(client_args);
         }
-        cmd.args(client_args);
-        client_environment(&mut cmd, conn.env(Engine::Postgres));
-        (cmd, program.to_string())
+        client_environment(&mut cmd, Engine::Postgres, conn.env(Engine::Postgres));
+        (cmd, "psql".to_string())
+    }
+
+    /// `pg_restore -f -`: the archive on stdin as an SQL script on stdout,
+    /// with the client arguments but their connection options (it does not
+    /// connect).
+    fn archive_script(
+        &self,
+        to: Destination<'_>,
+        client_args: &[String],
+    ) -> Option<(Command, String)> {
+        let connect = super::connect::connect_options(Engine::Postgres, client_args);
+        let mut cmd = Command::new("pg_restore");
+        cmd.args(["--exit-on-error", "-f", "-"]);
+        if to == Destination::Server {
+            cmd.arg("--create");
+        }
+        let mut skip = connect.iter().peekable();
+        for arg in client_args {
+            if skip.peek() == Some(&arg) {
+                skip.next();
+                continue;
+            }
+            cmd.arg(arg);
+        }
+        client_environment(&mut cmd, Engine::Postgres, None);
+        Some((cmd, "pg_restore".to_string()))
     }
 
     fn globals_recreate_roles(&self) -> bool {
@@ -279,13 +307,45 @@ impl DatabaseKind for Postgres {
     }
 
     fn drop_database(&self, name: &str, conn: &Connection) -> Result<()> {
-        psql(
+        psql_as(
             conn,
             &["-d", "postgres"],
-            name,
+            &[("db", name)],
             "DROP DATABASE IF EXISTS :\"db\" WITH (FORCE);",
+            QueryMode::Cleanup,
         )
         .map(drop)
+    }
+
+    /// `ALTER DATABASE ... RENAME TO`, tried again for a few seconds while
+    /// another session (autovacuum) is still connected to it.
+    fn rename_database(&self, from: &str, to: &str, conn: &Connection) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let renamed = psql_as(
+                conn,
+                &["-d", "postgres"],
+                &[("db", from), ("to", to)],
+                "ALTER DATABASE :\"db\" RENAME TO :\"to\";",
+                QueryMode::Normal,
+            );
+            match renamed {
+                Err(Error::Database { message, .. })
+                    if attempt < 20 && message.contains("being accessed by other users") =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                }
+                other => return other.map(drop),
+            }
+        }
+    }
+
+    fn move_tables(&self, _from: &str, _to: &str, _conn: &Connection) -> Result<()> {
+        Err(Error::Database {
+            program: "psql".into(),
+            message: "PostgreSQL restores are transactional: no tables are moved".into(),
+        })
     }
 
     /// Exact counts, keyed `schema.table` quoted as pg_dump quotes them.
@@ -320,17 +380,31 @@ impl DatabaseKind for Postgres {
 const FIELD: &str = "\u{1f}";
 
 /// Runs `script` with psql (`db` bound to the psql variable `db`, so that it
-/// is quoted by psql as `:'db'` or `:"db"`), stopping at the first error.
+/// is quoted by psql as `:'db'` or `:"db"`), stopping at the first error,
+/// connected as the connection's options say.
 fn psql(conn: &Connection, target: &[&str], db: &str, script: &str) -> Result<String> {
+    psql_as(conn, target, &[("db", db)], script, QueryMode::Normal)
+}
+
+/// [`psql`] with several variables, in `mode`.
+fn psql_as(
+    conn: &Connection,
+    target: &[&str],
+    vars: &[(&str, &str)],
+    script: &str,
+    mode: QueryMode,
+) -> Result<String> {
     let mut cmd = Command::new("psql");
-    cmd.args(["-XAtqw", "-v", "ON_ERROR_STOP=1", "-v"])
-        .arg(format!("db={db}"))
-        .args(target);
+    cmd.args(["-XAtqw", "-v", "ON_ERROR_STOP=1"]);
+    for (name, value) in vars {
+        cmd.arg("-v").arg(format!("{name}={value}"));
+    }
+    cmd.args(conn.connect_args(Engine::Postgres)).args(target);
     if std::env::var_os("PGCONNECT_TIMEOUT").is_none_or(|v| v.is_empty()) {
         cmd.env("PGCONNECT_TIMEOUT", PROBE_CONNECT_TIMEOUT);
     }
-    client_environment(&mut cmd, conn.env(Engine::Postgres));
-    run_query(cmd, "psql", script)
+    client_environment(&mut cmd, Engine::Postgres, conn.env(Engine::Postgres));
+    run_query_as(cmd, "psql", script, mode)
 }
 
 /// The arguments selecting database `name` such that libpq takes it as a
@@ -353,13 +427,14 @@ fn dbname_args(name: &str) -> Vec<String> {
 fn version_command(conn: &Connection, has_pgdatabase: bool, has_timeout: bool) -> Command {
     let mut cmd = Command::new("psql");
     cmd.args(["-XAtqw", "-c", "SHOW server_version"]);
+    cmd.args(conn.connect_args(Engine::Postgres));
     if !has_pgdatabase {
         cmd.args(["-d", "postgres"]);
     }
     if !has_timeout {
         cmd.env("PGCONNECT_TIMEOUT", PROBE_CONNECT_TIMEOUT);
     }
-    client_environment(&mut cmd, conn.env(Engine::Postgres));
+    client_environment(&mut cmd, Engine::Postgres, conn.env(Engine::Postgres));
     cmd
 }
 

@@ -33,10 +33,13 @@ fn dump_tool_gets_the_password_by_environment_and_no_storage_secrets() {
     );
 
     let storage_secret = "storage-Secret-31337";
+    let other_engine = "mysql-Pw-Other-4242";
     let out = succeed(
         backup_cmd()
             .env_remove("PGPASSWORD")
             .env("PGPASSWORD_FILE", &password_file)
+            .env("MYSQL_PWD", other_engine)
+            .env("MYSQL_HOST", "elsewhere.invalid")
             .env("PATH", path_with(&bin))
             .env("BACKUP_DATABASES", &db.name)
             .env("RCLONE_CONFIG_STORE_TYPE", "local")
@@ -61,6 +64,11 @@ fn dump_tool_gets_the_password_by_environment_and_no_storage_secrets() {
         "the dump tool must not see storage settings"
     );
     assert!(!saw.contains(storage_secret));
+    // Each tool gets its own engine's settings only.
+    assert!(
+        !saw.contains(other_engine) && !saw.contains("MYSQL_"),
+        "{saw}"
+    );
     assert!(!stderr(&out).contains(&password) && !stderr(&out).contains(storage_secret));
     let object = only_object(&remote_dir);
     assert_eq!(
