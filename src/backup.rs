@@ -15,7 +15,7 @@ use crate::encode::{Codec, Encoder, Recipients};
 use crate::engine::{Engine, Target, GLOBALS};
 use crate::error::{Error, Result, Setting};
 use crate::evidence::DumpInspector;
-use crate::manifest::{Manifest, Versions};
+use crate::manifest::{Kind, Manifest, Versions};
 use crate::prune::Prune;
 use crate::report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
 use crate::retention::Policy as KeepPolicy;
@@ -289,11 +289,15 @@ impl Backup {
             outcome
         });
         if let (Some(policy), true) = (self.keep, report.all_succeeded()) {
-            let labels: Vec<String> = plan.targets.iter().map(|t| t.label().to_string()).collect();
+            let groups = plan
+                .targets
+                .iter()
+                .map(|t| (plan.engine, kind_of(t), t.label().to_string()))
+                .collect();
             report.prune = Some(
                 Prune::new(policy)
-                    .remote(plan.remote.fs_string())
-                    .databases(labels)
+                    .at(plan.remote.clone())
+                    .groups(groups)
                     .run(),
             );
         }
@@ -331,6 +335,15 @@ pub(crate) fn object_names(plan: &Plan, time: DateTime<Utc>) -> Result<Vec<Strin
         names.push(name);
     }
     Ok(names)
+}
+
+/// What a backup of `target` holds.
+fn kind_of(target: &Target) -> Kind {
+    match target {
+        Target::Database(_) => Kind::Database,
+        Target::All => Kind::Server,
+        Target::Globals => Kind::Globals,
+    }
 }
 
 /// What every database of a run shares.
@@ -409,6 +422,7 @@ impl RunContext<'_> {
         manifest.run_id = Some(self.run_id.to_string());
         manifest.codec = codec.name().into();
         manifest.globals = globals;
+        manifest.declared_kind = Some(kind_of(target));
         let manifest_name = Manifest::object_name(object);
         if let Err(e) = self.write_manifest(&manifest_name, &manifest) {
             // Without its manifest the data object is not a backup: remove it

@@ -1,21 +1,31 @@
 //! What a remote holds, read from storage alone: committed backups (data
-//! objects with a manifest), manifests whose object is missing, and objects
+//! objects with a manifest), manifests that could not be read, and objects
 //! that are not backups (no manifest: a failed run, a killed process, a
 //! foreign file). List, restore, verify and prune all start here; there is no
 //! local catalog.
+//!
+//! A read is present, absent (the listing did not show it) or failed: a
+//! manifest that could not be read or parsed is never taken for an absent
+//! one. Its backup is shown as unreadable, and every decision that depends
+//! on which backups exist ([`Catalog::latest`], pruning) refuses to guess.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::manifest::{Manifest, Verification, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
+use crate::engine::Engine;
+use crate::error::{Error, Result, Setting};
+use crate::manifest::{Kind, Manifest, Verification, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
 use crate::storage::{Entry, Remote};
 
 /// Manifests and verification records larger than this are not dbbr's.
 const SIDECAR_LIMIT: u64 = 1 << 20;
+
+/// How often a small object is read before its read counts as failed.
+const READ_ATTEMPTS: u32 = 3;
 
 /// One committed backup as storage shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +52,16 @@ impl StoredBackup {
     pub fn time(&self) -> DateTime<Utc> {
         self.manifest.started_at
     }
+
+    /// What it holds, as its manifest says.
+    pub fn kind(&self) -> Kind {
+        self.manifest.kind()
+    }
+
+    /// Whether its data object is there as the manifest describes it.
+    pub fn is_intact(&self) -> bool {
+        self.state == State::Ok
+    }
 }
 
 /// Whether a manifest's data object is intact as far as a listing can tell.
@@ -60,6 +80,23 @@ pub enum State {
     },
 }
 
+/// A manifest that is there but could not be read or is not a valid
+/// manifest: its backup is broken, or unknown, and never taken for absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Unreadable {
+    /// The manifest's object name.
+    pub manifest_name: String,
+    /// The data object it would describe.
+    pub object: String,
+    /// Whether reading it failed (storage did not answer as it should), as
+    /// opposed to its content not being a valid manifest (bad JSON, a value
+    /// out of range, too large).
+    pub read_failed: bool,
+    /// Why, in one line.
+    pub reason: String,
+}
+
 /// An object under the prefix that is not a committed backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -74,19 +111,23 @@ pub struct Stray {
     pub kind: StrayKind,
 }
 
-/// What an object without a manifest is.
+/// What an object without a manifest is, by the exact names dbbr gives its
+/// side objects; whether it is dbbr's at all is for the caller to decide
+/// (see [`crate::Prune::orphans_older_than`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum StrayKind {
-    /// A hidden staging object of an upload that never committed
-    /// (`.NAME.<hex>.partial`).
+    /// Named as the hidden staging object of an upload that never
+    /// committed: `.NAME.<12 hex digits>.partial`.
     Partial,
-    /// A claim of a run writing the name (`.NAME.<hex>.claim`): removed when
-    /// the run ends, so one that stays was left by a killed run.
+    /// Named as a claim of a run writing NAME: `.NAME.<12 hex
+    /// digits>.claim`. Removed when the run ends, so one that stays was
+    /// left by a killed run.
     Claim,
-    /// A manifest that does not parse.
-    UnreadableManifest,
+    /// A verification record (`NAME.verified.json`) of a backup that is no
+    /// longer there.
+    Record,
     /// Anything else: an object without a manifest.
     NoManifest,
 }
@@ -95,57 +136,135 @@ pub enum StrayKind {
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
 pub struct Catalog {
-    /// Committed backups, grouped by engine and database, newest first
-    /// within a group.
+    /// Committed backups, grouped by engine, kind and database, newest
+    /// first within a group.
     pub backups: Vec<StoredBackup>,
+    /// Manifests that could not be read or parsed. While there is one,
+    /// nothing can be said of which backups exist: [`Catalog::latest`] and
+    /// pruning refuse, listing reports it.
+    pub unreadable: Vec<Unreadable>,
     /// Objects that are not backups.
     pub strays: Vec<Stray>,
 }
 
+/// Which backups of a database a lookup is about. The database is a
+/// label: a database's name, `all` for a whole server, `globals` for the
+/// globals; the kind and engine, when not given, must be the same for every
+/// backup of that label, or the lookup refuses to choose.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Lookup {
+    /// The database (label).
+    pub database: String,
+    /// Only backups of this engine.
+    pub engine: Option<Engine>,
+    /// Only backups of these kinds.
+    pub kinds: Vec<Kind>,
+    /// Only backups that started before this time.
+    pub before: Option<DateTime<Utc>>,
+}
+
+impl Lookup {
+    /// The backups of `database`, of any engine and kind.
+    pub fn database(database: impl Into<String>) -> Lookup {
+        Lookup {
+            database: database.into(),
+            ..Lookup::default()
+        }
+    }
+
+    /// Only backups of `engine`.
+    pub fn engine(mut self, engine: Option<Engine>) -> Lookup {
+        self.engine = engine;
+        self
+    }
+
+    /// Only backups of one of `kinds` (none given: any kind).
+    pub fn kinds(mut self, kinds: &[Kind]) -> Lookup {
+        self.kinds = kinds.to_vec();
+        self
+    }
+
+    /// Only backups that started before `time`.
+    pub fn before(mut self, time: Option<DateTime<Utc>>) -> Lookup {
+        self.before = time;
+        self
+    }
+
+    fn matches(&self, b: &StoredBackup) -> bool {
+        b.manifest.database == self.database
+            && self.engine.is_none_or(|e| b.manifest.engine == e.name())
+            && (self.kinds.is_empty() || self.kinds.contains(&b.kind()))
+    }
+}
+
 impl Catalog {
     /// Reads the catalog of `remote`: one recursive listing, then each
-    /// manifest and verification record.
+    /// manifest and verification record (each read tried a few times).
+    /// `Err` when the listing fails or the run is interrupted; a manifest
+    /// that cannot be read is in [`Catalog::unreadable`].
     pub fn read(remote: &Remote) -> Result<Catalog> {
         let entries: Vec<Entry> = remote
             .list("", true)?
             .into_iter()
             .filter(|e| !e.is_dir)
             .collect();
-        let sizes: BTreeMap<&str, &Entry> = entries.iter().map(|e| (e.path.as_str(), e)).collect();
+        let listed: BTreeMap<&str, &Entry> = entries.iter().map(|e| (e.path.as_str(), e)).collect();
         let mut claimed: BTreeSet<&str> = BTreeSet::new();
         let mut catalog = Catalog::default();
         for entry in &entries {
             let Some(object) = entry.path.strip_suffix(MANIFEST_SUFFIX) else {
                 continue;
             };
-            let manifest = match read_json::<Manifest>(remote, entry) {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!("{}: not a dbbr manifest: {e}", entry.path);
-                    claimed.insert(&entry.path);
+            claimed.insert(&entry.path);
+            claimed.insert(object);
+            let record = format!("{object}{VERIFIED_SUFFIX}");
+            if let Some(e) = listed.get(record.as_str()) {
+                claimed.insert(&e.path);
+            }
+            let manifest = match read_json::<Manifest>(remote, entry)? {
+                Fetched::Parsed(m) => m,
+                // Deleted since the listing (a prune): no longer there.
+                Fetched::Gone => {
+                    claimed.remove(object);
+                    continue;
+                }
+                Fetched::Failed(reason) => {
                     catalog
-                        .strays
-                        .push(stray(entry, StrayKind::UnreadableManifest));
+                        .unreadable
+                        .push(unreadable(entry, object, true, reason));
+                    continue;
+                }
+                Fetched::Invalid(reason) => {
+                    catalog
+                        .unreadable
+                        .push(unreadable(entry, object, false, reason));
                     continue;
                 }
             };
-            claimed.insert(&entry.path);
-            claimed.insert(object);
-            let state = match sizes.get(object) {
+            let state = match listed.get(object) {
                 None => State::Missing,
                 Some(e) if e.size >= 0 && e.size as u64 != manifest.stored_bytes => {
                     State::SizeMismatch { size: e.size }
                 }
                 Some(_) => State::Ok,
             };
-            let record = format!("{object}{VERIFIED_SUFFIX}");
-            let verified = sizes.get(record.as_str()).and_then(|e| {
-                claimed.insert(&e.path);
-                read_json::<Verification>(remote, e).ok()
-            });
+            let verified = match listed.get(record.as_str()) {
+                Some(e) => match read_json::<Verification>(remote, e)? {
+                    Fetched::Parsed(v) => Some(v),
+                    Fetched::Gone => None,
+                    Fetched::Failed(why) | Fetched::Invalid(why) => {
+                        tracing::warn!("{}: the verification record is unreadable: {why}", e.path);
+                        None
+                    }
+                },
+                None => None,
+            };
+            let kind = manifest.kind();
             catalog.backups.push(StoredBackup {
                 manifest: Manifest {
                     object: object.to_string(),
+                    declared_kind: Some(kind),
                     ..manifest
                 },
                 manifest_name: entry.path.clone(),
@@ -157,25 +276,27 @@ impl Catalog {
             if claimed.contains(entry.path.as_str()) {
                 continue;
             }
-            let kind = if is_hidden_with(&entry.path, ".partial") {
+            let kind = if side_name(&entry.path, ".partial").is_some() {
                 StrayKind::Partial
-            } else if is_hidden_with(&entry.path, ".claim") {
+            } else if side_name(&entry.path, ".claim").is_some() {
                 StrayKind::Claim
+            } else if entry.path.ends_with(VERIFIED_SUFFIX) {
+                StrayKind::Record
             } else {
                 StrayKind::NoManifest
             };
             catalog.strays.push(stray(entry, kind));
         }
         catalog.backups.sort_by(|a, b| {
-            (&a.manifest.engine, &a.manifest.database)
-                .cmp(&(&b.manifest.engine, &b.manifest.database))
+            (&a.manifest.engine, a.kind(), &a.manifest.database)
+                .cmp(&(&b.manifest.engine, b.kind(), &b.manifest.database))
                 .then(b.time().cmp(&a.time()))
                 .then(b.object().cmp(a.object()))
         });
         Ok(catalog)
     }
 
-    /// The backups of `database` (all engines), newest first.
+    /// The backups of `database` (all engines and kinds), newest first.
     pub fn of_database<'a>(
         &'a self,
         database: &'a str,
@@ -185,33 +306,130 @@ impl Catalog {
             .filter(move |b| b.manifest.database == database)
     }
 
-    /// The newest intact backup of `database` that started before `before`
-    /// (if given). `None` when there is none.
-    pub fn latest<'a>(
-        &'a self,
-        database: &'a str,
-        before: Option<DateTime<Utc>>,
-    ) -> Option<&'a StoredBackup> {
-        self.of_database(database)
-            .filter(|b| b.state == State::Ok)
-            .filter(|b| before.is_none_or(|t| b.time() < t))
-            .max_by_key(|b| b.time())
+    /// Fails, naming the first of them, when a manifest could not be read:
+    /// which backups exist cannot be told then.
+    pub fn require_readable(&self) -> Result<()> {
+        match self.unreadable.first() {
+            None => Ok(()),
+            Some(u) => Err(Error::Storage(format!(
+                "{} manifest(s) could not be read, so which backups exist cannot be told: {}: \
+                 {} ({})",
+                self.unreadable.len(),
+                u.manifest_name,
+                u.reason,
+                if u.read_failed {
+                    "try again when storage answers"
+                } else {
+                    "repair or remove that manifest, e.g. `dbbr remote rm NAME`"
+                }
+            ))),
+        }
     }
 
-    /// The backup whose data object (or manifest) is `name`.
-    pub fn find(&self, name: &str) -> Option<&StoredBackup> {
-        self.backups
+    /// The newest intact backup that `lookup` selects. `Err` when it
+    /// cannot be told (a manifest could not be read), when the backups of
+    /// that database are of several engines or kinds and the lookup does not
+    /// say which ([`Error::Config`]), or when there is none.
+    pub fn latest(&self, lookup: &Lookup) -> Result<&StoredBackup> {
+        self.newest(lookup, true)
+    }
+
+    /// The newest backup that `lookup` selects, intact or not (for
+    /// verification, which reports a broken one). Errors as [`latest`](Self::latest).
+    pub fn newest(&self, lookup: &Lookup, intact_only: bool) -> Result<&StoredBackup> {
+        self.require_readable()?;
+        let matching: Vec<&StoredBackup> =
+            self.backups.iter().filter(|b| lookup.matches(b)).collect();
+        let name = &lookup.database;
+        let engines: BTreeSet<&str> = matching
+            .iter()
+            .map(|b| b.manifest.engine.as_str())
+            .collect();
+        if engines.len() > 1 {
+            return Err(Error::config(
+                Setting::Selection,
+                format!(
+                    "`{name}` has backups of several engines ({}): name the engine",
+                    engines.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        let kinds: BTreeSet<Kind> = matching.iter().map(|b| b.kind()).collect();
+        if kinds.len() > 1 {
+            return Err(Error::config(
+                Setting::Selection,
+                format!(
+                    "`{name}` names backups of several kinds ({}): restore a database into a \
+                     database and a server-wide backup into the server, or name the object",
+                    kinds
+                        .iter()
+                        .map(|k| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let in_time = |b: &&&StoredBackup| lookup.before.is_none_or(|t| b.time() < t);
+        let found = matching
+            .iter()
+            .filter(in_time)
+            .filter(|b| !intact_only || b.is_intact())
+            .max_by_key(|b| b.time());
+        if let Some(found) = found {
+            return Ok(found);
+        }
+        let broken = matching.iter().filter(in_time).count();
+        let mut message = format!("no intact backup of `{name}`");
+        if let Some(t) = lookup.before {
+            message.push_str(&format!(" before {t}"));
+        }
+        if let Some(e) = lookup.engine {
+            message.push_str(&format!(" ({})", e.name()));
+        }
+        if broken > 0 {
+            message.push_str(&format!(" ({broken} broken: see `dbbr list`)"));
+        }
+        Err(Error::NotFound(message))
+    }
+
+    /// The backup whose data object (or manifest) is `name`: `Err` when
+    /// there is none, or when its manifest is there but unreadable.
+    pub fn find(&self, name: &str) -> Result<&StoredBackup> {
+        if let Some(b) = self
+            .backups
             .iter()
             .find(|b| b.object() == name || b.manifest_name == name)
+        {
+            return Ok(b);
+        }
+        if let Some(u) = self
+            .unreadable
+            .iter()
+            .find(|u| u.object == name || u.manifest_name == name)
+        {
+            return Err(Error::Storage(format!(
+                "{} is broken: its manifest {} could not be read: {}",
+                u.object, u.manifest_name, u.reason
+            )));
+        }
+        Err(Error::NotFound(format!(
+            "no backup named `{name}` (an object without a manifest is not a backup)"
+        )))
     }
 }
 
-/// Whether `path` is a hidden name dbbr's uploads use, ending in `suffix`:
-/// the staging name of an unfinished upload (`.partial`) or a claim
-/// (`.claim`).
-fn is_hidden_with(path: &str, suffix: &str) -> bool {
-    let leaf = path.rsplit('/').next().unwrap_or(path);
-    leaf.starts_with('.') && leaf.ends_with(suffix)
+/// The name an upload's hidden side object (`suffix`: `.partial` or
+/// `.claim`) is about, if `path` is one: `.NAME.<12 hex digits>SUFFIX`
+/// (in the same folder) gives `NAME`.
+pub(crate) fn side_name<'a>(path: &'a str, suffix: &str) -> Option<(&'a str, &'a str)> {
+    let (dir, leaf) = match path.rfind('/') {
+        Some(i) => path.split_at(i + 1),
+        None => ("", path),
+    };
+    let rest = leaf.strip_prefix('.')?.strip_suffix(suffix)?;
+    let (name, id) = rest.rsplit_once('.')?;
+    let hex = id.len() == 12 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    (hex && !name.is_empty()).then_some((dir, name))
 }
 
 fn stray(entry: &Entry, kind: StrayKind) -> Stray {
@@ -223,22 +441,76 @@ fn stray(entry: &Entry, kind: StrayKind) -> Stray {
     }
 }
 
-/// Downloads and parses a small JSON object.
-fn read_json<T: for<'de> Deserialize<'de>>(remote: &Remote, entry: &Entry) -> Result<T> {
+fn unreadable(entry: &Entry, object: &str, read_failed: bool, reason: String) -> Unreadable {
+    tracing::warn!("{}: the manifest is unreadable: {reason}", entry.path);
+    Unreadable {
+        manifest_name: entry.path.clone(),
+        object: object.to_string(),
+        read_failed,
+        reason,
+    }
+}
+
+/// What reading a small JSON object gave.
+enum Fetched<T> {
+    Parsed(T),
+    /// Not found any more (deleted since the listing).
+    Gone,
+    /// Reading it failed, every time it was tried.
+    Failed(String),
+    /// It was read and is not what it should be.
+    Invalid(String),
+}
+
+/// Downloads and parses a small JSON object, trying a failed read again a
+/// few times. `Err` only when the run is interrupted.
+fn read_json<T: for<'de> Deserialize<'de>>(remote: &Remote, entry: &Entry) -> Result<Fetched<T>> {
     if entry.size > SIDECAR_LIMIT as i64 {
-        return Err(Error::Storage(format!(
-            "{} is larger than a manifest can be",
-            entry.path
+        return Ok(Fetched::Invalid(format!(
+            "{} bytes is larger than a manifest can be",
+            entry.size
         )));
     }
+    let mut last = String::new();
+    for attempt in 1..=READ_ATTEMPTS {
+        if attempt > 1 {
+            std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
+        }
+        match read_small(remote, &entry.path) {
+            Ok(text) => {
+                return Ok(match serde_json::from_slice(&text) {
+                    Ok(value) => Fetched::Parsed(value),
+                    Err(e) => Fetched::Invalid(format!("not a valid dbbr manifest: {e}")),
+                })
+            }
+            Err(Error::NotFound(_)) => return Ok(Fetched::Gone),
+            Err(Error::Interrupted) => return Err(Error::Interrupted),
+            Err(e) if crate::interrupt::interrupted() => {
+                tracing::debug!("reading {} stopped: {e}", entry.path);
+                return Err(Error::Interrupted);
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Ok(Fetched::Failed(format!(
+        "reading it failed {READ_ATTEMPTS} times: {last}"
+    )))
+}
+
+/// The first [`SIDECAR_LIMIT`] + 1 bytes of an object.
+fn read_small(remote: &Remote, path: &str) -> Result<Vec<u8>> {
     let mut text = Vec::new();
     remote
-        .download(&entry.path)?
-        .take(SIDECAR_LIMIT)
+        .download(path)?
+        .take(SIDECAR_LIMIT + 1)
         .read_to_end(&mut text)
-        .map_err(|e| Error::io(format!("reading {}", entry.path), e))?;
-    serde_json::from_slice(&text)
-        .map_err(|e| Error::Storage(format!("{} is not valid: {e}", entry.path)))
+        .map_err(|e| Error::io(format!("reading {path}"), e))?;
+    if text.len() as u64 > SIDECAR_LIMIT {
+        return Err(Error::Storage(format!(
+            "{path} is larger than a manifest can be"
+        )));
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -246,16 +518,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn staging_names_are_partial() {
-        let is_partial = |p| is_hidden_with(p, ".partial");
-        assert!(is_partial(".app.sql.gz.0a1b2c3d4e5f.partial"));
-        assert!(is_partial("sub/.app.sql.gz.0a1b2c3d4e5f.partial"));
-        assert!(!is_partial("app.sql.gz"));
-        assert!(!is_partial("sub.partial/app.sql.gz"));
-        assert!(is_hidden_with(
-            "sub/.app.sql.gz.0a1b2c3d4e5f.claim",
-            ".claim"
-        ));
-        assert!(!is_hidden_with("sub/app.sql.gz.claim", ".claim"));
+    fn side_objects_have_exact_names() {
+        let partial = |p| side_name(p, ".partial");
+        assert_eq!(
+            partial(".app.sql.gz.0a1b2c3d4e5f.partial"),
+            Some(("", "app.sql.gz"))
+        );
+        assert_eq!(
+            partial("sub/.app.sql.gz.0a1b2c3d4e5f.partial"),
+            Some(("sub/", "app.sql.gz"))
+        );
+        assert_eq!(partial("app.sql.gz"), None);
+        assert_eq!(partial("sub.partial/app.sql.gz"), None);
+        // Other programs' hidden files: not dbbr's exact format.
+        assert_eq!(partial(".app.sql.gz.partial"), None);
+        assert_eq!(partial(".app.sql.gz.0A1B2C3D4E5F.partial"), None);
+        assert_eq!(partial(".app.sql.gz.0a1b2c3d4e5.partial"), None);
+        assert_eq!(partial("..0a1b2c3d4e5f.partial"), None);
+        assert_eq!(
+            side_name("sub/.app.sql.gz.0a1b2c3d4e5f.claim", ".claim"),
+            Some(("sub/", "app.sql.gz"))
+        );
+        assert_eq!(
+            side_name("sub/app.sql.gz.0a1b2c3d4e5f.claim", ".claim"),
+            None
+        );
     }
 }

@@ -54,6 +54,46 @@ pub struct Verification {
     pub detail: String,
 }
 
+/// What a backup holds, as its manifest says: a name never decides it (a
+/// database may be called `all` or `globals`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Kind {
+    /// One database (`pg_dump`, `mariadb-dump --databases`), restored into
+    /// a database.
+    Database,
+    /// A whole server (`pg_dumpall`, `mariadb-dump --all-databases`),
+    /// restored into the server.
+    Server,
+    /// What belongs to the server rather than to a database: roles and
+    /// tablespaces, or MariaDB's users and grants; replayed into the server.
+    Globals,
+}
+
+impl Kind {
+    /// `database`, `server` or `globals`, as manifests write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Database => "database",
+            Kind::Server => "server",
+            Kind::Globals => "globals",
+        }
+    }
+
+    /// Whether a backup of this kind is restored into the server rather
+    /// than into one database.
+    pub fn into_server(self) -> bool {
+        self != Kind::Database
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What is known about one backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -66,7 +106,12 @@ pub struct Manifest {
     pub rclone_version: String,
     /// `postgresql` or `mariadb`.
     pub engine: String,
-    /// The database, or `all` for a whole-server dump.
+    /// What the backup holds (format 3; see [`Manifest::kind`] for older
+    /// manifests).
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "kind")]
+    pub declared_kind: Option<Kind>,
+    /// The database, or the label of a server-wide backup: `all` for a
+    /// whole server, `globals` for the globals.
     pub database: String,
     /// The data object's name, relative to the remote path and prefix.
     pub object: String,
@@ -106,8 +151,8 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// The current manifest format.
-    pub const FORMAT: u32 = 2;
+    /// The current manifest format: 3 says what the backup holds (`kind`).
+    pub const FORMAT: u32 = 3;
 
     /// The manifest of `object`, the backup of `database` that `plan` ran
     /// from `started_at` until now and that `stats` describe.
@@ -125,6 +170,7 @@ impl Manifest {
             dbbr_version: env!("CARGO_PKG_VERSION").into(),
             rclone_version: crate::storage::rclone_version().into(),
             engine: plan.engine.name().into(),
+            declared_kind: Some(Kind::Database),
             database: database.into(),
             object: object.into(),
             server_version: versions.server.clone(),
@@ -147,16 +193,16 @@ impl Manifest {
         }
     }
 
-    /// Whether this is a backup of a whole server (`pg_dumpall`,
-    /// `mariadb-dump --all-databases`) rather than of one database.
-    pub fn is_whole_server(&self) -> bool {
-        self.database == "all"
-    }
-
-    /// Whether this is a dump of the server's globals (roles, users,
-    /// grants), which a restore replays into the server.
-    pub fn is_globals(&self) -> bool {
-        self.globals
+    /// What the backup holds. Manifests before format 3 did not say: for
+    /// them, `globals: true` is a globals dump and the database `all` a
+    /// whole-server dump (the names those versions gave them).
+    pub fn kind(&self) -> Kind {
+        match self.declared_kind {
+            Some(kind) => kind,
+            None if self.globals => Kind::Globals,
+            None if self.database == "all" => Kind::Server,
+            None => Kind::Database,
+        }
     }
 
     /// Whether the dump is a PostgreSQL custom or tar archive (restored with
@@ -202,6 +248,7 @@ mod tests {
             dbbr_version: "0.1.0".into(),
             rclone_version: "v1.76.0".into(),
             engine: "postgresql".into(),
+            declared_kind: None,
             database: "app".into(),
             object: "app.sql.gz".into(),
             server_version: Some("15.1".into()),
@@ -236,5 +283,41 @@ mod tests {
             Manifest::object_name("a/b.sql.gz"),
             "a/b.sql.gz.manifest.json"
         );
+    }
+
+    #[test]
+    fn kinds_come_from_the_manifest() {
+        let text = |kind: &str, database: &str, globals: bool| {
+            format!(
+                r#"{{"format":3,"dbbr_version":"0.1.0","rclone_version":"v1","engine":"postgresql",
+                {kind}"database":"{database}","object":"x.sql.gz","server_version":null,
+                "dump_tool":null,"started_at":"2026-01-01T00:00:00Z",
+                "finished_at":"2026-01-01T00:00:01Z","raw_bytes":1,"stored_bytes":1,
+                "sha256":"ab","codec":"gzip","encrypted":false,"recipients":[],"globals":{globals}}}"#
+            )
+        };
+        let kind_of = |json: String| serde_json::from_str::<Manifest>(&json).unwrap().kind();
+        // Declared: the name does not matter.
+        assert_eq!(
+            kind_of(text(r#""kind":"database","#, "all", false)),
+            Kind::Database
+        );
+        assert_eq!(
+            kind_of(text(r#""kind":"database","#, "globals", false)),
+            Kind::Database
+        );
+        assert_eq!(
+            kind_of(text(r#""kind":"server","#, "all", false)),
+            Kind::Server
+        );
+        assert_eq!(
+            kind_of(text(r#""kind":"globals","#, "globals", true)),
+            Kind::Globals
+        );
+        // Before format 3, by the names those versions wrote.
+        assert_eq!(kind_of(text("", "all", false)), Kind::Server);
+        assert_eq!(kind_of(text("", "globals", true)), Kind::Globals);
+        assert_eq!(kind_of(text("", "app", false)), Kind::Database);
+        assert!(serde_json::from_str::<Manifest>(&text(r#""kind":"set","#, "a", false)).is_err());
     }
 }

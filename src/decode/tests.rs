@@ -539,6 +539,7 @@ fn expected_from_manifest() {
         dbbr_version: "0.1.0".into(),
         rclone_version: "v1.76.0".into(),
         engine: "postgresql".into(),
+        declared_kind: None,
         database: "app".into(),
         object: "app.sql.gz".into(),
         server_version: None,

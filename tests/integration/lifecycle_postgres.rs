@@ -62,7 +62,8 @@ fn backup_list_restore_round_trip_with_age() {
     assert_eq!(b["manifest"]["database"], db.name.as_str());
     assert_eq!(b["manifest"]["codec"], "gzip");
     assert_eq!(b["manifest"]["encrypted"], true);
-    assert_eq!(b["manifest"]["format"], 2);
+    assert_eq!(b["manifest"]["format"], 3);
+    assert_eq!(b["manifest"]["kind"], "database");
     assert_eq!(b["state"]["state"], "ok");
     assert_eq!(b["manifest"]["dump"]["rows"]["public.items"], 4000);
     assert_eq!(b["manifest"]["dump"]["completion_line"], true);

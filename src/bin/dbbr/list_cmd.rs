@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use clap::Args;
-use dbbr::{Catalog, Error, Remote, Result, State, StoredBackup, Stray};
+use dbbr::{Catalog, Error, Remote, Result, State, StoredBackup, Stray, Unreadable};
 use serde::Serialize;
 
 use crate::storage_args::StorageArgs;
@@ -21,7 +21,7 @@ pub struct ListArgs {
     #[arg(long)]
     json: bool,
     /// Also objects that are not backups (no manifest: failed or killed runs,
-    /// foreign files).
+    /// foreign files). Manifests that cannot be read are always shown.
     #[arg(long)]
     all: bool,
 }
@@ -32,11 +32,15 @@ struct Listing<'a> {
     /// Always 1 for this schema.
     schema: u32,
     backups: Vec<&'a StoredBackup>,
+    /// Manifests that could not be read or are not valid: broken backups
+    /// whose database is unknown.
+    unreadable: &'a [Unreadable],
     #[serde(skip_serializing_if = "Option::is_none")]
     not_backups: Option<&'a [Stray]>,
 }
 
-/// Lists; `Ok(false)` when a broken backup was found (exit 1).
+/// Lists; `Ok(false)` when a broken backup or a manifest that could not be
+/// read was found (exit 1): what exists is not fully known then.
 pub fn run(args: ListArgs) -> Result<bool> {
     let remote: Remote = args.storage.remote()?;
     let catalog = Catalog::read(&remote)?;
@@ -49,19 +53,25 @@ pub fn run(args: ListArgs) -> Result<bool> {
                 .is_none_or(|d| b.manifest.database == d)
         })
         .collect();
-    let healthy = backups.iter().all(|b| b.state == State::Ok);
+    let healthy = backups.iter().all(|b| b.state == State::Ok) && catalog.unreadable.is_empty();
     let mut out = io::stdout().lock();
     let written = if args.json {
         let listing = Listing {
             schema: 1,
             backups,
+            unreadable: &catalog.unreadable,
             not_backups: args.all.then_some(catalog.strays.as_slice()),
         };
         serde_json::to_writer_pretty(&mut out, &listing)
             .map_err(io::Error::other)
             .and_then(|()| writeln!(out))
     } else {
-        table(&mut out, &backups, args.all.then_some(&catalog.strays))
+        table(
+            &mut out,
+            &backups,
+            &catalog.unreadable,
+            args.all.then_some(&catalog.strays),
+        )
     };
     written.map_err(|e| Error::io("writing the listing", e))?;
     Ok(healthy)
@@ -71,12 +81,13 @@ pub fn run(args: ListArgs) -> Result<bool> {
 fn table(
     out: &mut impl Write,
     backups: &[&StoredBackup],
+    unreadable: &[Unreadable],
     strays: Option<&Vec<Stray>>,
 ) -> io::Result<()> {
     writeln!(
         out,
-        "{:<11} {:<16} {:<20} {:>10} {:>10} {:<6} {:<4} {:<40} STATE",
-        "ENGINE", "DATABASE", "TIME (UTC)", "STORED", "RAW", "CODEC", "ENC", "OBJECT"
+        "{:<11} {:<8} {:<16} {:<20} {:>10} {:>10} {:<6} {:<4} {:<40} STATE",
+        "ENGINE", "KIND", "DATABASE", "TIME (UTC)", "STORED", "RAW", "CODEC", "ENC", "OBJECT"
     )?;
     for b in backups {
         let m = &b.manifest;
@@ -100,9 +111,10 @@ fn table(
         };
         writeln!(
             out,
-            "{:<11} {:<16} {:<20} {:>10} {:>10} {:<6} {:<4} {:<40} {}",
+            "{:<11} {:<8} {:<16} {:<20} {:>10} {:>10} {:<6} {:<4} {:<40} {}",
             m.engine,
-            m.database,
+            b.kind().name(),
+            crate::one_line(&m.database),
             m.started_at.format("%Y-%m-%d %H:%M:%S"),
             crate::backup_cmd::bytes(m.stored_bytes),
             crate::backup_cmd::bytes(m.raw_bytes),
@@ -110,6 +122,27 @@ fn table(
             if m.encrypted { "age" } else { "no" },
             b.object(),
             state,
+        )?;
+    }
+    for u in unreadable {
+        writeln!(
+            out,
+            "{:<11} {:<8} {:<16} {:<20} {:>10} {:>10} {:<6} {:<4} {:<40} BROKEN: {}: {}",
+            "?",
+            "?",
+            "?",
+            "?",
+            "?",
+            "?",
+            "?",
+            "?",
+            u.object,
+            if u.read_failed {
+                "manifest could not be read"
+            } else {
+                "manifest unreadable"
+            },
+            crate::one_line(&u.reason),
         )?;
     }
     if let Some(strays) = strays {
