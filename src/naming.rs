@@ -13,6 +13,8 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::error::{Error, Result, Setting};
 
+mod matcher;
+
 /// What dbbr adds to a backup's file name for the names it derives: the
 /// longer of the manifest's and the verification record's suffix, and the
 /// hidden temporary name of an upload (`.NAME.<12 hex>.partial`).

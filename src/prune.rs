@@ -1,20 +1,27 @@
-//! Retention: deletes the backups a keep policy does not keep, per engine and
-//! database, from storage alone. It touches only objects with a dbbr
-//! manifest (and, when asked, dbbr's own leftovers), never another
-//! database's backups, never the newest backup of a database. A backup's
-//! manifest is deleted first and its object second (the reverse of the write
-//! order), so an interrupted prune leaves at worst an object that is plainly
-//! not a backup.
+//! Retention: deletes the backups a keep policy does not keep, per engine,
+//! kind and database, from storage alone. It touches only objects with a
+//! dbbr manifest (and, when asked, dbbr's own leftovers), never another
+//! group's backups, never foreign files, never the newest intact backup of a
+//! group. Only intact backups count: a broken one (object missing or of
+//! another size) is neither counted nor protected by the rules, and is left
+//! in place and reported. Nothing is deleted while any manifest could not
+//! be read: which backups exist cannot be told then. A backup's manifest is
+//! deleted first and its object second (the reverse of the write order), so
+//! an interrupted prune leaves at worst an object that is plainly not a
+//! backup.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::catalog::{Catalog, StoredBackup, StrayKind};
-use crate::error::{Result, Setting};
-use crate::manifest::VERIFIED_SUFFIX;
+use crate::catalog::{Catalog, StoredBackup};
+use crate::engine::Engine;
+use crate::error::{Error, Result, Setting};
+use crate::leftovers::Leftovers;
+use crate::manifest::{Kind, VERIFIED_SUFFIX};
+use crate::naming::NamePattern;
 use crate::retention::Policy;
-use crate::storage::Remote;
+use crate::storage::{Committed, Remote};
 
 /// A prune run, configured with chained calls.
 ///
@@ -30,18 +37,24 @@ pub struct Prune {
     policy: Policy,
     remote: String,
     prefix: String,
+    parsed: Option<Remote>,
     databases: Option<Vec<String>>,
+    engine: Option<Engine>,
+    groups: Option<Vec<(Engine, Kind, String)>>,
     dry_run: bool,
     orphans_older_than: Option<Duration>,
+    file_names: Vec<String>,
 }
 
-/// What a prune decided for one backup.
+/// What a prune decided for one intact backup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PruneDecision {
     /// The backup's engine.
     pub engine: String,
-    /// Its database.
+    /// What it holds.
+    pub kind: Kind,
+    /// Its database (label).
     pub database: String,
     /// Its data object.
     pub object: String,
@@ -57,14 +70,23 @@ pub struct PruneDecision {
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct PruneReport {
-    /// Every backup considered, grouped by engine and database, newest first.
+    /// Every intact backup considered, grouped by engine, kind and
+    /// database, newest first.
     pub decisions: Vec<PruneDecision>,
+    /// Broken backups of the groups considered (object missing or of
+    /// another size), with why: not counted by any rule, and left in place.
+    pub broken: Vec<(String, String)>,
     /// Objects deleted (manifests, verification records, data objects,
-    /// orphans); empty on a dry run.
+    /// leftovers); empty on a dry run.
     pub deleted: Vec<String>,
     /// Leftover objects removed (or, on a dry run, that would be).
     pub orphans: Vec<String>,
 }
+
+/// How long a claim lives without being renewed before it counts as left
+/// by a killed run (as the storage layer's uploads see it): leftovers
+/// younger than this may belong to a live run.
+pub const CLAIM_STALENESS: std::time::Duration = std::time::Duration::from_secs(180);
 
 impl Prune {
     /// A prune keeping what `policy` keeps. A policy that keeps nothing is
@@ -74,9 +96,13 @@ impl Prune {
             policy,
             remote: "store".into(),
             prefix: String::new(),
+            parsed: None,
             databases: None,
+            engine: None,
+            groups: None,
             dry_run: false,
             orphans_older_than: None,
+            file_names: Vec::new(),
         }
     }
 
@@ -92,9 +118,29 @@ impl Prune {
         self
     }
 
-    /// Only these databases' backups (default: every database's).
+    /// The remote (with its prefix) as already parsed.
+    pub(crate) fn at(mut self, remote: Remote) -> Prune {
+        self.parsed = Some(remote);
+        self
+    }
+
+    /// Only the backups of these databases (labels: `all` and `globals`
+    /// name the server-wide backups); default every database's. Each kind
+    /// is still a group of its own.
     pub fn databases<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Prune {
         self.databases = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Only the backups of this engine.
+    pub fn engine(mut self, engine: Engine) -> Prune {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Only these groups (engine, kind, database): what a backup run wrote.
+    pub(crate) fn groups(mut self, groups: Vec<(Engine, Kind, String)>) -> Prune {
+        self.groups = Some(groups);
         self
     }
 
@@ -104,42 +150,80 @@ impl Prune {
         self
     }
 
-    /// Also remove dbbr's leftovers older than `age`: hidden staging objects
-    /// of uploads that never committed, and objects named like backups
-    /// (`.sql...`) that have no manifest.
+    /// Also remove dbbr's leftovers older than `age` (at least
+    /// [`CLAIM_STALENESS`]: younger ones may belong to a run still going):
+    /// the hidden staging objects and claims of uploads that never
+    /// finished, objects named as the backups are named (see
+    /// [`file_names`](Prune::file_names)) that have no manifest, and the
+    /// verification records of backups that are gone. Only dbbr's exact
+    /// name formats; never a name a live claim is on.
     pub fn orphans_older_than(mut self, age: Duration) -> Prune {
         self.orphans_older_than = Some(age);
         self
     }
 
-    /// Decides per engine and database, then deletes (manifest first).
-    /// `Err` before any deletion for a policy that keeps nothing or a
-    /// storage failure while reading; a failed deletion stops the run.
+    /// The file name patterns backups are named by (as
+    /// [`Backup::file_name`](crate::Backup::file_name) takes them), for
+    /// telling leftovers from foreign objects; default dbbr's default
+    /// names (`${DB}-%Y-%m-%dT%H-%M-%SZ.sql.gz`, `all_%Y-...`).
+    pub fn file_names<I: IntoIterator<Item = S>, S: Into<String>>(mut self, patterns: I) -> Prune {
+        self.file_names = patterns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    fn wanted(&self, b: &StoredBackup) -> bool {
+        let m = &b.manifest;
+        self.databases
+            .as_ref()
+            .is_none_or(|names| names.contains(&m.database))
+            && self.engine.is_none_or(|e| e.name() == m.engine)
+            && self.groups.as_ref().is_none_or(|groups| {
+                groups
+                    .iter()
+                    .any(|(e, k, d)| e.name() == m.engine && *k == b.kind() && *d == m.database)
+            })
+    }
+
+    /// Decides per engine, kind and database, then deletes (manifest
+    /// first). `Err` before any deletion for a policy that keeps nothing, a
+    /// storage failure while reading, or a manifest that could not be read;
+    /// a failed deletion stops the run.
     pub fn run(self) -> Result<PruneReport> {
         let policy = self.policy.checked()?;
-        let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
+        let leftovers = match self.orphans_older_than {
+            Some(age) => Some(self.leftovers(age)?),
+            None => None,
+        };
+        let remote = match &self.parsed {
+            Some(remote) => remote.clone(),
+            None => Remote::parse(&self.remote)?.with_prefix(&self.prefix),
+        };
         remote.check()?;
         let catalog = Catalog::read(&remote)?;
-        let mut groups: BTreeMap<(&str, &str), Vec<&StoredBackup>> = BTreeMap::new();
-        for b in &catalog.backups {
-            let wanted = self
-                .databases
-                .as_ref()
-                .is_none_or(|names| names.contains(&b.manifest.database));
-            if wanted {
-                groups
-                    .entry((&b.manifest.engine, &b.manifest.database))
-                    .or_default()
-                    .push(b);
-            }
-        }
+        catalog
+            .require_readable()
+            .map_err(|e| Error::Storage(format!("{e}: nothing was deleted")))?;
+        let mut groups: BTreeMap<(&str, Kind, &str), Vec<&StoredBackup>> = BTreeMap::new();
         let mut report = PruneReport::default();
-        for ((engine, database), mut backups) in groups {
+        for b in catalog.backups.iter().filter(|b| self.wanted(b)) {
+            if !b.is_intact() {
+                report
+                    .broken
+                    .push((b.object().to_string(), broken_reason(b)));
+                continue;
+            }
+            groups
+                .entry((&b.manifest.engine, b.kind(), &b.manifest.database))
+                .or_default()
+                .push(b);
+        }
+        for ((engine, kind, database), mut backups) in groups {
             backups.sort_by_key(|b| std::cmp::Reverse(b.time()));
             let decisions = policy.apply(&backups, |b| b.time(), &chrono::Local);
             for (b, d) in backups.iter().zip(decisions) {
                 report.decisions.push(PruneDecision {
                     engine: engine.into(),
+                    kind,
                     database: database.into(),
                     object: b.object().into(),
                     time: b.time(),
@@ -148,70 +232,108 @@ impl Prune {
                 });
             }
         }
-        if let Some(age) = self.orphans_older_than {
-            let cutoff = Utc::now() - age;
-            for stray in &catalog.strays {
-                let ours = match stray.kind {
-                    StrayKind::Partial | StrayKind::Claim => true,
-                    StrayKind::NoManifest => looks_like_backup(&stray.path),
-                    _ => false,
-                };
-                if ours && stray.mod_time.is_some_and(|t| t < cutoff) {
-                    report.orphans.push(stray.path.clone());
-                }
-            }
+        let mut orphans = Vec::new();
+        if let Some(leftovers) = &leftovers {
+            orphans = leftovers.find(&catalog, Utc::now());
+            report.orphans = orphans.iter().map(|o| o.path.clone()).collect();
         }
         if self.dry_run {
             return Ok(report);
         }
         for d in report.decisions.iter().filter(|d| !d.keep) {
-            let backup = catalog
-                .find(&d.object)
-                .expect("a decision is about a listed backup");
+            stop_if_interrupted()?;
+            let backup = catalog.find(&d.object)?;
             // Manifest first: without it the object is no longer a backup.
-            remote.delete(&backup.manifest_name)?;
-            report.deleted.push(backup.manifest_name.clone());
+            delete_if_there(&remote, &backup.manifest_name, &mut report.deleted)?;
             let record = format!("{}{VERIFIED_SUFFIX}", backup.object());
-            if remote.stat(&record)?.is_some() {
-                remote.delete(&record)?;
-                report.deleted.push(record);
-            }
-            if remote.stat(backup.object())?.is_some() {
-                remote.delete(backup.object())?;
-                report.deleted.push(backup.object().into());
-            }
+            delete_if_there(&remote, &record, &mut report.deleted)?;
+            delete_if_there(&remote, backup.object(), &mut report.deleted)?;
             tracing::info!(
-                "removed {} ({} {}): {}",
+                "removed {} ({} {} {}): {}",
                 backup.object(),
                 d.engine,
+                d.kind,
                 d.database,
                 d.reasons.join(", ")
             );
         }
-        for path in &report.orphans {
-            remote.delete(path)?;
-            report.deleted.push(path.clone());
+        for orphan in &orphans {
+            stop_if_interrupted()?;
+            // Only if it is still the object the listing showed: one that
+            // changed since belongs to a run that is writing.
+            remote.delete_committed(&Committed {
+                path: orphan.path.clone(),
+                size: orphan.size,
+                mod_time: orphan.mod_time,
+            })?;
+            report.deleted.push(orphan.path.clone());
+            tracing::info!("removed the leftover {}", orphan.path);
         }
         Ok(report)
     }
+
+    /// What counts as a leftover, checked before any I/O.
+    fn leftovers(&self, age: Duration) -> Result<Leftovers> {
+        let staleness = Duration::from_std(CLAIM_STALENESS).expect("a small duration");
+        if age < staleness {
+            return Err(Error::config(
+                Setting::Retention,
+                format!(
+                    "leftovers younger than {} minutes may belong to a run still going: give                      at least 3m to --orphans-older-than",
+                    CLAIM_STALENESS.as_secs() / 60
+                ),
+            ));
+        }
+        let patterns = if self.file_names.is_empty() {
+            vec![
+                NamePattern::default_for(false),
+                NamePattern::default_for(true),
+            ]
+        } else {
+            self.file_names
+                .iter()
+                .map(|p| NamePattern::parse(p, 1))
+                .collect::<Result<_>>()?
+        };
+        Leftovers::new(&patterns, age, staleness)
+    }
 }
 
-/// Whether an object without a manifest is named the way dbbr names
-/// backups, so that removing it as a leftover cannot hit a foreign file.
-fn looks_like_backup(path: &str) -> bool {
-    let leaf = path.rsplit('/').next().unwrap_or(path);
-    let leaf = leaf.strip_suffix(".age").unwrap_or(leaf);
-    [
-        ".sql", ".sql.gz", ".sql.zst", ".sql.lz4", ".dump", ".tar", ".tar.gz",
-    ]
-    .iter()
-    .any(|ext| leaf.ends_with(ext))
+/// Why a backup is broken, in a few words.
+fn broken_reason(b: &StoredBackup) -> String {
+    match &b.state {
+        crate::catalog::State::Missing => "its object is missing".into(),
+        crate::catalog::State::SizeMismatch { size } => format!(
+            "its object has {size} bytes, the manifest says {}",
+            b.manifest.stored_bytes
+        ),
+        crate::catalog::State::Ok => "intact".into(),
+    }
+}
+
+/// Deletes `path`; one that is not there (any more) is fine.
+fn delete_if_there(remote: &Remote, path: &str, deleted: &mut Vec<String>) -> Result<()> {
+    match remote.delete(path) {
+        Ok(()) => {
+            deleted.push(path.to_string());
+            Ok(())
+        }
+        Err(Error::NotFound(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn stop_if_interrupted() -> Result<()> {
+    if crate::interrupt::interrupted() {
+        return Err(Error::Interrupted);
+    }
+    Ok(())
 }
 
 /// Parses a duration such as `7d`, `12h`, `2w`, `1d12h`, `90m`.
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let bad = || {
-        crate::error::Error::config(
+        Error::config(
             Setting::Retention,
             format!("`{text}` is not a duration: use e.g. 7d, 12h, 2w or 1d12h"),
         )
@@ -255,14 +377,5 @@ mod tests {
         for bad in ["", "7", "d", "7x", "-1d", "0d"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn only_backup_like_names_are_leftovers() {
-        assert!(looks_like_backup("app-2026.sql.gz"));
-        assert!(looks_like_backup("x/app.sql.gz.age"));
-        assert!(looks_like_backup("app.sql"));
-        assert!(!looks_like_backup("notes.txt"));
-        assert!(!looks_like_backup("app.sql.gz.manifest.json"));
     }
 }

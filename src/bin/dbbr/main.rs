@@ -154,7 +154,7 @@ fn main() -> ExitCode {
         Command::List(args) => list_cmd::run(args),
         Command::Restore(args) => restore_cmd::run(args, interrupted).map(|()| true),
         Command::Verify(args) => verify_cmd::run(args, &run_id),
-        Command::Prune(args) => prune_cmd::run(args).map(|()| true),
+        Command::Prune(args) => prune_cmd::run(args),
         Command::Remote(args) => remote_cmd::run(args, interrupted).map(|()| true),
     };
     let signal = signalled.load(Ordering::SeqCst);

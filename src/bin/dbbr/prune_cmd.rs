@@ -4,6 +4,8 @@
 use clap::Args;
 use dbbr::{parse_duration, Error, KeepPolicy, Prune, Result, Setting};
 
+use crate::backup_cmd::EngineArg;
+
 use crate::keep_args::KeepArgs;
 use crate::storage_args::StorageArgs;
 
@@ -14,20 +16,30 @@ pub struct PruneArgs {
     storage: StorageArgs,
     #[command(flatten)]
     keep: KeepArgs,
-    /// Only this database's backups (repeatable).
+    /// Only this database's backups (repeatable; `all` and `globals` name
+    /// the server-wide backups).
     #[arg(long = "database", value_name = "DB")]
     databases: Vec<String>,
+    /// Only backups of this engine.
+    #[arg(long, value_enum)]
+    engine: Option<EngineArg>,
     /// Print each backup with the reason it is kept or removed; delete nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Also remove dbbr's leftovers (staging objects, backup-named objects
-    /// without a manifest) older than this (e.g. 2d).
+    /// Also remove dbbr's leftovers (staging objects and claims, objects
+    /// named as backups are named without a manifest, verification records
+    /// of backups that are gone) older than this (at least 3m, e.g. 2d).
     #[arg(long, value_name = "DURATION")]
     orphans_older_than: Option<String>,
+    /// How backups are named (as the backups' BACKUP_FILE_NAME), so that
+    /// leftovers are told from other files (default: dbbr's default names).
+    #[arg(long, env = "BACKUP_FILE_NAME", value_name = "PATTERN")]
+    file_name: Option<String>,
 }
 
-/// Runs the prune.
-pub fn run(args: PruneArgs) -> Result<()> {
+/// Runs the prune; `Ok(false)` when a broken backup was found (exit 1): it
+/// was neither counted nor removed.
+pub fn run(args: PruneArgs) -> Result<bool> {
     let policy = args.keep.policy()?.ok_or_else(|| {
         Error::config(
             Setting::Retention,
@@ -58,7 +70,11 @@ pub fn run(args: PruneArgs) -> Result<()> {
         };
         println!("{verb:<12} leftover {orphan}");
     }
-    Ok(())
+    for (object, why) in &report.broken {
+        println!("broken       {object} ({why}: not counted by any rule, left in place)");
+        tracing::error!("{object} is broken: {why}");
+    }
+    Ok(report.broken.is_empty())
 }
 
 fn prune(policy: KeepPolicy, args: &PruneArgs) -> Result<Prune> {
@@ -68,6 +84,12 @@ fn prune(policy: KeepPolicy, args: &PruneArgs) -> Result<Prune> {
         .dry_run(args.dry_run);
     if !args.databases.is_empty() {
         prune = prune.databases(args.databases.clone());
+    }
+    if let Some(engine) = args.engine {
+        prune = prune.engine(engine.engine());
+    }
+    if let Some(pattern) = args.file_name.as_deref().filter(|p| !p.trim().is_empty()) {
+        prune = prune.file_names([pattern]);
     }
     if let Some(age) = &args.orphans_older_than {
         prune = prune.orphans_older_than(parse_duration(age)?);
