@@ -1,8 +1,19 @@
-//! Restores a backup, from storage alone: the manifest says engine, format,
-//! codec and encryption. The way back streams `download -> sha256 check ->
-//! age -> decompress -> client stdin`, with no temporary file, and keeps the
-//! backup's rule: end of input is not success. On any failure the client is
-//! killed before its input ends, so it commits nothing.
+//! Restores a backup, from storage alone: the manifest says engine, kind,
+//! format, codec and encryption. The way back streams `download -> sha256
+//! check -> age -> decompress -> client stdin`, with no temporary file, and
+//! keeps the backup's rule: end of input is not success.
+//!
+//! The client commits only when dbbr says so. A PostgreSQL restore into a
+//! database is one transaction whose `COMMIT` dbbr writes once the whole
+//! backup has been read and checked (see `pg_script`), so a failure, a
+//! signal or a killed dbbr leaves the target as it was; a new database is
+//! restored under a temporary name and renamed into place at the end.
+//! MariaDB cannot roll DDL back: its restore is verified in full first, goes
+//! into a staging database, and its tables are moved into the target with
+//! one atomic `RENAME TABLE` at the end (a backup holding views, triggers,
+//! routines or events, which cannot move, is refused). Restores into the
+//! server (whole-server and globals backups) cannot be undone: they are
+//! verified in full first.
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -12,52 +23,56 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::catalog::{Catalog, State, StoredBackup};
+use crate::catalog::{Catalog, Lookup, State, StoredBackup};
 use crate::decode::{Decoder, Expected, Stage};
 use crate::encode::Identities;
-use crate::engine::{Connection, DatabaseState, Destination, Engine};
+use crate::engine::{Connection, DatabaseKind, DatabaseState, Destination, Engine};
 use crate::error::{Error, Result, Setting};
+use crate::manifest::Kind;
 use crate::report::{NoProgress, Progress};
+use crate::run_id::RunId;
 use crate::storage::Remote;
 
+mod archive;
 mod client;
+mod pg_script;
 mod retarget;
 mod roles;
+mod unmovable;
 
+use archive::ArchiveScript;
 use client::{ClientWriter, Finish};
+use pg_script::PgTransaction;
 use retarget::Retarget;
 use roles::ExistingRoles;
+use unmovable::Unmovable;
 
 /// Bytes moved per step.
 const CHUNK: usize = 256 * 1024;
 /// How often progress is reported.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+/// How often a blocked restore looks at its cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(100);
 
 /// Which backup to restore.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Source {
     /// A backup by its object (or manifest) name.
     Object(String),
-    /// The newest intact backup of a database, optionally before a time.
-    Latest {
-        database: String,
-        before: Option<DateTime<Utc>>,
-    },
+    /// The newest intact backup of a database.
+    Latest(String),
 }
 
 /// Where the backup goes.
 enum Sink {
-    Database {
-        name: String,
-        create: bool,
-        force: bool,
-    },
+    Database(String),
     Server,
     Writer(Box<dyn Write + Send>),
 }
 
 /// A restore, configured with chained calls and started with
-/// [`run`](Restore::run).
+/// [`run`](Restore::run). Settings are kept as given; [`run`](Restore::run)
+/// checks how they combine before any I/O.
 ///
 /// ```no_run
 /// let done = dbbr::Restore::latest("app")
@@ -71,8 +86,13 @@ enum Sink {
 pub struct Restore {
     source: Source,
     sink: Option<Sink>,
+    before: Option<DateTime<Utc>>,
+    create: bool,
+    force: bool,
+    engine: Option<Engine>,
     remote: String,
     prefix: String,
+    parsed: Option<Remote>,
     identity_file: Option<PathBuf>,
     identities: Option<Arc<Identities>>,
     password_file: Option<PathBuf>,
@@ -81,6 +101,9 @@ pub struct Restore {
     with_globals: bool,
     progress: Arc<dyn Progress>,
     cancel: Arc<AtomicBool>,
+    /// A drill into a scratch database that dbbr made and drops: no
+    /// staging needed, and nothing to move.
+    scratch: bool,
 }
 
 /// What a restore did.
@@ -107,20 +130,23 @@ impl Restore {
         Restore::with_source(Source::Object(object.into()))
     }
 
-    /// Restores the newest intact backup of `database`.
+    /// Restores the newest intact backup of `database` (for a server-wide
+    /// backup: `all`, or `globals`).
     pub fn latest(database: impl Into<String>) -> Restore {
-        Restore::with_source(Source::Latest {
-            database: database.into(),
-            before: None,
-        })
+        Restore::with_source(Source::Latest(database.into()))
     }
 
     fn with_source(source: Source) -> Restore {
         Restore {
             source,
             sink: None,
+            before: None,
+            create: false,
+            force: false,
+            engine: None,
             remote: "store".into(),
             prefix: String::new(),
+            parsed: None,
             identity_file: None,
             identities: None,
             password_file: None,
@@ -129,14 +155,21 @@ impl Restore {
             with_globals: false,
             progress: Arc::new(NoProgress),
             cancel: Arc::new(AtomicBool::new(false)),
+            scratch: false,
         }
     }
 
-    /// With [`Restore::latest`]: the newest backup that started before `time`.
+    /// With [`Restore::latest`]: the newest backup that started before
+    /// `time` (with [`Restore::object`], [`run`](Restore::run) refuses it).
     pub fn before(mut self, time: DateTime<Utc>) -> Restore {
-        if let Source::Latest { before, .. } = &mut self.source {
-            *before = Some(time);
-        }
+        self.before = Some(time);
+        self
+    }
+
+    /// Only a backup of this engine: needed with [`Restore::latest`] when
+    /// the database has backups of several engines.
+    pub fn engine(mut self, engine: Engine) -> Restore {
+        self.engine = Some(engine);
         self
     }
 
@@ -155,32 +188,30 @@ impl Restore {
     /// Restore into database `name`: it must exist and have no tables,
     /// unless [`create`](Restore::create) / [`force`](Restore::force).
     pub fn to_database(mut self, name: impl Into<String>) -> Restore {
-        self.sink = Some(Sink::Database {
-            name: name.into(),
-            create: false,
-            force: false,
-        });
+        self.sink = Some(Sink::Database(name.into()));
         self
     }
 
-    /// Create the target database if it does not exist (and drop it again
-    /// if the restore fails).
+    /// With [`to_database`](Restore::to_database): create the target
+    /// database if it does not exist. It appears only when the restore has
+    /// succeeded: the restore goes into a database of a temporary name
+    /// (dropped on failure) that is put in place at the end.
     pub fn create(mut self, yes: bool) -> Restore {
-        if let Some(Sink::Database { create, .. }) = &mut self.sink {
-            *create = yes;
-        }
+        self.create = yes;
         self
     }
 
-    /// Restore into a target database that already has tables.
+    /// With [`to_database`](Restore::to_database): restore into a database
+    /// that already has tables. The backup's objects are added in one
+    /// all-or-nothing step; one that exists already fails the restore
+    /// (unless the dump drops it first, as `pg_dump --clean` dumps do), and
+    /// the target is left as it was. The same on both engines.
     pub fn force(mut self, yes: bool) -> Restore {
-        if let Some(Sink::Database { force, .. }) = &mut self.sink {
-            *force = yes;
-        }
+        self.force = yes;
         self
     }
 
-    /// Restore a whole-server backup into the server.
+    /// Restore a whole-server or globals backup into the server.
     pub fn to_server(mut self) -> Restore {
         self.sink = Some(Sink::Server);
         self
@@ -210,14 +241,19 @@ impl Restore {
         self
     }
 
-    /// Arguments passed unchanged to the restore client.
+    /// Arguments for the restore client: its options that say how to
+    /// connect (`-h`, `-p`, `-U`; MariaDB's `--user`, `--host`, option
+    /// files, ...) apply to every connection the restore makes; options that
+    /// would send the restore elsewhere (another database, another input,
+    /// a transaction of its own) are refused.
     pub fn client_args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Restore {
         self.client_args = args.into_iter().map(Into::into).collect();
         self
     }
 
     /// Whether to verify the whole backup before the client runs. Default:
-    /// yes where the client cannot roll back (MariaDB), no elsewhere.
+    /// yes where the client cannot roll back (MariaDB, and restores into the
+    /// server), no elsewhere.
     pub fn verify_first(mut self, yes: bool) -> Restore {
         self.verify_first = Some(yes);
         self
@@ -229,40 +265,11 @@ impl Restore {
         self
     }
 
-    /// A flag that, once set, stops the restore (the client is killed).
+    /// A flag that, once set, stops the restore (the client is killed
+    /// before it commits, what the restore created is dropped).
     pub fn cancel_flag(mut self, flag: Arc<AtomicBool>) -> Restore {
         self.cancel = flag;
         self
-    }
-
-    /// Finds the backup, checks the target, and restores.
-    ///
-    /// [`Error::Config`] means nothing was read or changed (bad settings, an
-    /// encrypted backup without identities, a target that is not empty).
-    pub fn run(mut self) -> Result<Restored> {
-        let sink = self.take_sink()?;
-        self.check_client_args(None)?;
-        if self.with_globals && !matches!(sink, Sink::Database { .. }) {
-            return Err(Error::config(
-                Setting::Selection,
-                "globals are replayed before a database: restore into a database, or restore \
-                 the globals backup itself into the server",
-            ));
-        }
-        let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
-        let identities = self.take_identities()?;
-        remote.check()?;
-        let catalog = Catalog::read(&remote)?;
-        let backup = select(&catalog, &self.source)?.clone();
-        if self.with_globals {
-            let globals = globals_of(&catalog, &backup)?;
-            tracing::info!(
-                "replaying the globals of the same run, {}, first",
-                globals.object()
-            );
-            self.restore(Sink::Server, &remote, globals, identities.clone())?;
-        }
-        self.restore(sink, &remote, &backup, identities)
     }
 
     /// Before restoring into a database, replay the globals backup (roles
@@ -274,24 +281,153 @@ impl Restore {
         self
     }
 
-    /// Restores `backup`, already found (and intact) in `remote`'s catalog:
-    /// the restore drill of [`crate::Verify`], which has read the catalog.
-    pub(crate) fn run_found(mut self, remote: &Remote, backup: &StoredBackup) -> Result<Restored> {
+    /// Finds the backup, checks the target, and restores.
+    ///
+    /// [`Error::Config`] means nothing was changed (bad settings, an
+    /// encrypted backup without identities, a target that is not empty, a
+    /// backup that cannot be restored all-or-nothing).
+    pub fn run(mut self) -> Result<Restored> {
         let sink = self.take_sink()?;
+        self.check_settings(&sink)?;
+        let remote = match self.parsed.take() {
+            Some(remote) => remote,
+            None => Remote::parse(&self.remote)?.with_prefix(&self.prefix),
+        };
+        let identities = self.take_identities()?;
+        remote.check()?;
+        let catalog = Catalog::read(&remote)?;
+        let backup = self.select(&catalog, &sink)?.clone();
+        if self.with_globals {
+            let globals = globals_of(&catalog, &backup)?.clone();
+            tracing::info!(
+                "replaying the globals of the same run, {}, first",
+                globals.object()
+            );
+            self.restore(Sink::Server, &remote, &globals, identities.clone())?;
+        }
+        self.restore(sink, &remote, &backup, identities)
+    }
+
+    /// Restores `backup`, already found (and intact) in `remote`'s catalog,
+    /// into a scratch database that the caller made: the restore drill of
+    /// [`crate::Verify`].
+    pub(crate) fn run_drill(mut self, remote: &Remote, backup: &StoredBackup) -> Result<Restored> {
+        self.scratch = true;
+        let sink = self.take_sink()?;
+        self.check_settings(&sink)?;
         let identities = self.take_identities()?;
         self.restore(sink, remote, backup, identities)
     }
 
-    /// Refuses client arguments that carry a password; MariaDB's `-pSECRET`
-    /// only once the engine is known (`-p` is psql's port).
-    fn check_client_args(&self, engine: Option<Engine>) -> Result<()> {
+    /// Checks how the settings combine, before any I/O.
+    fn check_settings(&self, sink: &Sink) -> Result<()> {
+        let selection = |message: &str| Err(Error::config(Setting::Selection, message));
+        let name = match &self.source {
+            Source::Object(name) | Source::Latest(name) => name,
+        };
+        if name.trim().is_empty() || name.contains('\0') {
+            return selection("name the backup to restore: an object name, or a database");
+        }
+        if self.before.is_some() && !matches!(self.source, Source::Latest(_)) {
+            return selection(
+                "a time (before) selects among the backups of a database: give the database \
+                 (latest) instead of an object name",
+            );
+        }
+        let into_database = matches!(sink, Sink::Database(_));
+        if let Sink::Database(target) = sink {
+            if target.trim().is_empty() || target.contains('\0') {
+                return selection(
+                    "the target database name is empty: name the database to restore into",
+                );
+            }
+        }
+        if (self.create || self.force) && !into_database {
+            return selection(
+                "create and force are about a target database: restore into a database",
+            );
+        }
+        if self.with_globals && !into_database {
+            return selection(
+                "globals are replayed before a database: restore into a database, or restore \
+                 the globals backup itself into the server",
+            );
+        }
+        self.check_client_args(None)
+    }
+
+    /// Refuses client arguments that carry a password or would redirect
+    /// the restore; MariaDB's `-pSECRET` and each client's own options only
+    /// once the engine is known (`-p` is psql's port).
+    fn check_client_args(&self, engine: Option<(Engine, bool)>) -> Result<()> {
         crate::engine::refuse_passwords(
             &self.client_args,
-            engine == Some(Engine::MariaDb),
+            engine.is_some_and(|(e, _)| e == Engine::MariaDb),
             Setting::ClientArgs,
             "give the password by the client's environment (PGPASSWORD, MYSQL_PWD) or a \
              password file",
-        )
+        )?;
+        match (engine, self.engine) {
+            (Some((engine, archive)), _) => {
+                crate::engine::refuse_redirects(engine, archive, &self.client_args)
+            }
+            // The backup's format is not known yet: what both psql (plain)
+            // and pg_restore (archives) refuse now, the rest once it is.
+            (None, Some(Engine::Postgres)) => {
+                let plain =
+                    crate::engine::refuse_redirects(Engine::Postgres, false, &self.client_args);
+                let archive =
+                    crate::engine::refuse_redirects(Engine::Postgres, true, &self.client_args);
+                match (plain, archive) {
+                    (Err(e), Err(_)) => Err(e),
+                    _ => Ok(()),
+                }
+            }
+            (None, Some(engine)) => {
+                crate::engine::refuse_redirects(engine, false, &self.client_args)
+            }
+            (None, None) => crate::engine::refuse_redirects_any_engine(&self.client_args),
+        }
+    }
+
+    /// The backup the source names, of a kind the sink takes, intact.
+    fn select<'a>(&self, catalog: &'a Catalog, sink: &Sink) -> Result<&'a StoredBackup> {
+        let backup = match &self.source {
+            Source::Object(name) => catalog.find(name)?,
+            Source::Latest(database) => {
+                let kinds: &[Kind] = match sink {
+                    Sink::Database(_) => &[Kind::Database],
+                    Sink::Server => &[Kind::Server, Kind::Globals],
+                    Sink::Writer(_) => &[],
+                };
+                let lookup = Lookup::database(database.clone())
+                    .engine(self.engine)
+                    .kinds(kinds)
+                    .before(self.before);
+                match catalog.latest(&lookup) {
+                    Err(Error::NotFound(message)) => {
+                        return Err(other_kinds(catalog, database, kinds)
+                            .unwrap_or(Error::NotFound(message)))
+                    }
+                    found => found?,
+                }
+            }
+        };
+        match &backup.state {
+            State::Ok => Ok(backup),
+            State::Missing => Err(Error::NotFound(format!(
+                "{} is broken: its manifest is there but its object is missing",
+                backup.object()
+            ))),
+            State::SizeMismatch { size } => Err(Error::Restore {
+                backup: backup.object().into(),
+                stage: Stage::Integrity.name().into(),
+                message: format!(
+                    "stored size {size} differs from the manifest's {}",
+                    backup.manifest.stored_bytes
+                ),
+            }),
+        }
     }
 
     fn take_sink(&mut self) -> Result<Sink> {
@@ -315,26 +451,60 @@ impl Restore {
         identities: Option<Arc<Identities>>,
     ) -> Result<Restored> {
         let manifest = &backup.manifest;
+        let object = backup.object();
         if manifest.encrypted && identities.is_none() {
             return Err(Error::config(
                 Setting::IdentityFile,
-                format!(
-                    "{} is encrypted: give the identity file that decrypts it",
-                    backup.object()
-                ),
+                format!("{object} is encrypted: give the identity file that decrypts it"),
             ));
         }
         let engine = Engine::from_name(&manifest.engine).ok_or_else(|| {
             Error::config(
                 Setting::Selection,
                 format!(
-                    "{} was written for engine `{}`, which this dbbr does not know",
-                    backup.object(),
+                    "{object} was written for engine `{}`, which this dbbr does not know",
                     manifest.engine
                 ),
             )
         })?;
-        self.check_client_args(Some(engine))?;
+        if let Some(wanted) = self.engine.filter(|e| *e != engine) {
+            return Err(Error::config(
+                Setting::Selection,
+                format!(
+                    "{object} is a {} backup, not {}: name a backup of that engine",
+                    engine.name(),
+                    wanted.name()
+                ),
+            ));
+        }
+        let kind = manifest.kind();
+        match (&sink, kind) {
+            (Sink::Database(_), Kind::Globals) => {
+                return Err(Error::config(
+                    Setting::Selection,
+                    format!(
+                        "{object} holds the server's globals (roles, users, grants): restore \
+                         it into the server"
+                    ),
+                ))
+            }
+            (Sink::Database(_), Kind::Server) => {
+                return Err(Error::config(
+                    Setting::Selection,
+                    format!("{object} is a whole-server backup: restore it into the server"),
+                ))
+            }
+            (Sink::Server, Kind::Database) => {
+                return Err(Error::config(
+                    Setting::Selection,
+                    format!(
+                        "{object} is a backup of one database: name a database to restore it into"
+                    ),
+                ))
+            }
+            _ => {}
+        }
+        self.check_client_args(Some((engine, manifest.is_archive())))?;
         let connection = match &self.password_file {
             Some(path) => Connection::from_password_file(path)?,
             None => Connection::from_env(engine)?,
@@ -348,8 +518,41 @@ impl Restore {
             engine,
             connection,
         };
-        ctx.run(sink)
+        let clock = Instant::now();
+        let (raw_bytes, stored_bytes, verified_first) = ctx.run(sink)?;
+        Ok(Restored {
+            object: object.to_string(),
+            database: manifest.database.clone(),
+            raw_bytes,
+            stored_bytes,
+            verified_first,
+            elapsed: clock.elapsed(),
+        })
     }
+}
+
+/// When `database` names no backup of `kinds` but backups of other kinds,
+/// the error that says where those go.
+fn other_kinds(catalog: &Catalog, database: &str, kinds: &[Kind]) -> Option<Error> {
+    let other = catalog
+        .of_database(database)
+        .map(StoredBackup::kind)
+        .find(|k| !kinds.contains(k))?;
+    Some(Error::config(
+        Setting::Selection,
+        match other {
+            Kind::Database => format!(
+                "`{database}` names backups of a database, not of the server: name a database \
+                 to restore into"
+            ),
+            Kind::Server => {
+                format!("`{database}` names whole-server backups: restore them into the server")
+            }
+            _ => format!(
+                "`{database}` names backups of the server's globals: restore them into the server"
+            ),
+        },
+    ))
 }
 
 /// The intact globals backup that `backup`'s run wrote.
@@ -358,7 +561,7 @@ fn globals_of<'a>(catalog: &'a Catalog, backup: &StoredBackup) -> Result<&'a Sto
     catalog
         .backups
         .iter()
-        .filter(|b| b.manifest.is_globals() && b.state == State::Ok)
+        .filter(|b| b.kind() == Kind::Globals && b.is_intact())
         .filter(|b| b.manifest.engine == backup.manifest.engine)
         .find(|b| run.is_some() && b.manifest.run_id.as_deref() == run)
         .ok_or_else(|| {
@@ -370,38 +573,10 @@ fn globals_of<'a>(catalog: &'a Catalog, backup: &StoredBackup) -> Result<&'a Sto
         })
 }
 
-/// The backup `source` names, intact.
-fn select<'a>(catalog: &'a Catalog, source: &'a Source) -> Result<&'a StoredBackup> {
-    let backup = match source {
-        Source::Object(name) => catalog.find(name).ok_or_else(|| {
-            Error::NotFound(format!(
-                "no backup named `{name}` (an object without a manifest is not a backup)"
-            ))
-        })?,
-        Source::Latest { database, before } => {
-            catalog.latest(database, *before).ok_or_else(|| {
-                Error::NotFound(match before {
-                    Some(t) => format!("no intact backup of `{database}` before {t}"),
-                    None => format!("no intact backup of `{database}`"),
-                })
-            })?
-        }
-    };
-    match &backup.state {
-        State::Ok => Ok(backup),
-        State::Missing => Err(Error::NotFound(format!(
-            "{} is broken: its manifest is there but its object is missing",
-            backup.object()
-        ))),
-        State::SizeMismatch { size } => Err(Error::Restore {
-            backup: backup.object().into(),
-            stage: Stage::Integrity.name().into(),
-            message: format!(
-                "stored size {size} differs from the manifest's {}",
-                backup.manifest.stored_bytes
-            ),
-        }),
-    }
+/// A database name of dbbr's own for one restore: where a restore into a
+/// new database (PostgreSQL) or a staged restore (MariaDB) goes first.
+fn staging_name() -> String {
+    format!("dbbr_restore_{}", RunId::new())
 }
 
 /// One restore, resolved.
@@ -414,96 +589,182 @@ struct Context<'a> {
     connection: Connection,
 }
 
+/// Totals of a restore: plain bytes replayed, bytes read, and whether the
+/// backup was verified in full first.
+type Totals = (u64, u64, bool);
+
 impl Context<'_> {
-    fn run(&self, sink: Sink) -> Result<Restored> {
-        let clock = Instant::now();
-        let manifest = &self.backup.manifest;
-        let whole_server = manifest.is_whole_server() || manifest.is_globals();
-        let object = self.backup.object();
-        match (&sink, whole_server) {
-            (Sink::Database { .. }, true) if manifest.is_globals() => {
+    fn kind(&self) -> &'static dyn DatabaseKind {
+        self.engine.kind()
+    }
+
+    fn run(&self, sink: Sink) -> Result<Totals> {
+        match sink {
+            Sink::Writer(out) => {
+                let (raw, stored) = self.stream(Box::new(out))?;
+                Ok((raw, stored, false))
+            }
+            Sink::Server => {
+                // Nothing to roll back into the server: verify first.
+                let verify = self.restore.verify_first.unwrap_or(true);
+                if verify {
+                    self.verify_whole()?;
+                }
+                let client = self.client(Destination::Server)?;
+                let (raw, stored) = self.stream(client)?;
+                Ok((raw, stored, verify))
+            }
+            Sink::Database(name) => self.to_database(&name),
+        }
+    }
+
+    /// Restores into database `name`, all or nothing.
+    fn to_database(&self, name: &str) -> Result<Totals> {
+        let kind = self.kind();
+        let restore = self.restore;
+        let state = kind.database_state(name, &self.connection)?;
+        match state {
+            DatabaseState::Missing if !restore.create => {
                 return Err(Error::config(
                     Setting::Selection,
                     format!(
-                        "{object} holds the server's globals (roles, users, grants): restore \
-                         it into the server"
+                        "database `{name}` does not exist: create it, or ask for it to be created"
                     ),
                 ))
             }
-            (Sink::Database { .. }, true) => {
-                return Err(Error::config(
-                    Setting::Selection,
-                    format!("{object} is a whole-server backup: restore it into the server"),
-                ))
-            }
-            (Sink::Server, false) => {
+            DatabaseState::HasTables if !restore.force => {
                 return Err(Error::config(
                     Setting::Selection,
                     format!(
-                        "{object} is a backup of one database: name a database to restore it into"
+                        "database `{name}` already has tables: restore into an empty \
+                         database, or force it"
                     ),
                 ))
             }
             _ => {}
         }
-        let kind = self.engine.kind();
-        let verify_first = matches!(sink, Sink::Database { .. } | Sink::Server)
-            && self
-                .restore
-                .verify_first
-                .unwrap_or(kind.dump_names_its_database());
-        let mut created: Option<String> = None;
-        if let Sink::Database {
-            name,
-            create,
-            force,
-        } = &sink
-        {
-            match kind.database_state(name, &self.connection)? {
-                DatabaseState::Missing if *create => created = Some(name.clone()),
-                DatabaseState::Missing => {
-                    return Err(Error::config(
-                        Setting::Selection,
-                        format!(
-                        "database `{name}` does not exist: create it, or ask for it to be created"
+        let missing = state == DatabaseState::Missing;
+        let verify = restore
+            .verify_first
+            .unwrap_or(kind.dump_names_its_database());
+        if verify {
+            let found = self.verify_whole()?;
+            if !found.is_empty() && !restore.scratch && self.engine == Engine::MariaDb {
+                return Err(Error::config(
+                    Setting::Selection,
+                    format!(
+                        "{} holds {}, which MariaDB cannot move into place at once, so it \
+                         cannot be restored all-or-nothing and nothing was changed: restore it \
+                         by hand (`dbbr restore ... --to-stdout | mariadb DB`), which is not \
+                         all-or-nothing",
+                        self.backup.object(),
+                        found.join(", ")
                     ),
-                    ))
-                }
-                DatabaseState::HasTables if !force => {
-                    return Err(Error::config(
-                        Setting::Selection,
-                        format!(
-                            "database `{name}` already has tables: restore into an empty \
-                             database, or force it"
-                        ),
-                    ))
-                }
-                _ => {}
+                ));
             }
         }
-        if verify_first {
-            self.verify_whole()?;
-        }
-        if let Some(name) = &created {
-            kind.create_database(name, &self.connection)?;
-        }
-        let result = self.stream(sink);
-        if let (Err(_), Some(name)) = (&result, &created) {
-            if let Err(e) = kind.drop_database(name, &self.connection) {
-                tracing::error!(
-                    "could not drop database {name} created for the failed restore: {e}"
-                );
+        let totals = if restore.scratch {
+            if missing {
+                kind.create_database(name, &self.connection)?;
             }
+            self.stream(self.client(Destination::Database(name))?)?
+        } else {
+            match self.engine {
+                Engine::Postgres if missing => self.to_new_database(name)?,
+                Engine::Postgres => self.stream(self.client(Destination::Database(name))?)?,
+                _ => self.staged(name, missing)?,
+            }
+        };
+        Ok((totals.0, totals.1, verify))
+    }
+
+    /// PostgreSQL into a database that does not exist: restored into a new
+    /// database of a temporary name, renamed into place at the end.
+    fn to_new_database(&self, name: &str) -> Result<(u64, u64)> {
+        let kind = self.kind();
+        let staging = staging_name();
+        kind.create_database(&staging, &self.connection)?;
+        let done = self
+            .stream(self.client(Destination::Database(&staging))?)
+            .and_then(|totals| {
+                kind.rename_database(&staging, name, &self.connection)?;
+                Ok(totals)
+            });
+        if done.is_err() {
+            self.drop_made(&staging);
         }
-        let (raw_bytes, stored_bytes) = result?;
-        Ok(Restored {
-            object: object.to_string(),
-            database: self.backup.manifest.database.clone(),
-            raw_bytes,
-            stored_bytes,
-            verified_first: verify_first,
-            elapsed: clock.elapsed(),
-        })
+        done
+    }
+
+    /// MariaDB: restored into a staging database, whose tables then move
+    /// into the target in one atomic `RENAME TABLE`.
+    fn staged(&self, name: &str, missing: bool) -> Result<(u64, u64)> {
+        let kind = self.kind();
+        let staging = staging_name();
+        kind.create_database(&staging, &self.connection)?;
+        let done = self
+            .stream(self.client(Destination::Database(&staging))?)
+            .and_then(|totals| {
+                if missing {
+                    kind.create_database(name, &self.connection)?;
+                }
+                let moved = kind.move_tables(&staging, name, &self.connection);
+                if moved.is_err() && missing {
+                    self.drop_made(name);
+                }
+                moved.map(|()| totals)
+            });
+        self.drop_made(&staging);
+        done
+    }
+
+    /// Drops a database this restore made, also after a signal (bounded).
+    fn drop_made(&self, name: &str) {
+        match self.kind().drop_database(name, &self.connection) {
+            Ok(()) => tracing::info!("dropped database {name}, which the restore had made"),
+            Err(e) => tracing::error!(
+                "could not drop database {name}, which the restore had made: {e} (drop it by hand)"
+            ),
+        }
+    }
+
+    /// The client that replays the backup into `to`, as a sink that ends
+    /// only when dbbr says so.
+    fn client(&self, to: Destination<'_>) -> Result<Box<dyn Finish>> {
+        let kind = self.kind();
+        let manifest = &self.backup.manifest;
+        let archive = manifest.is_archive();
+        let args = &self.restore.client_args;
+        let (cmd, program) = kind.restore_command(to, archive, args, &self.connection);
+        let client = self.start_client(cmd, &program)?;
+        let into_database = matches!(to, Destination::Database(_));
+        let sink: Box<dyn Finish> = match self.engine {
+            // One transaction, whose COMMIT dbbr writes.
+            Engine::Postgres if into_database => Box::new(
+                PgTransaction::begin(client).map_err(|e| self.failed("client", e.to_string()))?,
+            ),
+            Engine::Postgres
+                if manifest.kind() == Kind::Globals && kind.globals_recreate_roles() =>
+            {
+                Box::new(ExistingRoles::new(client))
+            }
+            _ if kind.dump_names_its_database() && into_database => Box::new(Retarget::new(client)),
+            _ => Box::new(client),
+        };
+        if !archive {
+            return Ok(sink);
+        }
+        match kind.archive_script(to, args) {
+            Some((cmd, program)) => ArchiveScript::start(cmd, &program, sink)
+                .map(|a| Box::new(a) as Box<dyn Finish>)
+                .map_err(|e| self.failed("client", not_started(&program, &e))),
+            None => Ok(sink),
+        }
+    }
+
+    fn start_client(&self, cmd: std::process::Command, program: &str) -> Result<ClientWriter> {
+        ClientWriter::start(cmd, program)
+            .map_err(|e| self.failed("client", not_started(program, &e)))
     }
 
     fn decoder(&self) -> Result<Decoder<crate::storage::Download>> {
@@ -511,7 +772,10 @@ impl Context<'_> {
         let download = self
             .remote
             .download(self.backup.object())
-            .map_err(|e| self.failed(Stage::Download.name(), e.to_string()))?;
+            .map_err(|e| match e {
+                Error::Interrupted => Error::Interrupted,
+                e => self.failed(Stage::Download.name(), e.to_string()),
+            })?;
         Decoder::new(
             download,
             &manifest.codec,
@@ -521,84 +785,71 @@ impl Context<'_> {
         .map_err(|e| self.decode_failed(e))
     }
 
-    /// Reads and checks the whole backup without running a client.
-    fn verify_whole(&self) -> Result<()> {
+    /// Reads and checks the whole backup without running a client; for a
+    /// MariaDB dump, what it holds that cannot move between databases.
+    fn verify_whole(&self) -> Result<Vec<&'static str>> {
         let mut decoder = self.decoder()?;
-        let copied = io::copy(&mut decoder, &mut io::sink());
-        match (copied, decoder.finish()) {
-            (_, Err(e)) => Err(self.decode_failed(e)),
-            (Err(e), Ok(_)) => Err(self.failed("download", e.to_string())),
-            (Ok(_), Ok(_)) => Ok(()),
+        let mut scan = Unmovable::default();
+        let scanning = self.engine == Engine::MariaDb;
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            if self.restore.cancel.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted);
+            }
+            match decoder.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) if scanning => scan.update(&buf[..n]),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
         }
+        decoder.finish().map_err(|e| self.decode_failed(e))?;
+        Ok(scan.found().to_vec())
     }
 
-    /// Streams the backup into the sink; the totals on success.
-    fn stream(&self, sink: Sink) -> Result<(u64, u64)> {
+    /// Streams the decoded backup into `out`; the totals on success. `out`
+    /// is completed only when every stage succeeded, and abandoned (its
+    /// clients killed before their input ends) otherwise. A watcher kills
+    /// the clients when the restore is cancelled, so that a client blocked
+    /// on a lock cannot hold it up.
+    fn stream(&self, out: Box<dyn Finish>) -> Result<(u64, u64)> {
         let decoder = self.decoder()?;
-        match sink {
-            Sink::Writer(out) => self.copy(decoder, out, None),
-            Sink::Database { name, .. } => {
-                let kind = self.engine.kind();
-                let (cmd, program) = kind.restore_command(
-                    Destination::Database(&name),
-                    self.backup.manifest.is_archive(),
-                    &self.restore.client_args,
-                    &self.connection,
-                );
-                let client = self.start_client(cmd, &program)?;
-                if kind.dump_names_its_database() {
-                    self.copy(decoder, Retarget::new(client), Some(()))
-                } else {
-                    self.copy(decoder, client, Some(()))
+        let killers = out.killers();
+        let copying = AtomicBool::new(true);
+        let cancel = &self.restore.cancel;
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while copying.load(Ordering::Relaxed) {
+                    if cancel.load(Ordering::Relaxed) {
+                        killers.iter().for_each(|k| k.kill());
+                        return;
+                    }
+                    std::thread::sleep(CANCEL_POLL);
                 }
-            }
-            Sink::Server => {
-                let (cmd, program) = self.engine.kind().restore_command(
-                    Destination::Server,
-                    self.backup.manifest.is_archive(),
-                    &self.restore.client_args,
-                    &self.connection,
-                );
-                let client = self.start_client(cmd, &program)?;
-                let kind = self.engine.kind();
-                if self.backup.manifest.is_globals() && kind.globals_recreate_roles() {
-                    self.copy(decoder, ExistingRoles::new(client), Some(()))
-                } else {
-                    self.copy(decoder, client, Some(()))
-                }
-            }
-        }
-    }
-
-    fn start_client(&self, cmd: std::process::Command, program: &str) -> Result<ClientWriter> {
-        ClientWriter::start(cmd, program).map_err(|e| {
-            self.failed(
-                "client",
-                if e.kind() == io::ErrorKind::NotFound {
-                    format!("{program} not found: install the database client")
-                } else {
-                    format!("cannot start {program}: {e}")
-                },
-            )
+            });
+            let result = self.copy(decoder, out);
+            copying.store(false, Ordering::Relaxed);
+            result
         })
     }
 
-    /// Copies the decoded dump into `out`. With a client (`client` is
-    /// `Some`), `out` is finished only when every stage succeeded, and
-    /// killed otherwise.
-    fn copy<W: Finish>(
+    fn copy(
         &self,
         mut decoder: Decoder<crate::storage::Download>,
-        mut out: W,
-        client: Option<()>,
+        mut out: Box<dyn Finish>,
     ) -> Result<(u64, u64)> {
         let label = &self.backup.manifest.database;
+        let cancelled = || self.restore.cancel.load(Ordering::Relaxed);
         self.restore.progress.started(label, self.backup.object());
+        self.restore
+            .progress
+            .sized(label, self.backup.manifest.stored_bytes);
         let clock = Instant::now();
         let mut last = Instant::now();
         let mut buf = vec![0u8; CHUNK];
         loop {
-            if self.restore.cancel.load(Ordering::Relaxed) {
+            if cancelled() {
                 out.abandon();
                 return Err(Error::Interrupted);
             }
@@ -610,6 +861,9 @@ impl Context<'_> {
                     // Kill the client first: it must not see end of input.
                     // The decoder then says which stage failed.
                     let tail = out.abandon();
+                    if cancelled() || crate::interrupt::interrupted() {
+                        return Err(Error::Interrupted);
+                    }
                     let err = match decoder.finish() {
                         Err(e) => self.decode_failed(e),
                         Ok(_) => self.failed("download", "the stream failed".into()),
@@ -619,8 +873,10 @@ impl Context<'_> {
             };
             if let Err(e) = out.write_all(&buf[..n]) {
                 let tail = out.abandon();
-                let stage = if client.is_some() { "client" } else { "output" };
-                return Err(with_tail(self.failed(stage, e.to_string()), &tail));
+                if cancelled() {
+                    return Err(Error::Interrupted);
+                }
+                return Err(with_tail(self.failed("client", e.to_string()), &tail));
             }
             if last.elapsed() >= PROGRESS_EVERY {
                 last = Instant::now();
@@ -639,8 +895,16 @@ impl Context<'_> {
                 return Err(with_tail(self.decode_failed(e), &tail));
             }
         };
+        if cancelled() {
+            out.abandon();
+            return Err(Error::Interrupted);
+        }
         out.complete().map_err(|message| {
-            self.failed(if client.is_some() { "client" } else { "output" }, message)
+            if cancelled() {
+                Error::Interrupted
+            } else {
+                self.failed("client", message)
+            }
         })?;
         Ok((stats.raw_bytes, stats.stored_bytes))
     }
@@ -655,6 +919,15 @@ impl Context<'_> {
 
     fn decode_failed(&self, e: Error) -> Error {
         at_stage(self.backup.object(), e)
+    }
+}
+
+/// Why a program could not start.
+fn not_started(program: &str, e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::NotFound {
+        format!("{program} not found: install the database client")
+    } else {
+        format!("cannot start {program}: {e}")
     }
 }
 

@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use super::retarget::Retarget;
 use crate::dump::stderr::StderrTail;
@@ -13,7 +14,7 @@ use crate::redact::redact;
 
 /// A running restore client.
 pub(crate) struct ClientWriter {
-    child: Option<Child>,
+    child: Arc<Mutex<Option<Child>>>,
     stdin: Option<ChildStdin>,
     stderr: Option<StderrTail>,
     program: String,
@@ -40,7 +41,7 @@ impl ClientWriter {
         };
         tracing::debug!(target: "dbbr::restore", pid = child.id(), program, "client started");
         Ok(ClientWriter {
-            child: Some(child),
+            child: Arc::new(Mutex::new(Some(child))),
             stdin,
             stderr,
             program: program.to_string(),
@@ -51,7 +52,7 @@ impl ClientWriter {
     /// exit status: `Err` with the status and the last stderr lines.
     pub(crate) fn finish(mut self) -> Result<(), String> {
         drop(self.stdin.take());
-        let Some(mut child) = self.child.take() else {
+        let Some(mut child) = self.take_child() else {
             return Err(format!("{} is gone", self.program));
         };
         let status = child
@@ -81,8 +82,18 @@ impl ClientWriter {
         self.tail()
     }
 
+    /// A handle that kills the client from another thread (when a signal
+    /// arrives while a write to it is blocked).
+    pub(crate) fn killer(&self) -> ClientKiller {
+        ClientKiller(Arc::clone(&self.child))
+    }
+
+    fn take_child(&mut self) -> Option<Child> {
+        self.child.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
     fn terminate(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        if let Some(mut child) = self.take_child() {
             // Kill first: closing stdin first would let it commit.
             let _ = child.kill();
             drop(self.stdin.take());
@@ -96,6 +107,25 @@ impl ClientWriter {
             .take()
             .map(StderrTail::finish)
             .unwrap_or_default()
+    }
+}
+
+/// Kills a running client from another thread; see
+/// [`ClientWriter::killer`]. Its writer then fails, and reports it killed.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientKiller(Arc<Mutex<Option<Child>>>);
+
+impl ClientKiller {
+    /// A killer of the process in `child`.
+    pub(crate) fn of(child: Arc<Mutex<Option<Child>>>) -> ClientKiller {
+        ClientKiller(child)
+    }
+
+    /// Sends SIGKILL to the client if it is still running.
+    pub(crate) fn kill(&self) {
+        if let Some(child) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            let _ = child.kill();
+        }
     }
 }
 
@@ -122,73 +152,94 @@ impl Drop for ClientWriter {
     }
 }
 
-/// How the end of a restore's output is handled: a client is finished
-/// (it commits) or killed (it commits nothing); a writer is flushed.
-pub(super) trait Finish: Write {
-    /// Ends the input normally and checks the outcome.
-    fn complete(self) -> Result<(), String>;
-    /// Gives up: a client is killed before its input ends. Returns its last
-    /// error lines.
+/// Where a restore's decoded stream goes, and how it ends: a client is
+/// finished (it may commit) only by [`complete`](Finish::complete), and
+/// killed (it commits nothing) by [`abandon`](Finish::abandon); a writer is
+/// flushed.
+pub(super) trait Finish: Write + Send {
+    /// Ends the input normally (everything upstream was checked) and checks
+    /// the outcome.
+    fn complete(self: Box<Self>) -> Result<(), String>;
+    /// Gives up: every client is killed before its input ends. Returns the
+    /// last error lines of the client.
     fn abandon(&mut self) -> String;
+    /// Handles that kill the clients from another thread.
+    fn killers(&self) -> Vec<ClientKiller>;
 }
 
 impl Finish for ClientWriter {
-    fn complete(self) -> Result<(), String> {
+    fn complete(self: Box<Self>) -> Result<(), String> {
         self.finish()
     }
 
     fn abandon(&mut self) -> String {
         self.kill_now()
     }
+
+    fn killers(&self) -> Vec<ClientKiller> {
+        vec![self.killer()]
+    }
 }
 
-/// A writer that edits the dump on its way to a client.
-pub(super) trait Filter: Write + Sized {
-    /// Writes what it still holds and returns the client.
-    fn into_client(self) -> io::Result<ClientWriter>;
-    /// The client, for killing it.
-    fn client(&mut self) -> &mut ClientWriter;
-}
-
-impl Filter for Retarget<ClientWriter> {
-    fn into_client(self) -> io::Result<ClientWriter> {
+impl Finish for Retarget<ClientWriter> {
+    fn complete(self: Box<Self>) -> Result<(), String> {
         self.into_inner()
-    }
-
-    fn client(&mut self) -> &mut ClientWriter {
-        self.get_mut()
-    }
-}
-
-impl Filter for super::ExistingRoles<ClientWriter> {
-    fn into_client(self) -> io::Result<ClientWriter> {
-        self.into_inner()
-    }
-
-    fn client(&mut self) -> &mut ClientWriter {
-        self.get_mut()
-    }
-}
-
-impl<F: Filter> Finish for F {
-    fn complete(self) -> Result<(), String> {
-        self.into_client()
             .map_err(|e| e.to_string())
             .and_then(ClientWriter::finish)
     }
 
     fn abandon(&mut self) -> String {
-        self.client().kill_now()
+        self.get_mut().kill_now()
+    }
+
+    fn killers(&self) -> Vec<ClientKiller> {
+        vec![self.get_ref().killer()]
+    }
+}
+
+impl Finish for super::ExistingRoles<ClientWriter> {
+    fn complete(self: Box<Self>) -> Result<(), String> {
+        self.into_inner()
+            .map_err(|e| e.to_string())
+            .and_then(ClientWriter::finish)
+    }
+
+    fn abandon(&mut self) -> String {
+        self.get_mut().kill_now()
+    }
+
+    fn killers(&self) -> Vec<ClientKiller> {
+        vec![self.get_ref().killer()]
+    }
+}
+
+impl<W: Finish> Finish for super::pg_script::PgTransaction<W> {
+    /// `COMMIT`, then the client's own end.
+    fn complete(self: Box<Self>) -> Result<(), String> {
+        let inner = self.commit().map_err(|e| e.to_string())?;
+        Box::new(inner).complete()
+    }
+
+    fn abandon(&mut self) -> String {
+        self.get_mut().abandon()
+    }
+
+    fn killers(&self) -> Vec<ClientKiller> {
+        self.get_ref().killers()
     }
 }
 
 impl Finish for Box<dyn Write + Send> {
-    fn complete(mut self) -> Result<(), String> {
+    fn complete(mut self: Box<Self>) -> Result<(), String> {
         self.flush().map_err(|e| e.to_string())
     }
 
     fn abandon(&mut self) -> String {
         String::new()
+    }
+
+    fn killers(&self) -> Vec<ClientKiller> {
+        Vec::new()
     }
 }
 

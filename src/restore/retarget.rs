@@ -39,6 +39,11 @@ impl<W: Write> Retarget<W> {
         }
     }
 
+    /// The inner writer.
+    pub(crate) fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
     /// The inner writer, for killing a client.
     pub(crate) fn get_mut(&mut self) -> &mut W {
         &mut self.inner

@@ -272,6 +272,8 @@ mod mariadb {
         for db in ["shop", "stats", "tmp_a"] {
             server.sql(&sample_sql(db, false));
         }
+        // Tables only: a view cannot move into place at once.
+        server.sql("DROP VIEW shop.city_events;");
         server.sql(
             "CREATE USER 'reporter'@'localhost' IDENTIFIED BY 'rep-Pw-2'; \
              GRANT SELECT ON shop.* TO 'reporter'@'localhost';",

@@ -23,7 +23,7 @@ fn dbbr_at(dir: &Path, args: &[&str]) -> Command {
 #[test]
 fn restores_under_another_name_and_verifies_first() {
     let server = Server::shared();
-    let db = TestDb::sample(false);
+    let db = TestDb::tables_only();
     let source = server.checksums(&db.name);
     let tmp = tempfile::tempdir().unwrap();
     let keys = tempfile::tempdir().unwrap();
@@ -61,6 +61,69 @@ fn restores_under_another_name_and_verifies_first() {
         )
         .env("ENCRYPT_IDENTITY_FILE", &key),
     );
+    assert!(
+        stderr(&out).contains("row counts as in the manifest"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!server.has_database(&scratch));
+}
+
+#[test]
+fn what_cannot_move_into_place_at_once_is_refused_and_drilled() {
+    // A view cannot move to another database: the restore would not be
+    // all-or-nothing, so it is refused before anything changes.
+    let server = Server::shared();
+    let db = TestDb::sample(false);
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(over_tcp(&mut backup_to(tmp.path())).env("BACKUP_DATABASES", &db.name));
+    let copy = unique("mycopy");
+    let _guard = TestDb { name: copy.clone() };
+    let before = server.sql("SHOW DATABASES;");
+    let err = fail_with(
+        &mut dbbr_at(
+            tmp.path(),
+            &["restore", "--latest", &db.name, "--to", &copy, "--create"],
+        ),
+        2,
+    );
+    assert!(
+        err.contains("views") && err.contains("--to-stdout"),
+        "{err}"
+    );
+    assert_eq!(
+        server.sql("SHOW DATABASES;"),
+        before,
+        "a database was left behind"
+    );
+    // With --no-verify-first the staging database finds it instead.
+    let err = fail_with(
+        &mut dbbr_at(
+            tmp.path(),
+            &[
+                "restore",
+                "--latest",
+                &db.name,
+                "--to",
+                &copy,
+                "--create",
+                "--no-verify-first",
+            ],
+        ),
+        2,
+    );
+    assert!(err.contains("view city_events"), "{err}");
+    assert_eq!(
+        server.sql("SHOW DATABASES;"),
+        before,
+        "a database was left behind"
+    );
+    // A drill into a scratch database restores it, view and all.
+    let scratch = unique("myscratch");
+    let out = succeed(&mut dbbr_at(
+        tmp.path(),
+        &["verify", "--latest", &db.name, "--restore-into", &scratch],
+    ));
     assert!(
         stderr(&out).contains("row counts as in the manifest"),
         "{}",

@@ -130,7 +130,7 @@ fn mariadb_backup_and_restore_with_an_awkward_password() {
     use crate::mariadb::*;
     let password = awkward_password("my-e2e");
     let user = MariaUser::create(&password);
-    let db = TestDb::sample(false);
+    let db = TestDb::tables_only();
     let server = Server::shared();
     let source = server.checksums(&db.name);
     let tmp = tempfile::tempdir().unwrap();

@@ -22,9 +22,14 @@ pub struct RestoreArgs {
     storage: StorageArgs,
     /// The backup's object name (as `dbbr list` shows it).
     object: Option<String>,
-    /// The newest intact backup of this database.
+    /// The newest intact backup of this database (`all`, `globals` with
+    /// --to-server: the newest whole-server or globals backup).
     #[arg(long, value_name = "DB")]
     latest: Option<String>,
+    /// Only a backup of this engine (needed when the database has backups
+    /// of several).
+    #[arg(long, value_enum)]
+    engine: Option<crate::backup_cmd::EngineArg>,
     /// With --latest: the newest backup that started before this time
     /// (RFC 3339, or `YYYY-MM-DD[THH:MM:SS]` in UTC).
     #[arg(long, value_name = "TIME", requires = "latest", value_parser = parse_time)]
@@ -35,7 +40,8 @@ pub struct RestoreArgs {
     /// Create the target database if it does not exist.
     #[arg(long, requires = "to")]
     create: bool,
-    /// Restore into a database that already has tables.
+    /// Restore into a database that already has tables (all or nothing: a
+    /// table of the backup that exists there fails the restore).
     #[arg(long, requires = "to")]
     force: bool,
     /// With --to: first replay the globals (roles, users, grants) that the
@@ -98,13 +104,7 @@ pub fn identities(path: &Path) -> Result<Identities> {
 pub fn run(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
     let mut restore = match (args.object, args.latest) {
         (Some(object), None) => Restore::object(object),
-        (None, Some(database)) => {
-            let r = Restore::latest(database);
-            match args.before {
-                Some(t) => r.before(t),
-                None => r,
-            }
-        }
+        (None, Some(database)) => Restore::latest(database),
         _ => {
             return Err(Error::config(
                 Setting::Selection,
@@ -112,6 +112,10 @@ pub fn run(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
             ))
         }
     };
+    // The library refuses a time with an object name.
+    if let Some(time) = args.before {
+        restore = restore.before(time);
+    }
     restore = if let Some(db) = args.to {
         restore
             .to_database(db)
@@ -122,6 +126,9 @@ pub fn run(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
     } else {
         restore.to_writer(io::stdout())
     };
+    if let Some(engine) = args.engine {
+        restore = restore.engine(engine.engine());
+    }
     if let Some(path) = &args.identity_file {
         restore = restore.identities(identities(path)?);
     }
