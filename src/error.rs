@@ -83,6 +83,19 @@ pub enum Error {
         message: String,
     },
 
+    /// Verification found a backup damaged: what it is, not the
+    /// environment it was checked in.
+    #[error("backup {backup} failed at {stage}: {message}")]
+    Damaged {
+        /// The backup's object name.
+        backup: String,
+        /// Where: `object`, `manifest`, `integrity`, `decrypt`,
+        /// `decompress`, `rows` or `client` (a restore drill).
+        stage: String,
+        /// What was found.
+        message: String,
+    },
+
     /// A restore failed; the target was left as it was.
     #[error("restore of {backup} failed at {stage}: {message}")]
     Restore {

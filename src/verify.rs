@@ -2,7 +2,12 @@
 //! there, its size and SHA-256 match the manifest), full (also decrypted and
 //! decompressed to the end, rows and completion line as the manifest says),
 //! and a restore drill (restored into a scratch database, row counts
-//! compared). Each result can be written next to the manifest for `list`.
+//! compared). Each verdict can be written next to the manifest for `list`.
+//!
+//! A verdict is about the backup only. A problem of the environment it is
+//! checked in (storage that does not answer, a wrong identity file, an
+//! unreachable database, a scratch database that exists) stops the run with
+//! an error and records nothing, so an earlier record stays as it was.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -11,14 +16,14 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use crate::catalog::{Catalog, State, StoredBackup};
-use crate::decode::{check_stored, Decoder, Expected};
+use crate::catalog::{Catalog, Lookup, State, StoredBackup};
+use crate::decode::{check_stored, Decoder, Expected, Stage};
 use crate::encode::Identities;
 use crate::engine::{Connection, DatabaseState, Engine};
 use crate::error::{Error, Result, Setting};
 use crate::evidence::DumpInspector;
-use crate::manifest::{Verification, VerifyLevel, VERIFIED_SUFFIX};
-use crate::restore::{at_stage, Restore};
+use crate::manifest::{Kind, Verification, VerifyLevel, VERIFIED_SUFFIX};
+use crate::restore::Restore;
 use crate::storage::Remote;
 
 /// Which backups to verify.
@@ -45,6 +50,8 @@ pub enum Which {
 /// ```
 pub struct Verify {
     which: Which,
+    engine: Option<Engine>,
+    kind: Option<Kind>,
     remote: String,
     prefix: String,
     level: VerifyLevel,
@@ -92,6 +99,8 @@ impl Verify {
     pub fn new(which: Which) -> Verify {
         Verify {
             which,
+            engine: None,
+            kind: None,
             remote: "store".into(),
             prefix: String::new(),
             level: VerifyLevel::Full,
@@ -101,6 +110,21 @@ impl Verify {
             password_file: None,
             record: true,
         }
+    }
+
+    /// Only backups of this engine: needed with [`Which::Latest`] when the
+    /// database has backups of several engines.
+    pub fn engine(mut self, engine: Engine) -> Verify {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Only backups of this kind: with [`Which::Latest`], when a label
+    /// names backups of several kinds (a database called `all` and
+    /// whole-server backups).
+    pub fn kind(mut self, kind: Kind) -> Verify {
+        self.kind = Some(kind);
+        self
     }
 
     /// rclone remote name, `name:path` or connection string. Default `store`.
@@ -148,17 +172,27 @@ impl Verify {
         self
     }
 
-    /// Whether to write each result next to its manifest
+    /// Whether to write each verdict next to its manifest
     /// (`NAME.verified.json`). Default yes.
     pub fn record(mut self, yes: bool) -> Verify {
         self.record = yes;
         self
     }
 
-    /// Verifies each selected backup; a failure does not stop the others.
-    /// `Err` only when the run could not start (settings, storage, nothing
-    /// selected).
+    /// Verifies each selected backup; a damaged one does not stop the
+    /// others. `Err` when the run could not start (settings, storage,
+    /// nothing selected, a manifest that could not be read while choosing
+    /// the latest) or the environment failed a check (storage, a wrong
+    /// identity, the drill's database): verdicts recorded before it stand.
     pub fn run(mut self) -> Result<VerifyReport> {
+        if let Some(scratch) = &self.scratch {
+            if scratch.trim().is_empty() || scratch.contains('\0') {
+                return Err(Error::config(
+                    Setting::Selection,
+                    "the scratch database name is empty: name a database that does not exist",
+                ));
+            }
+        }
         let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
         let identities =
             Identities::given_or_read(self.identities.take(), self.identity_file.as_deref())?;
@@ -167,7 +201,10 @@ impl Verify {
         let selected = self.select(&catalog)?;
         let mut report = VerifyReport::default();
         for backup in selected {
-            let (level, result) = self.one(&remote, backup, identities.as_ref());
+            let (level, result) = match self.one(&remote, backup, identities.as_ref()) {
+                Outcome::Verdict(level, result) => (level, result),
+                Outcome::Environment(e) => return Err(e),
+            };
             if self.record {
                 self.write_record(&remote, backup, level, &result);
             }
@@ -179,63 +216,84 @@ impl Verify {
                 result,
             });
         }
+        // Manifests that are there but are not valid: damaged backups,
+        // reported (not recorded: there is no manifest to record against).
+        if self.which == Which::All {
+            for u in &catalog.unreadable {
+                report.backups.push(Verified {
+                    object: u.object.clone(),
+                    database: String::new(),
+                    engine: String::new(),
+                    level: VerifyLevel::Quick,
+                    result: Err(Error::Damaged {
+                        backup: u.object.clone(),
+                        stage: "manifest".into(),
+                        message: format!("{} is unreadable: {}", u.manifest_name, u.reason),
+                    }),
+                });
+            }
+        }
         Ok(report)
     }
 
     fn select<'a>(&self, catalog: &'a Catalog) -> Result<Vec<&'a StoredBackup>> {
+        let engine = |b: &&StoredBackup| {
+            self.engine.is_none_or(|e| e.name() == b.manifest.engine)
+                && self.kind.is_none_or(|k| k == b.kind())
+        };
         let selected: Vec<&StoredBackup> = match &self.which {
-            Which::All => catalog.backups.iter().collect(),
-            Which::Latest(database) => catalog
-                .backups
-                .iter()
-                .filter(|b| b.manifest.database == *database)
-                .max_by_key(|b| b.time())
-                .into_iter()
-                .collect(),
+            Which::All => {
+                // A manifest that could not be read may be any backup's:
+                // unknown, so the run stops (one that is not valid is a
+                // damaged backup, reported by run).
+                if let Some(u) = catalog.unreadable.iter().find(|u| u.read_failed) {
+                    return Err(Error::Storage(format!(
+                        "the manifest {} could not be read: {} (try again when storage answers)",
+                        u.manifest_name, u.reason
+                    )));
+                }
+                catalog.backups.iter().filter(engine).collect()
+            }
+            Which::Latest(database) => {
+                let kinds: Vec<Kind> = self.kind.into_iter().collect();
+                let lookup = Lookup::database(database.clone())
+                    .engine(self.engine)
+                    .kinds(&kinds);
+                vec![catalog.newest(&lookup, false)?]
+            }
             Which::Objects(names) => names
                 .iter()
-                .map(|name| {
-                    catalog.find(name).ok_or_else(|| {
-                        Error::NotFound(format!(
-                            "no backup named `{name}` (an object without a manifest is not a backup)"
-                        ))
-                    })
-                })
+                .map(|name| catalog.find(name))
                 .collect::<Result<_>>()?,
         };
-        if selected.is_empty() {
-            return Err(Error::NotFound(match &self.which {
-                Which::Latest(database) => format!("no backup of `{database}`"),
-                _ => "no backups to verify".into(),
-            }));
+        if selected.is_empty() && (self.which != Which::All || catalog.unreadable.is_empty()) {
+            return Err(Error::NotFound("no backups to verify".into()));
         }
         Ok(selected)
     }
 
-    /// Verifies one backup: the level reached and the outcome.
+    /// Verifies one backup: a verdict, or a problem of the environment.
     fn one(
         &self,
         remote: &Remote,
         backup: &StoredBackup,
         identities: Option<&Arc<Identities>>,
-    ) -> (VerifyLevel, Result<String>) {
+    ) -> Outcome {
         let manifest = &backup.manifest;
         match &backup.state {
             State::Ok => {}
             State::Missing => {
-                return (
+                return Outcome::Verdict(
                     VerifyLevel::Quick,
-                    Err(Error::NotFound(format!(
-                        "{}: the object is missing",
-                        backup.object()
-                    ))),
+                    Err(damaged(backup, "object", "the object is missing".into())),
                 )
             }
             State::SizeMismatch { size } => {
-                return (
+                return Outcome::Verdict(
                     VerifyLevel::Quick,
-                    Err(integrity(
+                    Err(damaged(
                         backup,
+                        "integrity",
                         format!("stored size {size}, manifest {}", manifest.stored_bytes),
                     )),
                 )
@@ -250,19 +308,35 @@ impl Verify {
                     "encrypted and no identity given: only size and sha256 were checked".to_string()
                 }
             });
-            return (VerifyLevel::Quick, result);
+            return Outcome::of(VerifyLevel::Quick, result);
         }
-        let full = full(remote, backup, identities.map(|i| &**i));
-        // A drill of the globals would change the server's roles: they are
+        let full = match full(remote, backup, identities.map(|i| &**i)) {
+            // The object is what was written, and does not decrypt: the
+            // identity is not one of its recipients.
+            Err(e) if decrypt_failed(&e) && quick(remote, backup).is_ok() => {
+                return Outcome::Environment(Error::config(
+                    Setting::IdentityFile,
+                    format!(
+                        "{} does not decrypt with the identity given, and is intact (its \
+                         sha256 matches the manifest): use the key of one of its recipients \
+                         ({})",
+                        backup.object(),
+                        manifest.recipients.join(", ")
+                    ),
+                ))
+            }
+            other => other,
+        };
+        // A drill of a server-wide backup would change the server: they are
         // checked in full only.
-        if full.is_err() || self.level == VerifyLevel::Full || backup.manifest.is_globals() {
-            return (VerifyLevel::Full, full);
+        if full.is_err() || self.level == VerifyLevel::Full || manifest.kind() != Kind::Database {
+            return Outcome::of(VerifyLevel::Full, full);
         }
         let scratch = self.scratch.as_deref().unwrap_or_default();
-        (
-            VerifyLevel::Restore,
-            self.drill(remote, backup, identities, scratch),
-        )
+        match self.drill(remote, backup, identities, scratch) {
+            Ok(detail) => Outcome::Verdict(VerifyLevel::Restore, Ok(detail)),
+            Err(e) => Outcome::of(VerifyLevel::Restore, Err(e)),
+        }
     }
 
     /// Restores into `scratch` and compares row counts with the manifest.
@@ -274,15 +348,6 @@ impl Verify {
         scratch: &str,
     ) -> Result<String> {
         let manifest = &backup.manifest;
-        if manifest.is_whole_server() {
-            return Err(Error::config(
-                Setting::Selection,
-                format!(
-                    "{}: a whole-server backup cannot be drilled into one database",
-                    backup.object()
-                ),
-            ));
-        }
         let engine = Engine::from_name(&manifest.engine).ok_or_else(|| {
             Error::config(
                 Setting::Selection,
@@ -312,7 +377,9 @@ impl Verify {
         if let Some(path) = &self.password_file {
             restore = restore.password_file(path);
         }
-        let restored = restore.run_found(remote, backup);
+        let restored = restore
+            .run_drill(remote, backup)
+            .map_err(|e| verdict(backup, e));
         let counted = restored.and_then(|_| engine.kind().row_counts(scratch, &connection));
         if let Err(e) = engine.kind().drop_database(scratch, &connection) {
             tracing::warn!("could not drop the scratch database {scratch}: {e}");
@@ -324,11 +391,14 @@ impl Verify {
             .map(|d| tables_of(&d.rows, &manifest.database))
             .unwrap_or_default();
         if expected != counted {
-            return Err(Error::Restore {
-                backup: backup.object().into(),
-                stage: "rows".into(),
-                message: format!("the restored tables' row counts {counted:?} differ from the manifest's {expected:?}"),
-            });
+            return Err(damaged(
+                backup,
+                "rows",
+                format!(
+                    "the restored tables' row counts {counted:?} differ from the manifest's \
+                     {expected:?}"
+                ),
+            ));
         }
         Ok(format!(
             "restored into {scratch}: {} tables, row counts as in the manifest",
@@ -377,6 +447,32 @@ impl Verify {
     }
 }
 
+/// What checking one backup gave.
+enum Outcome {
+    /// A verdict about the backup, at the level reached.
+    Verdict(VerifyLevel, Result<String>),
+    /// The check could not be made: not the backup's fault.
+    Environment(Error),
+}
+
+impl Outcome {
+    /// A check's result: a failure that says the backup is damaged is a
+    /// verdict; anything else (storage, identity, database, settings, a
+    /// signal) is the environment's.
+    fn of(level: VerifyLevel, result: Result<String>) -> Outcome {
+        match result {
+            Ok(detail) => Outcome::Verdict(level, Ok(detail)),
+            Err(e @ Error::Damaged { .. }) => Outcome::Verdict(level, Err(e)),
+            Err(e) => Outcome::Environment(e),
+        }
+    }
+}
+
+/// Whether `e` is a failure to decrypt (which a wrong identity also gives).
+fn decrypt_failed(e: &Error) -> bool {
+    matches!(e, Error::Damaged { stage, .. } if stage == Stage::Decrypt.name())
+}
+
 /// Table row counts as a restored database names its tables: the manifest
 /// of a MariaDB dump keys them `db.table` (after the dump's `USE`).
 fn tables_of(rows: &BTreeMap<String, u64>, database: &str) -> BTreeMap<String, u64> {
@@ -389,41 +485,72 @@ fn tables_of(rows: &BTreeMap<String, u64>, database: &str) -> BTreeMap<String, u
         .collect()
 }
 
-fn integrity(backup: &StoredBackup, message: String) -> Error {
-    Error::Restore {
+/// A verdict: `backup` is damaged at `stage`.
+fn damaged(backup: &StoredBackup, stage: &str, message: String) -> Error {
+    Error::Damaged {
         backup: backup.object().into(),
-        stage: "integrity".into(),
+        stage: stage.into(),
         message,
+    }
+}
+
+/// A decoding failure as a verdict about `backup` (integrity, decrypt,
+/// decompress); a failed download (storage) as it is.
+fn verdict(backup: &StoredBackup, e: Error) -> Error {
+    match e {
+        Error::Decode { stage, message } if stage != Stage::Download => Error::Damaged {
+            backup: backup.object().into(),
+            stage: stage.name().into(),
+            message,
+        },
+        Error::Restore { stage, message, .. }
+            if stage != Stage::Download.name() && !message.contains("not found") =>
+        {
+            Error::Damaged {
+                backup: backup.object().into(),
+                stage,
+                message,
+            }
+        }
+        // Listed, then gone: the object is missing.
+        Error::NotFound(message) => Error::Damaged {
+            backup: backup.object().into(),
+            stage: "object".into(),
+            message,
+        },
+        other => other,
     }
 }
 
 /// Downloads the object and compares its size and SHA-256 with the manifest.
 fn quick(remote: &Remote, backup: &StoredBackup) -> Result<()> {
-    let download = remote.download(backup.object())?;
+    let download = remote
+        .download(backup.object())
+        .map_err(|e| verdict(backup, e))?;
     check_stored(download, &Expected::from_manifest(&backup.manifest))
-        .map_err(|e| at_stage(backup.object(), e))
+        .map_err(|e| verdict(backup, e))
 }
 
 /// Reads the whole stream: age authentication, the compressed stream's
 /// checksums, and the rows and completion line against the manifest.
 fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>) -> Result<String> {
     let manifest = &backup.manifest;
-    let fail = |stage: &str, message: String| Error::Restore {
-        backup: backup.object().into(),
-        stage: stage.into(),
-        message,
-    };
-    let download = remote.download(backup.object())?;
+    let download = remote
+        .download(backup.object())
+        .map_err(|e| verdict(backup, e))?;
     let mut decoder = Decoder::new(
         download,
         &manifest.codec,
         identities.filter(|_| manifest.encrypted),
         Expected::from_manifest(manifest),
     )
-    .map_err(|e| at_stage(backup.object(), e))?;
+    .map_err(|e| verdict(backup, e))?;
     let mut inspector = DumpInspector::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
+        if crate::interrupt::interrupted() {
+            return Err(Error::Interrupted);
+        }
         match decoder.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => inspector.update(&buf[..n]),
@@ -431,7 +558,7 @@ fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>)
             Err(_) => break,
         }
     }
-    decoder.finish().map_err(|e| at_stage(backup.object(), e))?;
+    decoder.finish().map_err(|e| verdict(backup, e))?;
     let seen = inspector.finish();
     let Some(recorded) = &manifest.dump else {
         return Ok(
@@ -439,7 +566,8 @@ fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>)
         );
     };
     if seen.completion_line != recorded.completion_line {
-        return Err(fail(
+        return Err(damaged(
+            backup,
             "rows",
             format!(
                 "completion line seen: {:?}, manifest: {:?}",
@@ -448,7 +576,8 @@ fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>)
         ));
     }
     if seen.rows != recorded.rows {
-        return Err(fail(
+        return Err(damaged(
+            backup,
             "rows",
             "the rows per table differ from the manifest's".to_string(),
         ));

@@ -249,9 +249,18 @@ fn verify_run(args: &BackupArgs, ops: &Ops, stop: &AtomicBool) -> Result<bool> {
 
 /// Verifies `which` and adds the outcome to `summary`, logging each result.
 fn verify_into(summary: &mut RunSummary, args: &BackupArgs, ops: &Ops, which: Which) {
-    let mut verify = Verify::new(which)
+    let kind = if args.all {
+        dbbr::Kind::Server
+    } else {
+        dbbr::Kind::Database
+    };
+    let mut verify = Verify::new(which.clone())
         .remote(&args.storage.remote_name)
-        .prefix(&args.storage.upload_prefix);
+        .prefix(&args.storage.upload_prefix)
+        .engine(args.engine.engine());
+    if matches!(which, Which::Latest(_)) {
+        verify = verify.kind(kind);
+    }
     if args.ops.verify_level == VerifyLevelArg::Quick {
         verify = verify.quick();
     }

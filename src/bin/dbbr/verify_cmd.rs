@@ -19,6 +19,10 @@ pub struct VerifyArgs {
     /// The newest backup of this database.
     #[arg(long, value_name = "DB")]
     latest: Option<String>,
+    /// Only backups of this engine (needed with --latest when the database
+    /// has backups of several).
+    #[arg(long, value_enum)]
+    engine: Option<crate::backup_cmd::EngineArg>,
     /// Every backup.
     #[arg(long)]
     all: bool,
@@ -60,6 +64,9 @@ pub fn run(args: VerifyArgs, run_id: &dbbr::RunId) -> Result<bool> {
         .remote(args.storage.remote_name)
         .prefix(args.storage.upload_prefix)
         .record(!args.no_record);
+    if let Some(engine) = args.engine {
+        verify = verify.engine(engine.engine());
+    }
     if args.quick {
         verify = verify.quick();
     }
