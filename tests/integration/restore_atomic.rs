@@ -1,0 +1,293 @@
+//! A restore is all or nothing whatever happens to dbbr: killed (SIGKILL,
+//! as an out-of-memory kill or a node drain does), stopped (SIGTERM), or its
+//! client killed. Each test runs its own server, so that the databases a
+//! killed restore leaves can be looked at without other tests' ones.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::common::*;
+
+/// Rows of the large table: enough that the restore is still streaming
+/// when the test strikes.
+const ROWS: u64 = 2_000_000;
+
+/// Waits for process `pid` to be gone.
+fn gone(pid: u32) -> bool {
+    wait_until(Duration::from_secs(30), || {
+        !Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.split(' ').nth(2) == Some("Z"))
+    })
+}
+
+mod postgres {
+    use super::*;
+    use crate::pg::{Cluster, Server};
+
+    /// A cluster with database `src` (a large table and a small one) backed
+    /// up into `dir`.
+    fn backed_up(dir: &Path) -> Cluster {
+        let cluster = Cluster::start();
+        let s = &cluster.server;
+        s.create_database("src");
+        s.psql(
+            "src",
+            &format!(
+                "CREATE TABLE small (id int PRIMARY KEY, v text); INSERT INTO small VALUES (1, 'a');
+                 CREATE TABLE big (id int PRIMARY KEY, v text);
+                 INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, {ROWS}) g;
+                 SELECT lo_from_bytea(0, 'large object');"
+            ),
+        );
+        let mut cmd = dbbr();
+        s.env(&mut cmd)
+            .env("REMOTE_NAME", local_remote(dir))
+            .env("BACKUP_DATABASES", "src")
+            .env("COMPRESSION", "none")
+            .args(["backup", "postgresql"]);
+        succeed(&mut cmd);
+        cluster
+    }
+
+    fn restore(s: &Server, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = dbbr();
+        s.env(&mut cmd)
+            .env("REMOTE_NAME", local_remote(dir))
+            .args(["restore", "--latest", "src"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    fn databases(s: &Server) -> Vec<String> {
+        s.psql("postgres", "SELECT datname FROM pg_database ORDER BY 1")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn tables(s: &Server, db: &str) -> String {
+        s.psql(
+            db,
+            "SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace",
+        )
+    }
+
+    /// Starts a restore and waits until its client is copying rows.
+    fn started_copying(s: &Server, cmd: &mut Command) -> (std::process::Child, u32) {
+        let child = cmd.spawn().unwrap();
+        let pid = child.id();
+        let copying = wait_until(Duration::from_secs(60), || {
+            s.psql(
+                "postgres",
+                "SELECT count(*) FROM pg_stat_progress_copy WHERE tuples_processed > 0",
+            ) != "0"
+        });
+        assert!(copying, "the restore never started copying");
+        let psql = child_named(pid, "psql").expect("the restore's psql");
+        (child, psql)
+    }
+
+    #[test]
+    fn killed_mid_restore_leaves_the_target_as_it_was() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cluster = backed_up(tmp.path());
+        let s = &cluster.server;
+        // Into an existing empty database: nothing is committed.
+        s.create_database("target");
+        let (mut child, psql) =
+            started_copying(s, &mut restore(s, tmp.path(), &["--to", "target"]));
+        signal(child.id(), "KILL");
+        child.wait().unwrap();
+        assert!(gone(psql), "psql outlived dbbr");
+        assert_eq!(
+            tables(s, "target"),
+            "0",
+            "a killed restore committed tables"
+        );
+        assert_eq!(
+            s.psql("target", "SELECT count(*) FROM pg_largeobject_metadata"),
+            "0"
+        );
+        // Into a new database: the target never appears.
+        let before = databases(s);
+        let (mut child, psql) = started_copying(
+            s,
+            &mut restore(s, tmp.path(), &["--to", "fresh", "--create"]),
+        );
+        signal(child.id(), "KILL");
+        child.wait().unwrap();
+        assert!(gone(psql), "psql outlived dbbr");
+        let after = databases(s);
+        assert!(!after.contains(&"fresh".to_string()), "{after:?}");
+        // What is left is dbbr's own staging database, empty, by its name.
+        for db in after.iter().filter(|d| !before.contains(d)) {
+            assert!(db.starts_with("dbbr_restore_"), "{db}");
+            assert_eq!(tables(s, db), "0", "{db}");
+        }
+        // The same restore, undisturbed, works.
+        let out = restore(s, tmp.path(), &["--to", "target"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(s.checksums("target"), s.checksums("src"));
+        assert_eq!(
+            s.psql("target", "SELECT count(*) FROM pg_largeobject_metadata"),
+            "1"
+        );
+    }
+
+    #[test]
+    fn stopped_or_client_killed_mid_restore_leaves_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cluster = backed_up(tmp.path());
+        let s = &cluster.server;
+        let before = databases(s);
+        // SIGTERM: stopped within seconds, the database it made is dropped.
+        let (child, _) = started_copying(
+            s,
+            &mut restore(s, tmp.path(), &["--to", "fresh", "--create"]),
+        );
+        let clock = std::time::Instant::now();
+        signal(child.id(), "TERM");
+        let out = wait_at_most(child, Duration::from_secs(20));
+        assert!(
+            clock.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            clock.elapsed()
+        );
+        assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+        assert_eq!(databases(s), before, "{}", stderr(&out));
+        // The client killed: the restore fails, nothing is left.
+        s.create_database("target");
+        let (child, psql) = started_copying(s, &mut restore(s, tmp.path(), &["--to", "target"]));
+        signal(psql, "KILL");
+        let out = wait_at_most(child, Duration::from_secs(60));
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("failed at client"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(tables(s, "target"), "0");
+    }
+}
+
+mod mariadb {
+    use super::*;
+    use crate::mariadb::{Instance, Server};
+
+    fn dbbr_on(server: &Server, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = dbbr();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MYSQL_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("MYSQL_UNIX_PORT", server.socket())
+            .env("MYSQL_USER", "root")
+            .env("REMOTE_NAME", local_remote(dir))
+            .args(args)
+            .args(["--", "--no-defaults"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    fn backed_up(dir: &Path) -> Instance {
+        let instance = Instance::start();
+        let s = instance.server();
+        s.sql(&format!(
+            "CREATE DATABASE src; USE src; CREATE TABLE src.small (id INT PRIMARY KEY, v TEXT);
+             INSERT INTO src.small VALUES (1, 'a');
+             CREATE TABLE src.big (id INT PRIMARY KEY, v VARCHAR(40));
+             INSERT INTO src.big SELECT seq, MD5(seq) FROM seq_1_to_{ROWS};"
+        ));
+        let mut cmd = dbbr_on(s, dir, &["backup", "mariadb"]);
+        cmd.env("BACKUP_DATABASES", "src")
+            .env("COMPRESSION", "none");
+        succeed(&mut cmd);
+        instance
+    }
+
+    fn databases(s: &Server) -> Vec<String> {
+        s.sql("SHOW DATABASES;")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Starts a restore and waits until its staging database has rows.
+    fn started_inserting(s: &Server, cmd: &mut Command) -> (std::process::Child, u32) {
+        let child = cmd.spawn().unwrap();
+        let pid = child.id();
+        let inserting = wait_until(Duration::from_secs(120), || {
+            s.sql(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB LIKE \
+                 'dbbr\\_restore\\_%' AND INFO LIKE 'INSERT INTO `big`%';",
+            )
+            .trim()
+                != "0"
+        });
+        assert!(inserting, "the restore never started inserting");
+        let client = child_named(pid, "mariadb").expect("the restore's client");
+        (child, client)
+    }
+
+    #[test]
+    fn killed_or_stopped_mid_restore_leaves_the_target_as_it_was() {
+        let tmp = tempfile::tempdir().unwrap();
+        let instance = backed_up(tmp.path());
+        let s = instance.server();
+        s.sql("CREATE DATABASE target;");
+        let (mut child, client) = started_inserting(
+            s,
+            &mut dbbr_on(
+                s,
+                tmp.path(),
+                &["restore", "--latest", "src", "--to", "target"],
+            ),
+        );
+        signal(child.id(), "KILL");
+        child.wait().unwrap();
+        assert!(gone(client), "the client outlived dbbr");
+        let tables =
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'target';";
+        assert_eq!(
+            s.sql(tables).trim(),
+            "0",
+            "a killed restore changed the target"
+        );
+        // SIGTERM: the staging database is dropped, the new target never made.
+        let before = databases(s);
+        let (child, _) = started_inserting(
+            s,
+            &mut dbbr_on(
+                s,
+                tmp.path(),
+                &["restore", "--latest", "src", "--to", "fresh", "--create"],
+            ),
+        );
+        signal(child.id(), "TERM");
+        let out = wait_at_most(child, Duration::from_secs(20));
+        assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+        let after = databases(s);
+        assert!(!after.contains(&"fresh".to_string()), "{after:?}");
+        // The staging database of the killed run above stays (dbbr could
+        // not clean up after SIGKILL); the stopped one's is gone.
+        assert_eq!(after, before, "{}", stderr(&out));
+        // Undisturbed, the restore moves every table into place.
+        let out = dbbr_on(
+            s,
+            tmp.path(),
+            &["restore", "--latest", "src", "--to", "target"],
+        )
+        .output()
+        .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(s.checksums("target"), s.checksums("src"));
+    }
+}
