@@ -602,3 +602,87 @@ fn mariadb_connection_options_after_dashes_reach_every_connection() {
     assert_eq!(server.checksums(&copy), server.checksums(&db.name));
     server.sql(&format!("DROP USER '{user}'@'127.0.0.1';"));
 }
+
+/// Whether `line` reads (GETs) the manifest of an object whose name holds
+/// `marker`.
+fn manifest_get(line: &str, marker: &str) -> bool {
+    line.starts_with("GET ") && line.contains(marker) && line.contains(".manifest.json")
+}
+
+#[test]
+fn a_failed_manifest_read_on_s3_is_retried_or_stops_every_command() {
+    let db = TestDb::small();
+    let proxy = Proxy::start(&s3c_address());
+    let bucket = unique("unread");
+    let remote = s3c_remote_at(&proxy.url(), &bucket);
+    // One attempt per request at rclone's level: dbbr's own tries are
+    // what is under test.
+    let at = |args: &[&str]| {
+        let mut cmd = dbbr();
+        Server::shared().env(&mut cmd);
+        cmd.env("REMOTE_NAME", &remote)
+            .env("RCLONE_LOW_LEVEL_RETRIES", "1")
+            .env("RCLONE_RETRIES", "1")
+            .args(args);
+        cmd
+    };
+    for name in ["old", "new"] {
+        succeed(
+            backup_cmd()
+                .env("REMOTE_NAME", &remote)
+                .env("BACKUP_DATABASES", &db.name)
+                .env("BACKUP_FILE_NAME", name),
+        );
+    }
+    // One 500 on the newest manifest: the read is tried again.
+    let mut once = true;
+    proxy.set(move |line| {
+        if manifest_get(line, "/new.") && std::mem::take(&mut once) {
+            Fault::Status(500)
+        } else {
+            Fault::Pass
+        }
+    });
+    let out = exits(&mut at(&["list"]), 0);
+    assert!(stdout(&out).contains("new.sql.gz"), "{}", stdout(&out));
+    // Every read of it fails: nothing acts as if it were absent.
+    proxy.set(|line| {
+        if manifest_get(line, "/new.") {
+            Fault::Status(500)
+        } else {
+            Fault::Pass
+        }
+    });
+    let out = exits(&mut at(&["list"]), 1);
+    assert!(
+        stdout(&out).contains("manifest could not be read"),
+        "{}",
+        stdout(&out)
+    );
+    let copy = unique("pgcopy");
+    let _guard = TestDb { name: copy.clone() };
+    for args in [
+        &["restore", "--latest", &db.name, "--to", &copy, "--create"][..],
+        &["verify", "--latest", &db.name],
+        &["verify", "--all"],
+        &["prune", "--keep-last", "1", "--orphans-older-than", "1d"],
+    ] {
+        let err = fail_with(&mut at(args), 1);
+        assert!(err.contains("new.sql.gz.manifest.json"), "{args:?}: {err}");
+    }
+    assert!(!Server::shared()
+        .psql("postgres", "SELECT datname FROM pg_database")
+        .contains(&copy));
+    let left = files_below(&s3c_bucket_dir(&bucket));
+    for object in [
+        "old.sql.gz",
+        "old.sql.gz.manifest.json",
+        "new.sql.gz",
+        "new.sql.gz.manifest.json",
+    ] {
+        assert!(
+            left.contains(&object.to_string()),
+            "{object} was deleted: {left:?}"
+        );
+    }
+}
