@@ -86,10 +86,10 @@ pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// On SIGINT or SIGTERM, sets `interrupted` (the run then stops its dumps
-/// and aborts its uploads) and interrupts storage, so that no rclone call
+/// and aborts its uploads), interrupts storage, so that no rclone call
 /// (an upload stalled on a server that stopped answering, a retry wait) holds
-/// the process up. Returns where the signal's number is stored (0 until one
-/// arrives).
+/// the process up, and makes notifications quick. Returns where the
+/// signal's number is stored (0 until one arrives).
 fn watch_signals(interrupted: Arc<AtomicBool>) -> Arc<AtomicI32> {
     let signalled = Arc::new(AtomicI32::new(0));
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {
@@ -104,6 +104,7 @@ fn watch_signals(interrupted: Arc<AtomicBool>) -> Arc<AtomicI32> {
         if let Some(signal) = signals.forever().next() {
             store.store(signal, Ordering::SeqCst);
             interrupted.store(true, Ordering::SeqCst);
+            http::stop();
             dbbr::interrupt();
         }
     });
