@@ -33,6 +33,7 @@ mod rclone_settings;
 mod secrets;
 mod secrets_canary;
 mod signals;
+mod signals_open;
 mod storage;
 mod storage_cli;
 mod upload_parts;
