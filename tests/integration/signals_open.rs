@@ -369,3 +369,69 @@ fn a_signal_while_a_later_request_is_stalled_ends_the_command() {
     let after = stored();
     assert_eq!(after, before, "the bucket changed");
 }
+
+#[test]
+fn clean_up_after_a_signal_is_bounded_and_a_second_signal_skips_it() {
+    let db = TestDb::small();
+    for twice in [false, true] {
+        // From the backup's data upload on, the server answers nothing: the
+        // clean-up after the signal (aborting unfinished uploads, removing
+        // the claim) waits for it too.
+        let proxy = Proxy::start(&s3c_address());
+        let mut dead = false;
+        proxy.set(move |line| {
+            dead |= line.starts_with("PUT ") && line.contains(".sql.gz") && !line.contains("/.");
+            if dead {
+                Fault::Stall
+            } else {
+                Fault::Pass
+            }
+        });
+        let mut cmd = dbbr_with(&["backup", "postgresql"]);
+        cmd.env("BACKUP_DATABASES", &db.name);
+        let mut child = with_remote(cmd, &s3c_remote_at(&proxy.url(), &unique("cln")))
+            .spawn()
+            .unwrap();
+        let stalled = wait_until(Duration::from_secs(60), || {
+            proxy.seen().iter().any(|(_, f)| *f == Fault::Stall)
+        });
+        assert!(stalled, "the upload never started: {:?}", proxy.seen());
+        std::thread::sleep(Duration::from_millis(300));
+        let first = Instant::now();
+        signal(child.id(), "TERM");
+        let mut second = None;
+        if twice {
+            std::thread::sleep(Duration::from_secs(1));
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "ended before the clean-up's bound"
+            );
+            second = Some(Instant::now());
+            signal(child.id(), "TERM");
+        }
+        let out = wait_at_most(child, Duration::from_secs(60));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(143), "{err}");
+        match second {
+            // The signal's own 5 s, then the clean-up's own bound (5 s).
+            None => {
+                let took = first.elapsed();
+                assert!(took < Duration::from_secs(12), "took {took:?}: {err}");
+                assert!(
+                    err.contains("interrupted by SIGTERM: the run was stopped"),
+                    "{err}"
+                );
+                eprintln!("clean-up with a dead server: exit 143 {took:?} after SIGTERM");
+            }
+            Some(second) => {
+                let took = second.elapsed();
+                assert!(
+                    took < Duration::from_secs(2),
+                    "took {took:?} after the second signal: {err}"
+                );
+                assert!(err.contains("SIGTERM again: exiting at once"), "{err}");
+                eprintln!("second SIGTERM: exit 143 {took:?} after it");
+            }
+        }
+    }
+}

@@ -90,7 +90,8 @@ pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
 /// (opening a remote, an upload stalled on a server that stopped answering,
 /// a retry wait) holds the process up, and makes notifications quick.
 /// Returns where the signal's number is stored (0 until one arrives). A
-/// second signal ends the process at once, as if dbbr did not handle it.
+/// second signal ends the process at once (128 + its number), clean-up or
+/// not.
 fn watch_signals(interrupted: Arc<AtomicBool>) -> Arc<AtomicI32> {
     let signalled = Arc::new(AtomicI32::new(0));
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {
@@ -102,11 +103,20 @@ fn watch_signals(interrupted: Arc<AtomicBool>) -> Arc<AtomicI32> {
     };
     let store = Arc::clone(&signalled);
     std::thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
+        let mut forever = signals.forever();
+        if let Some(signal) = forever.next() {
             store.store(signal, Ordering::SeqCst);
             interrupted.store(true, Ordering::SeqCst);
             http::stop();
             dbbr::interrupt();
+        }
+        // Clean-up is bounded, but whoever asks twice does not want to wait.
+        if let Some(signal) = forever.next() {
+            tracing::error!(
+                "{} again: exiting at once, without finishing the clean-up",
+                signal_name(signal)
+            );
+            std::process::exit(128 + signal);
         }
     });
     signalled
