@@ -72,7 +72,7 @@ fn assert_stopped(what: &str, out: &Output, took: Duration, sig: &str, code: i32
     if !stopped.contains("upload") {
         assert!(!err.contains("upload was aborted"), "{what}: {err}");
     }
-    eprintln!("{what}: exit {code} {took:?} after SIG{sig}");
+    eprintln!("{what}: exit {code} {took:?} after SIG{sig}: {last}");
 }
 
 /// Every storage request through the proxy is stalled: the first one, which

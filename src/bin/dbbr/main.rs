@@ -239,9 +239,14 @@ fn main() -> ExitCode {
         // Stopped by a signal: whatever the command returned, it did not
         // do all it was asked.
         (signal @ 1.., result) => {
+            // An error that only reports the interruption (a restore's
+            // "failed at download: interrupted by a signal") adds nothing.
+            let interruption = dbbr::Error::Interrupted.to_string();
             let error = match result {
-                Err(dbbr::Error::Interrupted) | Ok(_) => None,
-                Err(e) => Some(settings::message(&e, engine)),
+                Err(e) if !e.to_string().contains(&interruption) => {
+                    Some(settings::message(&e, engine))
+                }
+                _ => None,
             };
             stopped_by(signal, stops, error)
         }
