@@ -117,8 +117,10 @@ pub enum Error {
         source: io::Error,
     },
 
-    /// The run was interrupted by a signal.
-    #[error("interrupted by a signal: the upload was aborted")]
+    /// The run was interrupted (a signal, see [`interrupt`](crate::interrupt),
+    /// or its cancel flag): what it was doing was stopped and undone where
+    /// it can be. A front end says what that was for its command.
+    #[error("interrupted by a signal")]
     Interrupted,
 }
 

@@ -12,9 +12,8 @@ import (
 const cleanupTimeout = 5 * time.Second
 
 // base is the context of every storage call. interrupt cancels it: calls in
-// progress fail at once (rclone does not retry a cancelled call) and later
-// ones fail before any I/O. There is one per process because the host
-// interrupts when it is shutting down.
+// progress fail at once and later ones fail before any I/O. There is one
+// per process because the host interrupts when it is shutting down.
 var base, cancelBase = newBase()
 
 func newBase() (context.Context, context.CancelFunc) {
@@ -36,4 +35,65 @@ func interrupted(err error) bool {
 // not cancelled by interrupt, but it is bounded.
 func cleanupContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), cleanupTimeout)
+}
+
+// await runs call on a goroutine of its own and returns what it returns,
+// or ctx's error as soon as ctx ends (and before starting if it has
+// ended). Cancelling the context is not enough to stop every storage call:
+// rclone does not heed it everywhere (SFTP requests, a wait for the pacer's
+// token), so this is what makes a call return at once after interrupt, or
+// a clean-up within its bound. A call given up on goes on in the
+// background with its context cancelled; what it returns then is dropped,
+// and undo (if not nil) gets a value it returned without error, to release
+// what the call made. call must not use memory the host owns.
+func await[T any](ctx context.Context, call func() (T, error), undo func(T)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	type result struct {
+		value T
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		value, err := call()
+		done <- result{value, err}
+	}()
+	select {
+	case r := <-done:
+		return r.value, r.err
+	case <-ctx.Done():
+	}
+	select {
+	case r := <-done: // finished as ctx ended: its result stands
+		return r.value, r.err
+	default:
+	}
+	if undo != nil {
+		go func() {
+			if r := <-done; r.err == nil {
+				undo(r.value)
+			}
+		}()
+	}
+	return zero, ctx.Err()
+}
+
+// awaitErr is await for a call that returns only an error.
+func awaitErr(ctx context.Context, call func() error) error {
+	_, err := await(ctx, func() (struct{}, error) { return struct{}{}, call() }, nil)
+	return err
+}
+
+// sleep waits for d, or until ctx ends; whether it waited the whole time.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

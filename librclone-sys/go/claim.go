@@ -12,7 +12,6 @@ import (
 	"os"
 	"path"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rclone/rclone/fs"
@@ -34,7 +33,7 @@ type claim struct {
 	name string
 	body string
 	stop chan struct{}
-	done sync.WaitGroup
+	done chan struct{} // closed when refresh returns
 }
 
 // How long a run tries to claim a name others claim (a variable for tests).
@@ -53,20 +52,19 @@ func takeClaim(ctx context.Context, f fs.Fs, p string) (*claim, error) {
 	_, _ = rand.Read(id)
 	host, _ := os.Hostname()
 	body, _ := json.Marshal(map[string]any{"host": host, "pid": os.Getpid(), "object": p})
-	c := &claim{f: f, name: claimName(p, hex.EncodeToString(id)), body: string(body), stop: make(chan struct{})}
+	c := &claim{f: f, name: claimName(p, hex.EncodeToString(id)), body: string(body), stop: make(chan struct{}), done: make(chan struct{})}
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		if err := c.write(ctx); err != nil {
-			c.remove()
+			c.removeNow()
 			return nil, fmt.Errorf("cannot write the claim on %s: %w", p, err)
 		}
 		other, err := otherClaim(ctx, f, p, c.name)
 		if err == nil && other == "" {
-			c.done.Add(1)
 			go c.refresh()
 			return c, nil
 		}
-		c.remove()
+		c.removeNow()
 		if err != nil {
 			return nil, fmt.Errorf("cannot list the claims on %s: %w", p, err)
 		}
@@ -76,10 +74,8 @@ func takeClaim(ctx context.Context, f fs.Fs, p string) (*claim, error) {
 		// Runs that met stop meeting: each waits its own random while.
 		wait := time.Duration(mrand.Int64N(int64(min(attempt, 4)) * int64(500*time.Millisecond)))
 		fs.Debugf(p, "another run claims it (%s): trying again in %s", other, wait)
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, wait) {
 			return nil, ctx.Err()
-		case <-time.After(wait):
 		}
 	}
 }
@@ -139,7 +135,7 @@ func (c *claim) write(ctx context.Context) error {
 
 // refresh rewrites the claim until release.
 func (c *claim) refresh() {
-	defer c.done.Done()
+	defer close(c.done)
 	tick := time.NewTicker(claimRefresh)
 	defer tick.Stop()
 	for {
@@ -147,27 +143,50 @@ func (c *claim) refresh() {
 		case <-c.stop:
 			return
 		case <-tick.C:
-			if err := c.write(base); err != nil && !errors.Is(err, context.Canceled) {
+			err := awaitErr(base, func() error { return c.write(base) })
+			if err != nil && !errors.Is(err, context.Canceled) {
 				fs.Errorf(c.name, "failed to renew the claim: %v", err)
 			}
 		}
 	}
 }
 
-// release stops renewing the claim and removes it.
-func (c *claim) release() {
+// release stops renewing the claim and removes it, giving up when ctx
+// ends.
+func (c *claim) release(ctx context.Context) {
 	close(c.stop)
-	c.done.Wait()
-	c.remove()
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+	}
+	c.remove(ctx)
 }
 
-// remove deletes the claim object if it is there.
-func (c *claim) remove() {
+// releaseNow is release within cleanupTimeout.
+func (c *claim) releaseNow() {
 	ctx, cancel := cleanupContext()
 	defer cancel()
-	if obj, err := c.f.NewObject(ctx, c.name); err == nil {
-		if err := obj.Remove(ctx); err != nil {
-			fs.Errorf(c.name, "failed to remove the claim: %v", err)
+	c.release(ctx)
+}
+
+// removeNow is remove within cleanupTimeout.
+func (c *claim) removeNow() {
+	ctx, cancel := cleanupContext()
+	defer cancel()
+	c.remove(ctx)
+}
+
+// remove deletes the claim object if it is there, giving up when ctx
+// ends.
+func (c *claim) remove(ctx context.Context) {
+	err := awaitErr(ctx, func() error {
+		obj, err := c.f.NewObject(ctx, c.name)
+		if err != nil {
+			return nil // not there
 		}
+		return obj.Remove(ctx)
+	})
+	if err != nil {
+		fs.Errorf(c.name, "failed to remove the claim: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,30 +18,33 @@ type download struct {
 	in     io.ReadCloser
 	hasher *hash.MultiHasher
 	hashTy hash.Type
+	buf    []byte // what a read fills before it is copied to the host's buffer
 }
 
 var downloads = newRegistry[*download]()
 
 // startDownload opens object p of the remote for reading.
 func startDownload(fsString, p string) (uint64, error) {
-	ctx, f, err := openFs(fsString)
-	if err != nil {
-		return 0, err
-	}
-	obj, err := f.NewObject(ctx, p)
-	if err != nil {
-		return 0, err
-	}
-	ci := fs.GetConfig(ctx)
-	in, err := operations.NewReOpen(ctx, obj, ci.LowLevelRetries)
-	if err != nil {
-		return 0, err
-	}
-	d := &download{obj: obj, in: in, hashTy: hash.None}
-	if ht := f.Hashes().GetOne(); ht != hash.None && !ci.IgnoreChecksum {
-		if mh, err := hash.NewMultiHasherTypes(hash.NewHashSet(ht)); err == nil {
-			d.hasher, d.hashTy = mh, ht
+	d, err := onRemote(fsString, func(ctx context.Context, f fs.Fs) (*download, error) {
+		obj, err := f.NewObject(ctx, p)
+		if err != nil {
+			return nil, err
 		}
+		ci := fs.GetConfig(ctx)
+		in, err := operations.NewReOpen(ctx, obj, ci.LowLevelRetries)
+		if err != nil {
+			return nil, err
+		}
+		d := &download{obj: obj, in: in, hashTy: hash.None}
+		if ht := f.Hashes().GetOne(); ht != hash.None && !ci.IgnoreChecksum {
+			if mh, err := hash.NewMultiHasherTypes(hash.NewHashSet(ht)); err == nil {
+				d.hasher, d.hashTy = mh, ht
+			}
+		}
+		return d, nil
+	}, func(d *download) { _ = d.in.Close() })
+	if err != nil {
+		return 0, err
 	}
 	return downloads.add(d), nil
 }
@@ -51,14 +55,33 @@ func readDownload(h uint64, buf []byte) (int, error) {
 	if !ok {
 		return 0, errBadHandle
 	}
-	return d.read(buf)
+	return d.readFor(buf)
 }
 
-// closeDownload releases download h; an unknown handle is ignored.
+// closeDownload releases download h; an unknown handle is ignored. After
+// an interrupt, a read given up on may still hold the object: it is then
+// closed in the background.
 func closeDownload(h uint64) {
 	if d, ok := downloads.remove(h); ok {
+		if base.Err() != nil {
+			go func() { _ = d.in.Close() }()
+			return
+		}
 		_ = d.in.Close()
 	}
+}
+
+// readFor fills the host's buf (see read), returning at once on interrupt:
+// the read goes into the download's own buffer, which a read given up on
+// may still fill, and is copied to buf only when it finished.
+func (d *download) readFor(buf []byte) (int, error) {
+	if len(d.buf) < len(buf) {
+		d.buf = make([]byte, len(buf))
+	}
+	own := d.buf[:len(buf)]
+	n, err := await(base, func() (int, error) { return d.read(own) }, nil)
+	copy(buf, own[:n])
+	return n, err
 }
 
 // read fills buf; it returns 0 with nil error at the verified end.

@@ -24,26 +24,71 @@ func openFs(fsString string) (context.Context, fs.Fs, error) {
 	return base, f, err
 }
 
+// onRemote opens the remote and runs call on it; both return as soon as
+// interrupt is called (see await), undo releasing what a call given up on
+// made.
+func onRemote[T any](fsString string, call func(context.Context, fs.Fs) (T, error), undo func(T)) (T, error) {
+	ctx, f, err := openFs(fsString)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return await(ctx, func() (T, error) { return call(ctx, f) }, undo)
+}
+
 // getFs returns the (cached) Fs for a remote and directory such as
 // "store:bucket/prefix" or ":sftp,host=example:/srv". Object paths are
 // given relative to it. A remote whose configuration does not resolve is a
 // configuration error; one that resolves but cannot be opened (a server
-// that does not answer, wrong credentials) is not.
+// that does not answer, wrong credentials) is not. It returns as soon as
+// ctx ends.
 func getFs(ctx context.Context, fsString string) (fs.Fs, error) {
 	if err := checkConfig(fsString); err != nil {
 		return nil, err
 	}
-	f, err := cache.Get(ctx, fsString)
-	switch {
-	case err == nil:
-		return f, nil
-	case errors.Is(err, fs.ErrorIsFile):
-		return nil, isFileError(ctx, fsString)
-	case errors.Is(err, fs.ErrorNotFoundInConfigFile):
-		return nil, err
-	default:
-		return nil, fmt.Errorf("cannot open remote: %w", err)
+	return await(ctx, func() (fs.Fs, error) {
+		f, err := cache.GetFn(ctx, fsString, newFs)
+		switch {
+		case err == nil:
+			return f, nil
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.Is(err, fs.ErrorIsFile):
+			return nil, isFileError(ctx, fsString)
+		case errors.Is(err, fs.ErrorNotFoundInConfigFile):
+			return nil, err
+		default:
+			return nil, fmt.Errorf("cannot open remote: %w", err)
+		}
+	}, nil)
+}
+
+// cachedFs returns the (cached) Fs for fsString, as rclone's cache.Get
+// does, but returns as soon as ctx ends.
+func cachedFs(ctx context.Context, fsString string) (fs.Fs, error) {
+	return await(ctx, func() (fs.Fs, error) { return cache.GetFn(ctx, fsString, newFs) }, nil)
+}
+
+// newFs opens a remote for rclone's cache of them. The Fs outlives the
+// call, so, as in rclone's cache.Get, it keeps a context that carries
+// ctx's configuration but that nothing cancels afterwards. Unlike there,
+// ctx's end cancels that context while the remote is being opened, so
+// that an interrupt stops the first requests (S3's HEAD and LIST of the
+// path, an SSH handshake, WebDAV's PROPFIND) instead of leaving them to
+// rclone's timeouts and retries, minutes by default. A remote whose
+// opening was cancelled is not cached: nothing may use that context again.
+func newFs(ctx context.Context, fsString string) (fs.Fs, error) {
+	own, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	f, err := fs.NewFs(own, fsString)
+	if !stop() {
+		// The ending cancelled own: whatever was made is unusable.
+		if s, ok := f.(fs.Shutdowner); ok {
+			go func() { _ = s.Shutdown(context.Background()) }()
+		}
+		return nil, ctx.Err()
 	}
+	return f, err
 }
 
 // isFileError tells why rclone opened the parent of fsString's path
@@ -66,6 +111,9 @@ func isFileError(ctx context.Context, fsString string) error {
 	parent, err := fs.NewFs(once, parsed.ConfigString+":"+dir)
 	if err == nil {
 		_, err = parent.NewObject(once, leaf)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	if err != nil && !errors.Is(err, fs.ErrorObjectNotFound) {
 		return fmt.Errorf("cannot open remote: %w", err)

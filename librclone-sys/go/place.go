@@ -11,7 +11,6 @@ import (
 	"github.com/rclone/rclone/backend/s3"
 	"github.com/rclone/rclone/backend/sftp"
 	"github.com/rclone/rclone/fs"
-	"github.com/rclone/rclone/fs/cache"
 	"github.com/rclone/rclone/fs/fspath"
 	"github.com/rclone/rclone/lib/encoder"
 )
@@ -111,7 +110,7 @@ func placeByHardlink(ctx context.Context, f fs.Fs, fsString string, obj fs.Objec
 	if err != nil {
 		return nil, false, nil
 	}
-	linking, err := cache.Get(ctx, parsed.ConfigString+",copy_is_hardlink=true:"+parsed.Path)
+	linking, err := cachedFs(ctx, parsed.ConfigString+",copy_is_hardlink=true:"+parsed.Path)
 	if err != nil || linking.Features().Copy == nil {
 		return nil, false, nil
 	}

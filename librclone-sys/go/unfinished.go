@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"path"
 	"time"
 
@@ -27,29 +28,33 @@ import (
 //     unfinished uploads of exactly this key are aborted.
 //
 // The claim keeps other dbbr runs away from the name meanwhile.
-func clearUnfinished(f fs.Fs, fsString, remote string) {
+//
+// It gives up when ctx ends.
+func clearUnfinished(ctx context.Context, f fs.Fs, fsString, remote string) {
 	if base.Err() == nil {
 		return // not interrupted: rclone's abort ran
 	}
-	switch f.(type) {
-	case *azureblob.Fs:
-		clearAzureBlocks(f, remote)
-	case *s3.Fs:
-		time.Sleep(lateBlockWait)
-		abortS3Uploads(fsString, remote)
-	}
+	_ = awaitErr(ctx, func() error {
+		switch f.(type) {
+		case *azureblob.Fs:
+			clearAzureBlocks(ctx, f, remote)
+		case *s3.Fs:
+			if sleep(ctx, lateBlockWait) {
+				abortS3Uploads(ctx, fsString, remote)
+			}
+		}
+		return nil
+	})
 }
 
 // lateBlockWait is how long the server is given to store a part or block
 // whose request was cut off before clearing again.
 const lateBlockWait = time.Second
 
-func clearAzureBlocks(f fs.Fs, remote string) {
-	ctx, cancel := cleanupContext()
-	defer cancel()
+func clearAzureBlocks(ctx context.Context, f fs.Fs, remote string) {
 	for pass := 0; pass < 2; pass++ {
-		if pass > 0 {
-			time.Sleep(lateBlockWait)
+		if pass > 0 && !sleep(ctx, lateBlockWait) {
+			return
 		}
 		info := object.NewStaticObjectInfo(remote, time.Now(), 0, true, nil, f)
 		_, writer, err := f.Features().OpenChunkWriter(ctx, remote, info)
@@ -68,9 +73,7 @@ func clearAzureBlocks(f fs.Fs, remote string) {
 // aborts every upload whose key starts with it): only if every upload
 // listed there is of exactly this key, so that no other name's upload is
 // touched.
-func abortS3Uploads(fsString, remote string) {
-	ctx, cancel := cleanupContext()
-	defer cancel()
+func abortS3Uploads(ctx context.Context, fsString, remote string) {
 	parsed, err := fspath.Parse(fsString)
 	if err != nil {
 		return

@@ -37,24 +37,31 @@ var uploads = newRegistry[*upload]()
 // startUpload opens an upload of remote path p. It fails if p exists or
 // another run is writing it (see claim).
 func startUpload(fsString, p string) (uint64, error) {
-	ctx, f, err := openFs(fsString)
+	u, err := onRemote(fsString, func(ctx context.Context, f fs.Fs) (*upload, error) {
+		return newUpload(ctx, f, fsString, p)
+	}, func(u *upload) { u.abort() })
 	if err != nil {
 		return 0, err
 	}
+	return uploads.add(u), nil
+}
+
+// newUpload claims p, checks that it is free and starts rclone's upload.
+func newUpload(ctx context.Context, f fs.Fs, fsString, p string) (*upload, error) {
 	if p == "" || p[len(p)-1] == '/' {
-		return 0, configError(fmt.Errorf("object path %q names no file", p))
+		return nil, configError(fmt.Errorf("object path %q names no file", p))
 	}
 	if err := checkFree(ctx, f, p); err != nil {
-		return 0, err
+		return nil, err
 	}
 	c, err := takeClaim(ctx, f, p)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	// Checked again under the claim: a run that held it may have finished.
 	if err := checkFree(ctx, f, p); err != nil {
-		c.release()
-		return 0, err
+		c.releaseNow()
+		return nil, err
 	}
 	u := &upload{f: f, fsString: fsString, claim: c, final: p, staging: p, done: make(chan struct{})}
 	// Where a half-written object would be visible under its name (local,
@@ -66,14 +73,18 @@ func startUpload(fsString, p string) (uint64, error) {
 	pr, pw := io.Pipe()
 	u.pw = pw
 	uploadCtx := conditionalContext(ctx, f)
+	// An interrupt ends the input at once: a write waiting for rclone to
+	// take its bytes (a backend that stopped reading) returns then.
+	stop := context.AfterFunc(ctx, func() { _ = pr.CloseWithError(context.Canceled) })
 	go func() {
 		defer close(u.done)
+		defer stop()
 		u.obj, u.err = operations.Rcat(uploadCtx, f, u.staging, pr, time.Now(), nil)
 		if refusedAsExisting(u.err) {
 			u.err = existsError(errors.New(p))
 		}
 	}()
-	return uploads.add(u), nil
+	return u, nil
 }
 
 // checkFree fails unless nothing is at p.
@@ -128,14 +139,19 @@ func abortUpload(h uint64) {
 	}
 }
 
-// write passes buf to the upload; it returns once rclone has taken it.
+// write passes buf to the upload; it returns once rclone has taken it, or
+// at once on interrupt.
 func (u *upload) write(buf []byte) error {
 	if err := base.Err(); err != nil {
 		return err
 	}
 	if _, err := u.pw.Write(buf); err != nil {
 		// The reader side is closed: the upload failed. Report why.
-		<-u.done
+		select {
+		case <-u.done:
+		case <-base.Done():
+			return base.Err()
+		}
 		if u.err != nil {
 			return u.err
 		}
@@ -153,18 +169,31 @@ func (u *upload) commit() (string, error) {
 		u.abort()
 		return "", err
 	}
-	defer u.claim.release()
 	_ = u.pw.Close()
-	<-u.done
+	select {
+	case <-u.done:
+	case <-base.Done():
+		u.abort()
+		return "", base.Err()
+	}
 	if u.err != nil {
-		u.removeStaging()
+		u.cleanUp(false)
 		return "", u.err
 	}
 	obj := u.obj
 	if u.staging != u.final {
-		placed, err := place(base, u.f, u.fsString, obj, u.final)
+		// A move that ends after the host was told it failed is undone.
+		placed, err := await(base, func() (fs.Object, error) {
+			return place(base, u.f, u.fsString, obj, u.final)
+		}, func(placed fs.Object) {
+			ctx, cancel := cleanupContext()
+			defer cancel()
+			if err := placed.Remove(ctx); err != nil {
+				fs.Errorf(u.final, "failed to remove an upload interrupted while put in place: %v", err)
+			}
+		})
 		if err != nil {
-			u.removeStaging()
+			u.cleanUp(false)
 			return "", err
 		}
 		obj = placed
@@ -172,39 +201,55 @@ func (u *upload) commit() (string, error) {
 	ctx, cancel := cleanupContext()
 	defer cancel()
 	info, _ := json.Marshal(map[string]any{"path": obj.Remote(), "size": obj.Size(), "mod_time": rfc3339(obj.ModTime(ctx))})
+	u.claim.release(ctx)
 	return string(info), nil
 }
 
-// abort makes the upload fail and removes whatever it wrote.
+// abort makes the upload fail and removes whatever it wrote, within
+// cleanupTimeout in all.
 func (u *upload) abort() {
-	defer u.claim.release()
 	_ = u.pw.CloseWithError(errAborted)
-	<-u.done
+	u.cleanUp(true)
+}
+
+// cleanUp removes what the upload wrote (the object itself too if aborted
+// after rclone finished it) and its claim, within cleanupTimeout in all.
+func (u *upload) cleanUp(aborted bool) {
 	ctx, cancel := cleanupContext()
 	defer cancel()
-	if u.err != nil {
-		clearUnfinished(u.f, u.fsString, u.staging)
+	finished := false
+	select {
+	case <-u.done:
+		finished = true
+	case <-ctx.Done():
 	}
-	if u.err == nil && u.obj != nil && u.staging == u.final {
+	if !finished || u.err != nil {
+		clearUnfinished(ctx, u.f, u.fsString, u.staging)
+	}
+	if aborted && finished && u.err == nil && u.obj != nil && u.staging == u.final {
 		// Rcat finished before seeing the abort (the input had ended):
 		// the object is complete but not wanted.
-		if err := u.obj.Remove(ctx); err != nil {
+		if err := awaitErr(ctx, func() error { return u.obj.Remove(ctx) }); err != nil {
 			fs.Errorf(u.final, "failed to remove aborted upload: %v", err)
 		}
 	}
-	u.removeStaging()
+	u.removeStaging(ctx)
+	u.claim.release(ctx)
 }
 
 // removeStaging deletes the staging object if one is there.
-func (u *upload) removeStaging() {
+func (u *upload) removeStaging(ctx context.Context) {
 	if u.staging == u.final {
 		return
 	}
-	ctx, cancel := cleanupContext()
-	defer cancel()
-	if obj, err := u.f.NewObject(ctx, u.staging); err == nil {
-		if err := obj.Remove(ctx); err != nil {
-			fs.Errorf(u.staging, "failed to remove partial upload: %v", err)
+	err := awaitErr(ctx, func() error {
+		obj, err := u.f.NewObject(ctx, u.staging)
+		if err != nil {
+			return nil // not there
 		}
+		return obj.Remove(ctx)
+	})
+	if err != nil {
+		fs.Errorf(u.staging, "failed to remove partial upload: %v", err)
 	}
 }

@@ -35,6 +35,7 @@ mod restore_atomic;
 mod secrets;
 mod secrets_canary;
 mod signals;
+mod signals_open;
 mod storage;
 mod storage_cli;
 mod upload_parts;

@@ -1,9 +1,34 @@
 //! Notifications after a backup: healthchecks-style pings and the JSON
 //! webhook, received by a real HTTP server on loopback; a failing
-//! notification changes nothing else, and no secret is sent or logged.
+//! notification changes nothing else, and no secret is sent or logged;
+//! endpoints that never answer hold neither a run nor a shutdown for long.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use crate::common::*;
 use crate::pg::*;
+
+/// The start ping first, then the end's notifications, which are sent at
+/// the same time (in any order): `got`'s (method, path) in that order, the
+/// end's sorted.
+fn start_then_end(got: &[Received]) -> Vec<(String, String)> {
+    let mut paths: Vec<(String, String)> = got
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    if paths.len() > 1 {
+        paths[1..].sort();
+    }
+    paths
+}
+
+/// The request of `got` to `path`.
+fn to<'a>(got: &'a [Received], path: &str) -> &'a Received {
+    got.iter()
+        .find(|r| r.path == path)
+        .unwrap_or_else(|| panic!("nothing sent to {path}: {got:?}"))
+}
 
 #[test]
 fn a_successful_backup_pings_start_and_success_and_calls_the_webhook() {
@@ -26,24 +51,22 @@ fn a_successful_backup_pings_start_and_success_and_calls_the_webhook() {
     let run_id = m.run_id.clone().expect("the manifest records the run id");
 
     let got = server.wait_for(3);
-    let paths: Vec<(&str, &str)> = got
-        .iter()
-        .map(|r| (r.method.as_str(), r.path.as_str()))
-        .collect();
+    let pair = |m: &str, p: &str| (m.to_string(), p.to_string());
     assert_eq!(
-        paths,
+        start_then_end(&got),
         [
-            ("POST", "/ping/tok-5f1e/start"),
-            ("POST", "/ping/tok-5f1e"),
-            ("POST", "/hook")
+            pair("POST", "/ping/tok-5f1e/start"),
+            pair("POST", "/hook"),
+            pair("POST", "/ping/tok-5f1e"),
         ]
     );
+    let ping = to(&got, "/ping/tok-5f1e");
     assert!(
-        got[1].body.contains(&format!("{}: ok", db.name)),
+        ping.body.contains(&format!("{}: ok", db.name)),
         "{}",
-        got[1].body
+        ping.body
     );
-    let hook = &got[2];
+    let hook = to(&got, "/hook");
     assert_eq!(hook.header("content-type"), Some("application/json"));
     let summary = hook.json();
     assert_eq!(summary["schema"], 1);
@@ -88,11 +111,11 @@ fn a_failed_backup_pings_fail_with_the_summary() {
         1,
     );
     let got = server.wait_for(3);
-    let paths: Vec<&str> = got.iter().map(|r| r.path.as_str()).collect();
-    assert_eq!(paths, ["/ping/start", "/ping/fail", "/hook"], "{err}");
-    let fail = &got[1].body;
+    let paths: Vec<String> = start_then_end(&got).into_iter().map(|(_, p)| p).collect();
+    assert_eq!(paths, ["/ping/start", "/hook", "/ping/fail"], "{err}");
+    let fail = &to(&got, "/ping/fail").body;
     assert!(fail.contains("FAILED") && fail.contains(&missing), "{fail}");
-    let summary = got[2].json();
+    let summary = to(&got, "/hook").json();
     assert_eq!(summary["ok"], false);
     assert_eq!(summary["databases"][0]["ok"], false);
     let error = summary["databases"][0]["error"].as_str().unwrap();
@@ -177,4 +200,124 @@ fn a_bad_notification_url_is_rejected_before_any_io() {
     assert!(!err.contains("pw-Secret-1"), "{err}");
     assert!(!marker.exists(), "a database tool ran");
     assert_empty(&remote, &err);
+}
+
+/// Endpoints that take every request and never answer: ping, webhook and
+/// Pushgateway all at one, seen by the returned proxy.
+fn hung_endpoints(cmd: &mut std::process::Command) -> Proxy {
+    let hung = Proxy::start("127.0.0.1:9");
+    hung.set(|_| Fault::Stall);
+    cmd.env("NOTIFY_PING_URL", format!("{}/ping/tok-3c9a", hung.url()))
+        .env("NOTIFY_WEBHOOK_URL", format!("{}/hook", hung.url()))
+        .env("METRICS_PUSHGATEWAY_URL", hung.url());
+    hung
+}
+
+/// The request lines `hung` took, without the HTTP version.
+fn taken(hung: &Proxy) -> Vec<String> {
+    hung.seen()
+        .into_iter()
+        .map(|(line, _)| line.trim_end_matches(" HTTP/1.1").to_string())
+        .collect()
+}
+
+#[test]
+fn endpoints_that_never_answer_hold_a_quick_backup_only_briefly() {
+    let db = TestDb::small();
+    let dir = tempfile::tempdir().unwrap();
+    let mut backup = backup_to(dir.path());
+    backup.env("BACKUP_DATABASES", &db.name);
+    let hung = hung_endpoints(&mut backup);
+    let start = Instant::now();
+    let out = succeed(&mut backup);
+    let took = start.elapsed();
+    let err = stderr(&out);
+    // The start ping's bound, then the end's: each notification is bounded
+    // in all (its tries included) and the end's are sent at once, so their
+    // bounds do not add up (it took over 2 minutes when they did).
+    assert!(took < Duration::from_secs(30), "took {took:?}: {err}");
+    only_object(dir.path());
+    let lines = taken(&hung);
+    for sent in [
+        "POST /ping/tok-3c9a/start",
+        "POST /ping/tok-3c9a",
+        "POST /hook",
+    ] {
+        assert!(
+            lines.iter().any(|l| l == sent),
+            "{sent} not sent: {lines:?}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("POST /metrics/job/dbbr/")),
+        "no metrics pushed: {lines:?}"
+    );
+    assert_eq!(lines[0], "POST /ping/tok-3c9a/start", "{lines:?}");
+    for what in ["ping", "webhook"] {
+        assert!(
+            err.contains(&format!("{what} notification failed")),
+            "{what}: {err}"
+        );
+    }
+    assert!(err.contains("metrics not pushed"), "{err}");
+    assert!(!err.contains("tok-3c9a"), "{err}");
+    eprintln!("a quick backup with hung endpoints ended after {took:?}");
+}
+
+#[test]
+fn a_signal_during_a_run_with_endpoints_that_never_answer_ends_it_quickly() {
+    let db = TestDb::small();
+    let dir = tempfile::tempdir().unwrap();
+    // Another session holds an exclusive lock: the dump waits for it, so the
+    // run is still going when the signal comes.
+    let lock = Server::shared().lock_table(&db.name, "t");
+    let mut backup = backup_to(dir.path());
+    backup
+        .env("BACKUP_DATABASES", &db.name)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let hung = hung_endpoints(&mut backup);
+    let child = backup.spawn().unwrap();
+    let blocked = wait_until(Duration::from_secs(30), || {
+        child_named(child.id(), "pg_dump").is_some()
+            && taken(&hung).iter().any(|l| l.ends_with("/start"))
+    });
+    assert!(blocked, "the run did not start: {:?}", taken(&hung));
+    std::thread::sleep(Duration::from_millis(500));
+    let term = Instant::now();
+    signal(child.id(), "TERM");
+    let out = wait_at_most(child, Duration::from_secs(60));
+    let took = term.elapsed();
+    drop(lock);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    // One quick try each after a signal, at the same time: well within
+    // Kubernetes' 30 s grace (it took 37 s).
+    assert!(took < Duration::from_secs(15), "took {took:?}: {err}");
+    let lines = taken(&hung);
+    for sent in ["POST /ping/tok-3c9a/fail", "POST /hook"] {
+        assert!(
+            lines.iter().any(|l| l == sent),
+            "{sent} not tried: {lines:?}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("POST /metrics/job/dbbr/")),
+        "no metrics push tried: {lines:?}"
+    );
+    // One try each: nothing was sent twice.
+    let mut unique = lines.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        lines.len(),
+        "retried after the signal: {lines:?}"
+    );
+    assert_empty(dir.path(), &err);
+    eprintln!("SIGTERM with hung endpoints: exit 143 after {took:?}");
 }

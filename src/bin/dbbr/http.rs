@@ -1,19 +1,45 @@
-//! Small HTTP POSTs (pings, webhooks, Pushgateway pushes) with a timeout
-//! and a few retries. URLs are secrets (tokens in paths, passwords in
-//! user info): they are registered with the redaction when parsed and only
-//! their scheme and host are ever shown.
+//! Small HTTP POSTs (pings, webhooks, Pushgateway pushes), each bounded in
+//! total, retries included, so that an endpoint that does not answer
+//! cannot hold a run or a shutdown. URLs are secrets (tokens in paths,
+//! passwords in user info): they are registered with the redaction when
+//! parsed and only their scheme and host are ever shown.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use ureq::http::Uri;
 
-/// How long one request may take.
-const TIMEOUT: Duration = Duration::from_secs(10);
-/// How long one request may take when the process is stopping.
-const QUICK_TIMEOUT: Duration = Duration::from_secs(3);
-/// Tries per request, with 1 s, then 2 s between them.
+/// How long one notification may take in all: its tries and the pauses
+/// between them.
+const BUDGET: Duration = Duration::from_secs(10);
+/// How long one try may take at most (within the budget).
+const TRY_TIMEOUT: Duration = Duration::from_secs(6);
+/// How long one notification may take once the process is stopping: one
+/// try.
+pub const QUICK_BUDGET: Duration = Duration::from_secs(3);
+/// Tries per notification, with 1 s, then 2 s between them, while its
+/// budget lasts.
 const ATTEMPTS: u32 = 3;
+
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// The process is stopping (a signal came): from now on, notifications get
+/// one try each, within [`QUICK_BUDGET`].
+pub fn stop() {
+    STOPPING.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`stop`] was called.
+pub fn stopping() -> bool {
+    STOPPING.load(Ordering::SeqCst)
+}
+
+/// When a notification starting now must be done: [`BUDGET`] from now, or
+/// [`QUICK_BUDGET`] if the process is stopping.
+pub fn deadline() -> Instant {
+    Instant::now() + if stopping() { QUICK_BUDGET } else { BUDGET }
+}
 
 /// An http(s) URL, parsed and validated before any I/O.
 #[derive(Debug, Clone)]
@@ -88,25 +114,42 @@ impl Endpoint {
         }
     }
 
-    /// POSTs `body`; retried on a network error or a 5xx reply. `quick`
-    /// (the process is stopping): one try with a short timeout.
-    pub fn post(&self, content_type: &str, body: &str, quick: bool) -> Result<(), String> {
-        let timeout = if quick { QUICK_TIMEOUT } else { TIMEOUT };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(true)
-            .build()
-            .into();
-        let attempts = if quick { 1 } else { ATTEMPTS };
-        let mut last = String::new();
-        for attempt in 1..=attempts {
+    /// POSTs `body`, done by `deadline` whatever happens; retried on a
+    /// network error or a 5xx reply while time is left, unless the process
+    /// is stopping (one try then).
+    pub fn post(&self, content_type: &str, body: &str, deadline: Instant) -> Result<(), String> {
+        let mut last = String::from("no time left");
+        let mut tries = 0;
+        for attempt in 1..=ATTEMPTS {
             if attempt > 1 {
-                std::thread::sleep(Duration::from_secs(u64::from(attempt - 1)));
+                if stopping() {
+                    break;
+                }
+                let pause = Duration::from_secs(u64::from(attempt - 1));
+                if deadline.saturating_duration_since(Instant::now()) <= pause {
+                    break;
+                }
+                std::thread::sleep(pause);
             }
+            let mut timeout = deadline
+                .saturating_duration_since(Instant::now())
+                .min(TRY_TIMEOUT);
+            if stopping() {
+                timeout = timeout.min(QUICK_BUDGET);
+            }
+            if timeout.is_zero() {
+                break;
+            }
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .timeout_global(Some(timeout))
+                .http_status_as_error(true)
+                .build()
+                .into();
             let mut request = agent.post(&self.url).header("Content-Type", content_type);
             if let Some(auth) = &self.authorization {
                 request = request.header("Authorization", auth);
             }
+            tries += 1;
             match request.send(body) {
                 Ok(_) => return Ok(()),
                 Err(ureq::Error::StatusCode(code)) if (400..500).contains(&code) => {
@@ -115,7 +158,11 @@ impl Endpoint {
                 Err(e) => last = dbbr::mask_secrets(&e.to_string()),
             }
         }
-        Err(format!("{}: {last} (after {attempts} tries)", self.shown))
+        let tries = match tries {
+            1 => "1 try".to_string(),
+            n => format!("{n} tries"),
+        };
+        Err(format!("{}: {last} (after {tries})", self.shown))
     }
 }
 

@@ -12,7 +12,7 @@ use dbbr::{Engine, Error, Identities, Result, RunId, RunSummary, Setting, Verify
 
 use crate::backup_cmd::{self, BackupArgs};
 use crate::metrics_out::{MetricsArgs, MetricsSink};
-use crate::notify::{Notifier, NotifyArgs};
+use crate::notify::{Notifier, NotifyArgs, StartPing};
 use crate::schedule::{Job, Schedule, SystemClock, Zone};
 
 /// How far a scheduled verification goes.
@@ -180,7 +180,7 @@ fn backup_run(args: &BackupArgs, ops: &Ops, stop: &Arc<AtomicBool>, json: bool) 
     crate::logging::set_run_id(&run_id);
     let engine = args.engine.engine();
     let started = Utc::now();
-    ops.notifier.started(&run_id);
+    let start_ping = ops.notifier.started(&run_id);
     let run = backup_cmd::builder(args)?
         .run_id(run_id.clone())
         .progress(backup_cmd::progress(json))
@@ -208,11 +208,29 @@ fn backup_run(args: &BackupArgs, ops: &Ops, stop: &Arc<AtomicBool>, json: bool) 
             RunSummary::of_error(&run_id, engine, started, &e)
         }
     };
+    // A run a signal stopped did not do all it was asked (a verification or
+    // a prune may have been skipped): its end says so, as its exit code does.
+    if stop.load(Ordering::Relaxed) && summary.error.is_none() {
+        summary.add_error(&Error::Interrupted);
+    }
     summary.finish();
-    let stopping = stop.load(Ordering::Relaxed);
-    ops.notifier.finished(&summary, stopping);
-    ops.metrics.publish(&summary, stopping);
+    announce_end(ops, &summary, Some(start_ping));
     Ok(summary.ok)
+}
+
+/// Sends the end of a run: its notifications and metrics at the same time,
+/// so that endpoints that do not answer hold the run up for one bound, not
+/// one each (a few seconds once the process is stopping); the start ping
+/// (if any) goes first.
+fn announce_end(ops: &Ops, summary: &RunSummary, start_ping: Option<StartPing>) {
+    if let Some(start_ping) = start_ping {
+        start_ping.wait();
+    }
+    let deadline = crate::http::deadline();
+    std::thread::scope(|s| {
+        s.spawn(|| ops.metrics.publish(summary, deadline));
+        ops.notifier.finished(summary, deadline);
+    });
 }
 
 /// A scheduled verification of each database's latest backup.
@@ -241,9 +259,7 @@ fn verify_run(args: &BackupArgs, ops: &Ops, stop: &AtomicBool) -> Result<bool> {
     }
     summary.kind = "verify".into();
     summary.finish();
-    let stopping = stop.load(Ordering::Relaxed);
-    ops.notifier.finished(&summary, stopping);
-    ops.metrics.publish(&summary, stopping);
+    announce_end(ops, &summary, None);
     Ok(summary.ok)
 }
 
@@ -288,5 +304,5 @@ pub fn verify_metrics(sink: &MetricsSink, run_id: &RunId, report: &dbbr::VerifyR
         .unwrap_or(Engine::Postgres);
     let mut summary = RunSummary::of_verify(run_id, engine, Utc::now(), report);
     summary.finish();
-    sink.publish(&summary, false);
+    sink.publish(&summary, crate::http::deadline());
 }

@@ -86,10 +86,12 @@ pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// On SIGINT or SIGTERM, sets `interrupted` (the run then stops its dumps
-/// and aborts its uploads) and interrupts storage, so that no rclone call
-/// (an upload stalled on a server that stopped answering, a retry wait) holds
-/// the process up. Returns where the signal's number is stored (0 until one
-/// arrives).
+/// and aborts its uploads), interrupts storage, so that no rclone call
+/// (opening a remote, an upload stalled on a server that stopped answering,
+/// a retry wait) holds the process up, and makes notifications quick.
+/// Returns where the signal's number is stored (0 until one arrives). A
+/// second signal ends the process at once (128 + its number), clean-up or
+/// not.
 fn watch_signals(interrupted: Arc<AtomicBool>) -> Arc<AtomicI32> {
     let signalled = Arc::new(AtomicI32::new(0));
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {
@@ -101,10 +103,20 @@ fn watch_signals(interrupted: Arc<AtomicBool>) -> Arc<AtomicI32> {
     };
     let store = Arc::clone(&signalled);
     std::thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
+        let mut forever = signals.forever();
+        if let Some(signal) = forever.next() {
             store.store(signal, Ordering::SeqCst);
             interrupted.store(true, Ordering::SeqCst);
+            http::stop();
             dbbr::interrupt();
+        }
+        // Clean-up is bounded, but whoever asks twice does not want to wait.
+        if let Some(signal) = forever.next() {
+            tracing::error!(
+                "{} again: exiting at once, without finishing the clean-up",
+                signal_name(signal)
+            );
+            std::process::exit(128 + signal);
         }
     });
     signalled
@@ -118,6 +130,72 @@ fn version() -> &'static str {
         dbbr::rclone_version()
     );
     Box::leak(text.into_boxed_str())
+}
+
+/// What a signal stops when it ends `command`, for its last log line.
+fn what_stops(command: &Command) -> &'static str {
+    match command {
+        Command::Backup(args)
+            if args
+                .ops
+                .schedule
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty()) =>
+        {
+            "the scheduler stopped: any backup still in progress was aborted and nothing of it was stored"
+        }
+        Command::Backup(_) => {
+            "the run was stopped: any backup still in progress was aborted and nothing of it was stored"
+        }
+        Command::Check(_) => "the check was not finished",
+        Command::List(_) => "the listing was not finished and may be incomplete",
+        Command::Restore(_) => {
+            "the restore was stopped and its target database left as it was \
+             (output to standard output is incomplete)"
+        }
+        Command::Verify(_) => {
+            "the verification was not finished: the backups not verified yet got no verdict"
+        }
+        Command::Prune(_) => {
+            "the prune was not finished: backups it would delete may remain (run it again)"
+        }
+        Command::Remote(args) => match args.action {
+            remote_cmd::RemoteAction::Ls { .. } => {
+                "the listing was not finished and may be incomplete"
+            }
+            remote_cmd::RemoteAction::Put { .. } => "the upload was aborted and nothing was stored",
+            remote_cmd::RemoteAction::Cat { .. } => {
+                "the download was stopped: the output is incomplete"
+            }
+            remote_cmd::RemoteAction::Rm { .. } => {
+                "the deletion was stopped: the object may still be there"
+            }
+            _ => "the command was stopped",
+        },
+    }
+}
+
+/// The name of signal number `signal`.
+fn signal_name(signal: i32) -> String {
+    match signal {
+        SIGINT => "SIGINT".into(),
+        SIGTERM => "SIGTERM".into(),
+        n => format!("signal {n}"),
+    }
+}
+
+/// The exit of a command that a signal stopped, whatever its result: one
+/// line saying what was stopped (with the error the command ended with,
+/// unless it is the interruption itself), and 128 + the signal's number,
+/// the shell's convention (130 for SIGINT, 143 for SIGTERM). Never 0.
+fn stopped_by(signal: i32, what: &str, error: Option<String>) -> ExitCode {
+    let cause = error.map(|e| format!(" ({e})")).unwrap_or_default();
+    tracing::error!(
+        "interrupted by {}: {what}{}",
+        signal_name(signal),
+        one_line(&cause)
+    );
+    ExitCode::from(128u8.saturating_add(signal as u8))
 }
 
 fn main() -> ExitCode {
@@ -141,14 +219,14 @@ fn main() -> ExitCode {
         Command::Backup(args) => Some(args.engine.engine()),
         _ => None,
     };
+    let stops = what_stops(&cli.command);
     let result = match cli.command {
         Command::Backup(args) => job::backup(args, interrupted, json),
         Command::Check(args) => {
             let code = check_cmd::run(args);
             return match signalled.load(Ordering::SeqCst) {
                 0 => ExitCode::from(code),
-                _ if code == 0 => ExitCode::SUCCESS,
-                signal => ExitCode::from(128 + signal as u8),
+                signal => stopped_by(signal, stops, None),
             };
         }
         Command::List(args) => list_cmd::run(args),
@@ -157,19 +235,24 @@ fn main() -> ExitCode {
         Command::Prune(args) => prune_cmd::run(args),
         Command::Remote(args) => remote_cmd::run(args, interrupted).map(|()| true),
     };
-    let signal = signalled.load(Ordering::SeqCst);
-    match result {
-        Ok(true) => ExitCode::SUCCESS,
-        // Stopped by a signal: the shell's convention, 128 + its number
-        // (130 for SIGINT, 143 for SIGTERM).
-        _ if signal != 0 => {
-            if let Err(e) = &result {
-                tracing::error!("{}", one_line(&settings::message(e, engine)));
-            }
-            ExitCode::from(128 + signal as u8)
+    match (signalled.load(Ordering::SeqCst), result) {
+        // Stopped by a signal: whatever the command returned, it did not
+        // do all it was asked.
+        (signal @ 1.., result) => {
+            // An error that only reports the interruption (a restore's
+            // "failed at download: interrupted by a signal") adds nothing.
+            let interruption = dbbr::Error::Interrupted.to_string();
+            let error = match result {
+                Err(e) if !e.to_string().contains(&interruption) => {
+                    Some(settings::message(&e, engine))
+                }
+                _ => None,
+            };
+            stopped_by(signal, stops, error)
         }
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
+        (_, Ok(true)) => ExitCode::SUCCESS,
+        (_, Ok(false)) => ExitCode::from(1),
+        (_, Err(e)) => {
             tracing::error!("{}", one_line(&settings::message(&e, engine)));
             ExitCode::from(if e.is_usage() { 2 } else { 1 })
         }

@@ -3,6 +3,7 @@
 //! A failure is logged and changes nothing else.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use base64::Engine as _;
 use clap::Args;
@@ -58,8 +59,9 @@ impl MetricsSink {
         })
     }
 
-    /// Writes and pushes the metrics of `summary`.
-    pub fn publish(&self, summary: &RunSummary, stopping: bool) {
+    /// Writes and pushes the metrics of `summary`; the pushes are done by
+    /// `deadline`, all of them.
+    pub fn publish(&self, summary: &RunSummary, deadline: Instant) {
         let metrics = Metrics::from_summary(summary);
         if metrics.is_empty() {
             return;
@@ -81,7 +83,7 @@ impl MetricsSink {
                 // the group's last success.
                 let body = metrics.render_group(&engine, &database);
                 let url = gateway.with_path_suffix(&group);
-                if let Err(e) = url.post("text/plain; version=0.0.4", &body, stopping) {
+                if let Err(e) = url.post("text/plain; version=0.0.4", &body, deadline) {
                     tracing::warn!("metrics not pushed: {}", dbbr::mask_secrets(&e));
                 }
             }
