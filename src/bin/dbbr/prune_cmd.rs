@@ -15,19 +15,23 @@ pub struct PruneArgs {
     #[command(flatten)]
     keep: KeepArgs,
     /// Only this database's backups (repeatable).
-    #[arg(long = "database", value_name = "DB")]
+    #[arg(long = "database", value_name = "DB", value_parser = crate::settings::text())]
     databases: Vec<String>,
     /// Print each backup with the reason it is kept or removed; delete nothing.
     #[arg(long)]
     dry_run: bool,
     /// Also remove dbbr's leftovers (staging objects, backup-named objects
     /// without a manifest) older than this (e.g. 2d).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::settings::text())]
     orphans_older_than: Option<String>,
 }
 
 /// Runs the prune.
 pub fn run(args: PruneArgs) -> Result<()> {
+    args.storage.remote()?;
+    for database in &args.databases {
+        crate::settings::name_given("--database", database)?;
+    }
     let policy = args.keep.policy()?.ok_or_else(|| {
         Error::config(
             Setting::Retention,
@@ -41,14 +45,15 @@ pub fn run(args: PruneArgs) -> Result<()> {
             (false, true) => "would remove",
             (false, false) => "removed",
         };
-        println!(
+        let line = format!(
             "{verb:<12} {} {} {} {} ({})",
             d.engine,
-            d.database,
+            crate::one_line(&d.database),
             d.time.format("%Y-%m-%d %H:%M:%S"),
-            d.object,
+            crate::one_line(&d.object),
             d.reasons.join(", ")
         );
+        println!("{}", crate::settings::masked(&line));
     }
     for orphan in &report.orphans {
         let verb = if args.dry_run {
@@ -56,7 +61,8 @@ pub fn run(args: PruneArgs) -> Result<()> {
         } else {
             "removed"
         };
-        println!("{verb:<12} leftover {orphan}");
+        let line = format!("{verb:<12} leftover {}", crate::one_line(orphan));
+        println!("{}", crate::settings::masked(&line));
     }
     Ok(())
 }
@@ -70,7 +76,9 @@ fn prune(policy: KeepPolicy, args: &PruneArgs) -> Result<Prune> {
         prune = prune.databases(args.databases.clone());
     }
     if let Some(age) = &args.orphans_older_than {
-        prune = prune.orphans_older_than(parse_duration(age)?);
+        let age = parse_duration(age)
+            .map_err(|e| Error::config(Setting::Selection, format!("--orphans-older-than: {e}")))?;
+        prune = prune.orphans_older_than(age);
     }
     Ok(prune)
 }
