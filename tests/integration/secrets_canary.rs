@@ -442,7 +442,7 @@ impl Sweep {
 /// Every command, at LOG_LEVEL=trace with rclone's most verbose logging
 /// and request dumps, in text and JSON, on success and failure paths, with
 /// a canary in every secret-bearing setting: database passwords by
-/// variable and file, RCLONE_CONFIG_*_SECRET_ACCESS_KEY / PASS / KEY /
+/// variable and file (PostgreSQL and MariaDB), RCLONE_CONFIG_*_SECRET_ACCESS_KEY / PASS / KEY /
 /// SAS_URL, options of named remotes and connection strings, RCLONE_HEADER,
 /// notification URLs with a password and tokens, a Pushgateway URL with a
 /// password. No canary may show on stdout or stderr.
@@ -455,6 +455,10 @@ fn every_command_at_trace_shows_no_canary() {
     let tmp = tempfile::tempdir().unwrap();
     let password_file = tmp.path().join("pw");
     write_private(&password_file, &format!("{}\n", s.get("pg-file")));
+    let maria_user = crate::passwords::MariaUser::create(s.get("mysql-pwd"));
+    let maria_db = crate::mariadb::TestDb::sample(false);
+    let maria_password_file = tmp.path().join("mysql-pw");
+    write_private(&maria_password_file, &format!("{}\n", s.get("mysql-pwd")));
     let bucket = unique("sweep");
     let _ = s3_remote(&bucket);
     let real_secret = setting("DBBR_TEST_S3_SECRET_KEY");
@@ -549,6 +553,7 @@ fn every_command_at_trace_shows_no_canary() {
         backup
             .env("REMOTE_NAME", &named)
             .env("BACKUP_DATABASES", &db.name)
+            .env("BACKUP_FILE_NAME", format!("${{DB}}-{format}-var"))
             .env("BACKUP_KEEP_LAST", "5")
             .env("VERIFY_AFTER_BACKUP", "true")
             .env("NOTIFY_PING_URL", &ping)
@@ -570,6 +575,7 @@ fn every_command_at_trace_shows_no_canary() {
                 .env("PGPASSWORD_FILE", &password_file)
                 .env("REMOTE_NAME", &named)
                 .env("BACKUP_DATABASES", &db.name)
+                .env("BACKUP_FILE_NAME", format!("${{DB}}-{format}-file"))
                 .env("NOTIFY_PING_URL", &ping)
                 .env("NOTIFY_WEBHOOK_URL", &hook)
                 .env("METRICS_PUSHGATEWAY_URL", &push)
@@ -584,6 +590,39 @@ fn every_command_at_trace_shows_no_canary() {
             );
             outputs.push((format!("{args:?} {format}"), out));
         }
+        // MariaDB, the password by variable and by file.
+        for by_file in [false, true] {
+            let mut cmd = dbbr();
+            crate::mariadb::over_tcp(&mut cmd);
+            with_env(&mut cmd, format);
+            cmd.args(["backup", "mariadb"])
+                .env("MYSQL_USER", &maria_user.name)
+                .env("MYSQL_PWD", s.get("mysql-pwd"))
+                .env("REMOTE_NAME", &named)
+                .env("BACKUP_DATABASES", &maria_db.name)
+                .env("BACKUP_FILE_NAME", format!("${{DB}}-{format}-{by_file}"))
+                .env("NOTIFY_WEBHOOK_URL", &hook);
+            if by_file {
+                cmd.env_remove("MYSQL_PWD")
+                    .env("MYSQL_PWD_FILE", &maria_password_file);
+            }
+            let out = run(&mut cmd);
+            assert_eq!(out.status.code(), Some(0), "mariadb: {}", stderr(&out));
+            outputs.push((format!("mariadb backup {format} {by_file}"), out));
+        }
+        // A restore, the password by file.
+        let copy = unique("sweepcopy");
+        let _copy = TestDb { name: copy.clone() };
+        let mut cmd = dbbr();
+        file_role.server(s.get("pg-file")).env(&mut cmd);
+        with_env(&mut cmd, format);
+        cmd.env_remove("PGPASSWORD")
+            .env("PGPASSWORD_FILE", &password_file)
+            .env("REMOTE_NAME", &named)
+            .args(["restore", "--latest", &db.name, "--to", &copy, "--create"]);
+        let out = run(&mut cmd);
+        assert_eq!(out.status.code(), Some(0), "restore: {}", stderr(&out));
+        outputs.push((format!("restore {format}"), out));
         // What acts on what is stored.
         for args in [
             &["list"][..],
