@@ -228,6 +228,20 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any LOG_LEVEL is a filter or a one-line refusal naming it.
+        #[test]
+        fn any_log_level_parses_or_is_refused(
+            level in "(info|debug|trace|off|rclone|dbbr|[=,\\[\\]{}/.*]|\\PC){0,16}",
+        ) {
+            if let Err(e) = filter(&level) {
+                proptest::prop_assert!(e.starts_with("LOG_LEVEL") && !e.contains('\n'), "{}", e);
+            }
+        }
+    }
+
     /// Metadata of a callsite with `target` and `level`.
     fn meta(target: &'static str, level: Level) -> Metadata<'static> {
         struct Callsite;
