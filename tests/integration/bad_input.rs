@@ -499,7 +499,10 @@ fn every_setting_of_every_command_refuses_bad_values() {
             ),
             b(&[("BACKUP_KEEP_WITHIN", "36601d")], "BACKUP_KEEP_WITHIN"),
             // Passed `check`, then panicked when pruning after the backup.
-            b(&[("BACKUP_KEEP_WITHIN", "1000000000w")], "BACKUP_KEEP_WITHIN"),
+            b(
+                &[("BACKUP_KEEP_WITHIN", "1000000000w")],
+                "BACKUP_KEEP_WITHIN",
+            ),
             b(&[("BACKUP_KEEP_WITHIN", "-1d")], "BACKUP_KEEP_WITHIN"),
             b(&[("BACKUP_KEEP_WITHIN", "0s")], "BACKUP_KEEP_WITHIN"),
             b(&[("BACKUP_KEEP_WITHIN", " ")], "BACKUP_KEEP_WITHIN"),
