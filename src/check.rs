@@ -208,7 +208,7 @@ impl Check {
             Ok(format!(
                 "{} backup of {what} into {}{example}",
                 plan.engine.name(),
-                plan.remote.fs_string(),
+                plan.remote,
             )),
         );
         if plan.discover.is_some() {
@@ -312,8 +312,7 @@ fn probe_storage(remote: &crate::Remote, probe: StorageProbe, run_id: &str) -> R
     if probe == StorageProbe::List {
         let entries = remote.list("", false)?;
         return Ok(format!(
-            "listed {} ({} entries; read-only check: writing was not tried)",
-            remote.fs_string(),
+            "listed {remote} ({} entries; read-only check: writing was not tried)",
             entries.len()
         ));
     }
@@ -343,17 +342,13 @@ fn probe_storage(remote: &crate::Remote, probe: StorageProbe, run_id: &str) -> R
     if probe == StorageProbe::NoDelete {
         read?;
         return Ok(format!(
-            "wrote and read back {name} in {} (left there: delete it when convenient)",
-            remote.fs_string()
+            "wrote and read back {name} in {remote} (left there: delete it when convenient)"
         ));
     }
     let deleted = remote.delete(&name);
     read?;
     deleted?;
-    Ok(format!(
-        "wrote, read back and deleted {name} in {}",
-        remote.fs_string()
-    ))
+    Ok(format!("wrote, read back and deleted {name} in {remote}"))
 }
 
 /// Encrypts a probe to `recipients` and decrypts it with `identities`.

@@ -437,4 +437,48 @@ mod tests {
         assert_eq!(setting, Setting::Remote);
         assert!(msg.contains("connection string"), "{msg}");
     }
+
+    #[test]
+    fn exclude_globs() {
+        let e = Exclude::parse(&["tmp_*, test?".into(), "[ab]x".into()]).unwrap();
+        assert!(e.excludes("tmp_1") && e.excludes("test1") && e.excludes("ax"));
+        assert!(!e.excludes("app") && !e.excludes("test12"));
+        let err = Exclude::parse(&["[unclosed\nx".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not a name or glob") && !err.contains('\n'),
+            "{err}"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any globs and names: refused on one line, or matching never panics
+        /// and a plain name always excludes itself.
+        #[test]
+        fn any_exclude_parses_or_is_refused(
+            items in proptest::collection::vec("([*?!\\[\\]{}^,-]|\\PC){0,12}", 0..4),
+            name in "\\PC{0,12}",
+        ) {
+            match Exclude::parse(&items) {
+                Ok(e) => {
+                    let _ = e.excludes(&name);
+                }
+                Err(err) => {
+                    proptest::prop_assert_eq!(err.setting(), Some(Setting::Exclude));
+                    proptest::prop_assert!(!err.to_string().contains('\n'), "{}", err);
+                }
+            }
+            let plain: String = name
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !plain.is_empty() {
+                let e = Exclude::parse(std::slice::from_ref(&plain)).unwrap();
+                proptest::prop_assert!(e.excludes(&plain));
+            }
+        }
+    }
 }

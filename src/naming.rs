@@ -182,7 +182,7 @@ impl NamePattern {
                 "renders a file name of {} bytes (`{}`): at most {MAX_LEAF} fit storage with \
                  the manifest's and the upload's temporary names; shorten the pattern",
                 leaf.len(),
-                leaf.escape_debug()
+                shown(leaf)
             )));
         }
         if name.len() > MAX_PATH {
@@ -224,15 +224,32 @@ impl NamePattern {
                 )));
             }
         }
+        let leaf = stem.rsplit('/').next().unwrap_or(stem);
+        if !leaf.chars().any(|c| c.is_ascii_alphanumeric()) {
+            return Err(self.error(&format!(
+                "renders a file name without a letter or digit (`{}`): only ASCII letters, \
+                 digits and _-. are kept in names; put some in the pattern",
+                shown(leaf)
+            )));
+        }
         Ok(())
     }
 
     fn error(&self, what: &str) -> Error {
         Error::config(
             Setting::FileName,
-            format!("file name pattern `{}` {what}", self.text.escape_debug()),
+            format!("file name pattern `{}` {what}", shown(&self.text)),
         )
     }
+}
+
+/// `text` for a message: on one line, at most 80 characters.
+fn shown(text: &str) -> String {
+    let mut out: String = text.chars().take(80).collect();
+    if out.len() < text.len() {
+        out.push_str("...");
+    }
+    out.escape_debug().to_string()
 }
 
 /// Splits `pattern` at `${DB}` and `$DB` tokens.
@@ -481,6 +498,9 @@ mod tests {
         assert!(config_err(".sql.gz", 1).contains("empty"));
         assert!(config_err(".sql.gz.age", 1).contains("empty"));
         assert!(config_err("a\nb/../c", 1).starts_with("file name pattern `a\\nb/../c`"));
+        assert!(config_err("\u{202e}\u{200b}", 1).contains("without a letter or digit"));
+        assert!(config_err("x/---", 1).contains("without a letter or digit"));
+        assert!(config_err(&"%".repeat(5000), 1).len() < 400);
     }
 
     #[test]
@@ -502,5 +522,45 @@ mod tests {
         assert!(NamePattern::parse("backup-%F", 1).is_ok());
         assert!(NamePattern::parse("backup-%F", 0).is_ok());
         assert!(NamePattern::parse("$DB-%F", 2).is_ok());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any pattern, database name and time: refused with a message on
+        /// one line, or a safe relative object path of the expected form.
+        #[test]
+        fn any_pattern_renders_a_safe_name_or_is_refused(
+            pattern in "([%$]|\\$\\{DB\\}|\\$DB|[a-zA-Z./ _-]|\\PC){0,24}",
+            database in "\\PC{0,12}",
+            seconds in -62_000_000_000i64..250_000_000_000,
+            encrypted in proptest::bool::ANY,
+            databases in 0usize..3,
+        ) {
+            let time = DateTime::from_timestamp(seconds, 0).unwrap();
+            let rendered = NamePattern::parse(&pattern, databases)
+                .and_then(|p| p.render(Some(&database), time, "zst", encrypted));
+            match rendered {
+                Ok(name) => {
+                    let suffix = if encrypted { ".sql.zst.age" } else { ".sql.zst" };
+                    proptest::prop_assert!(name.ends_with(suffix), "{}", name);
+                    proptest::prop_assert!(!name.starts_with('/') && !name.contains("//"), "{}", name);
+                    proptest::prop_assert!(
+                        name.split('/').all(|s| s != "." && s != ".." && !s.is_empty()),
+                        "{}", name
+                    );
+                    proptest::prop_assert!(
+                        name.chars().all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c)),
+                        "{}", name
+                    );
+                    proptest::prop_assert!(name.len() <= MAX_PATH, "{}", name);
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    proptest::prop_assert!(!text.contains('\n'), "{}", text);
+                    proptest::prop_assert_eq!(e.setting(), Some(Setting::FileName));
+                }
+            }
+        }
     }
 }

@@ -279,7 +279,8 @@ impl Prune {
             return Err(Error::config(
                 Setting::Retention,
                 format!(
-                    "leftovers younger than {} minutes may belong to a run still going: give                      at least 3m to --orphans-older-than",
+                    "leftovers younger than {} minutes may belong to a run still going: give \
+                     at least 3m to --orphans-older-than",
                     CLAIM_STALENESS.as_secs() / 60
                 ),
             ));
@@ -328,54 +329,4 @@ fn stop_if_interrupted() -> Result<()> {
         return Err(Error::Interrupted);
     }
     Ok(())
-}
-
-/// Parses a duration such as `7d`, `12h`, `2w`, `1d12h`, `90m`.
-pub fn parse_duration(text: &str) -> Result<Duration> {
-    let bad = || {
-        Error::config(
-            Setting::Retention,
-            format!("`{text}` is not a duration: use e.g. 7d, 12h, 2w or 1d12h"),
-        )
-    };
-    let mut total = Duration::zero();
-    let mut digits = String::new();
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let n: i64 = digits.parse().map_err(|_| bad())?;
-        digits.clear();
-        total += match c {
-            'w' => Duration::weeks(n),
-            'd' => Duration::days(n),
-            'h' => Duration::hours(n),
-            'm' => Duration::minutes(n),
-            's' => Duration::seconds(n),
-            _ => return Err(bad()),
-        };
-    }
-    if !digits.is_empty() || total <= Duration::zero() {
-        return Err(bad());
-    }
-    Ok(total)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("7d").unwrap(), Duration::days(7));
-        assert_eq!(
-            parse_duration("1d12h").unwrap(),
-            Duration::days(1) + Duration::hours(12)
-        );
-        assert_eq!(parse_duration("2w").unwrap(), Duration::weeks(2));
-        for bad in ["", "7", "d", "7x", "-1d", "0d"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -8,13 +8,16 @@
 //! [`SHORT_SECRET`] characters is masked only where it stands as a whole
 //! token: masking it inside unrelated words (`in` inside `connecting`) would
 //! show it to anyone reading the log. Passwords in URLs (`scheme://user:pass@`)
-//! are masked whether registered or not.
+//! and the values of credential headers (`Authorization: Basic ...`, which
+//! rclone builds from an obscured password) are masked whether registered
+//! or not.
 
 use std::sync::RwLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
 mod forms;
+mod headers;
 mod json;
 mod sources;
 
@@ -144,8 +147,9 @@ fn is_token(text: &str, start: usize, end: usize) -> bool {
     open && close
 }
 
-/// `text` with every registered secret, in each of its forms, and every
-/// password in a URL replaced by [`MASK`].
+/// `text` with every registered secret, in each of its forms, every
+/// password in a URL and the value of every credential header
+/// (`Authorization: Basic ...`) replaced by [`MASK`].
 pub fn redact(text: &str) -> String {
     add_env_secrets();
     let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
@@ -154,7 +158,7 @@ pub fn redact(text: &str) -> String {
         None => text.to_string(),
     };
     drop(registry);
-    mask_url_passwords(&masked)
+    headers::mask_headers(&mask_url_passwords(&masked))
 }
 
 /// `text` with each of `ranges` (sorted, not overlapping byte ranges)

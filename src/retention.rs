@@ -26,7 +26,7 @@
 //! each group: `policy.apply(&manifests, |m| m.started_at, &chrono::Local)`
 //! returns one [`Decision`] per manifest, in the same order.
 
-use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
 
 use crate::error::{Error, Result, Setting};
 
@@ -86,13 +86,25 @@ impl Policy {
     }
 
     /// The policy, or a configuration error if it keeps nothing or has a
-    /// negative `keep_within`.
+    /// `keep_within` that is negative or longer than
+    /// [`parse_duration`](crate::parse_duration) accepts (about 100 years).
     pub fn checked(self) -> Result<Self> {
         if self.keep_within.is_some_and(|d| d < Duration::zero()) {
             return Err(Error::config(
                 Setting::Retention,
                 "keep-within is negative: give a positive duration such as 7d",
             ));
+        }
+        if let Some(d) = self.keep_within.filter(|d| *d > Duration::zero()) {
+            crate::duration::check_range(d).map_err(|_| {
+                Error::config(
+                    Setting::Retention,
+                    format!(
+                        "keep-within is out of range: at most {}d (about 100 years)",
+                        crate::duration::MAX_DAYS
+                    ),
+                )
+            })?;
         }
         if self.is_empty() {
             return Err(Error::config(
@@ -137,10 +149,14 @@ impl Policy {
         let Some(&newest) = order.first() else {
             return decisions;
         };
-        let within_after = self
-            .keep_within
-            .filter(|d| *d > Duration::zero())
-            .map(|d| (times[newest] - d, format_duration(d)));
+        // Checked: a duration longer than the time since the earliest date
+        // chrono represents keeps everything (no panic on a policy that was
+        // not checked, or a manifest with an extreme time).
+        let within_after = self.keep_within.filter(|d| *d > Duration::zero()).map(|d| {
+            let after =
+                crate::duration::before(times[newest], d).unwrap_or(DateTime::<Utc>::MIN_UTC);
+            (after, format_duration(d))
+        });
         let mut last = Counter::new(self.keep_last);
         let mut calendar = [
             (Counter::new(self.keep_hourly), Bucket::Hour),
@@ -153,7 +169,7 @@ impl Policy {
         for (rank, &index) in order.iter().enumerate() {
             let oldest = rank + 1 == order.len();
             let time = times[index];
-            let local = time.with_timezone(tz);
+            let local = local_time(time, tz);
             let reasons = &mut decisions[index].reasons;
             if let Some((after, label)) = &within_after {
                 if time > *after {
@@ -236,7 +252,7 @@ enum Bucket {
 
 impl Bucket {
     /// A number naming the bucket a local time falls in.
-    fn key<Tz: TimeZone>(self, t: &DateTime<Tz>) -> u64 {
+    fn key(self, t: &NaiveDateTime) -> u64 {
         // Years before 1 do not occur in backup times; clamp rather than wrap.
         let year = t.year().max(0) as u64;
         let (month, day, hour) = (t.month() as u64, t.day() as u64, t.hour() as u64);
@@ -253,8 +269,8 @@ impl Bucket {
     }
 
     /// The reason shown for a backup kept for this bucket.
-    fn label<Tz: TimeZone>(self, t: &DateTime<Tz>) -> String {
-        let date = t.date_naive();
+    fn label(self, t: &NaiveDateTime) -> String {
+        let date = t.date();
         match self {
             Bucket::Hour => format!("hourly {} {:02}h", date.format("%Y-%m-%d"), t.hour()),
             Bucket::Day => format!("daily {}", date.format("%Y-%m-%d")),
@@ -266,6 +282,15 @@ impl Bucket {
             Bucket::Year => format!("yearly {}", t.year()),
         }
     }
+}
+
+/// `time` on `tz`'s wall clock; the UTC time itself where the offset would
+/// push it past the last (or first) date chrono represents, so that a
+/// manifest's time at the very end of the range cannot panic.
+fn local_time<Tz: TimeZone>(time: DateTime<Utc>, tz: &Tz) -> NaiveDateTime {
+    let utc = time.naive_utc();
+    let offset = tz.offset_from_utc_datetime(&utc).fix();
+    utc.checked_add_offset(offset).unwrap_or(utc)
 }
 
 /// A positive duration in days, hours, minutes and seconds: `7d`, `1d12h`,

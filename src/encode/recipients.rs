@@ -458,4 +458,25 @@ mod tests {
         let message = config_error(Some(&format!("{TAGPQ_PUBLIC}\n{}", age_key())), None);
         assert!(message.contains("mix post-quantum"), "{message}");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any text, and any text around real keys: recipients or a one-line
+        /// configuration error about them, never a panic.
+        #[test]
+        fn any_recipients_text_parses_or_is_refused(
+            noise in "(age1|ssh-ed25519 |ssh-rsa |AAAA|AGE-SECRET-KEY-1|[a-z0-9+/=]|[,#\n ]|\\PC){0,40}",
+            with_key in proptest::bool::ANY,
+        ) {
+            let text = if with_key { format!("{},{noise}", age_key()) } else { noise.clone() };
+            match Recipients::parse(&text) {
+                Ok(r) => proptest::prop_assert!(!r.is_empty() && r.len() == r.fingerprints().len()),
+                Err(e) => {
+                    proptest::prop_assert!(matches!(e.setting(), Some(Setting::Recipients)));
+                    proptest::prop_assert!(!e.to_string().contains('\n'), "{}", e);
+                }
+            }
+        }
+    }
 }

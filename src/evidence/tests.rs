@@ -403,3 +403,76 @@ fn thread_cpu_ns() -> Option<u64> {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     stat.split_whitespace().next()?.parse().ok()
 }
+
+use proptest::strategy::Strategy as _;
+
+/// Pieces of dumps of every kind, to build inputs that reach deep into the
+/// scanner's states, mixed with arbitrary bytes.
+const PIECES: &[&str] = &[
+    "COPY public.t (a, b) FROM stdin;\n",
+    "COPY \"odd \"\"name\"\" FROM stdin;\n",
+    "\\.\n",
+    "1\tx\n",
+    "\\N\t\\\\\n",
+    "INSERT INTO `t` VALUES (1,'a'),(2,'b\\'c');\n",
+    "INSERT IGNORE INTO t VALUES ((1),\"(\");\n",
+    "REPLACE INTO `db`.`t` VALUES (",
+    "INSERT INTO public.t VALUES (E'\\'', $$x$$);\n",
+    "CREATE FUNCTION f() RETURNS int AS $body$ INSERT INTO t VALUES (1); $body$;\n",
+    "USE `db`;\n",
+    "DELIMITER ;;\n",
+    "DELIMITER ;\n",
+    "SET standard_conforming_strings = off;\n",
+    "-- Data for Name: t; Type: TABLE DATA\n",
+    "-- PostgreSQL database dump complete\n",
+    "-- PostgreSQL database cluster dump complete\n",
+    "-- Dump completed on 2026-01-01\n",
+    "-- PostgreSQL database cluster dump\n",
+    "PGDMP",
+    "'",
+    "\"",
+    "`",
+    "\\",
+    "(",
+    ")",
+    ",",
+    ";",
+    "\n",
+    "\r\n",
+    "/*",
+    "*/",
+    "--",
+    "#",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Arbitrary bytes, and dump pieces mixed with them, cut anywhere:
+    /// never a panic, and the same evidence however the input is cut.
+    #[test]
+    fn any_bytes_in_any_chunks(
+        parts in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(PIECES).prop_map(|p| p.as_bytes().to_vec()),
+                proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            ],
+            0..40,
+        ),
+        cuts in proptest::collection::vec(0usize..4096, 0..8),
+    ) {
+        let dump: Vec<u8> = parts.concat();
+        let whole = inspect(&dump);
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (dump.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        for cut in cuts {
+            chunks.push(&dump[at..cut]);
+            at = cut;
+        }
+        chunks.push(&dump[at..]);
+        proptest::prop_assert_eq!(inspect_chunks(chunks), whole);
+        let _ = inspect_chunks(dump.chunks(1));
+    }
+}

@@ -74,7 +74,9 @@ fn env_secrets(name: &str, value: &str) -> Vec<String> {
     if known {
         setting_secrets(name, value)
     } else {
-        url_passwords(value)
+        let mut out = url_passwords(value);
+        out.extend(query_secrets(value));
+        out
     }
 }
 
@@ -83,6 +85,7 @@ fn setting_secrets(name: &str, value: &str) -> Vec<String> {
     let value = value.trim();
     let upper = name.to_ascii_uppercase();
     let mut out = url_passwords(value);
+    out.extend(query_secrets(value));
     if value.is_empty() || value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
     {
         return out;
@@ -154,6 +157,31 @@ fn json_secrets(value: &str) -> Vec<String> {
     if value.starts_with('{') {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(value) {
             walk(&v, false, &mut out);
+        }
+    }
+    out
+}
+
+/// The values of the secret parameters in the query of a URL in `value`
+/// (an Azure SAS URL's `sig=`, a `token=`), as written and
+/// percent-decoded: an HTTP client may log the URL with its parameters in
+/// another order, so the whole URL would not match.
+fn query_secrets(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some((_, query)) = value.split_once('?') else {
+        return out;
+    };
+    let query = query.split(['#', ' ', '\'', '"']).next().unwrap_or("");
+    for pair in query.split('&') {
+        let Some((key, v)) = pair.split_once('=') else {
+            continue;
+        };
+        if v.is_empty() || !(is_sensitive_name(key) || key.eq_ignore_ascii_case("sig")) {
+            continue;
+        }
+        out.push(v.to_string());
+        if let Ok(decoded) = percent_decode_str(v).decode_utf8() {
+            out.push(decoded.into_owned());
         }
     }
     out
@@ -240,6 +268,19 @@ mod tests {
             mask_url_passwords("GET https://me:pw@h/x and ftp://a@b ok"),
             "GET https://me:***@h/x and ftp://a@b ok"
         );
+    }
+
+    #[test]
+    fn secret_query_parameters_are_secrets_in_any_order() {
+        let s = setting_secrets(
+            "RCLONE_CONFIG_AZ_SAS_URL",
+            "https://a.blob/c?sv=2022&sig=abc%2Bdef&sp=rl",
+        );
+        assert!(has(&s, "abc%2Bdef") && has(&s, "abc+def"), "{s:?}");
+        assert!(!has(&s, "2022") && !has(&s, "rl"), "{s:?}");
+        let s = env_secrets("WEBHOOK", "https://h/x?token=t0k3n-9&a=1");
+        assert!(has(&s, "t0k3n-9"), "{s:?}");
+        assert!(env_secrets("PLAIN", "https://h/x?page=2").is_empty());
     }
 
     #[test]

@@ -469,3 +469,37 @@ fn durations_are_short() {
     assert_eq!(format_duration(Duration::seconds(90)), "1m30s");
     assert_eq!(format_duration(Duration::milliseconds(10)), "0s");
 }
+
+#[test]
+fn keep_within_out_of_range_is_refused_and_never_panics() {
+    let within = |d: Duration| Policy {
+        keep_within: Some(d),
+        ..Policy::default()
+    };
+    for d in [Duration::MAX, Duration::days(crate::duration::MAX_DAYS + 1)] {
+        let err = within(d).checked().unwrap_err().to_string();
+        assert!(err.contains("out of range"), "{err}");
+    }
+    assert!(within(Duration::days(crate::duration::MAX_DAYS))
+        .checked()
+        .is_ok());
+    // Applied without checking, to extreme times: everything is within.
+    let times = [
+        DateTime::<Utc>::MIN_UTC + Duration::days(1),
+        utc("2026-01-01 00:00"),
+        DateTime::<Utc>::MAX_UTC,
+    ];
+    let decisions = within(Duration::MAX).apply(&times, |t| *t, &Utc);
+    assert!(decisions.iter().all(|d| d.keep), "{decisions:?}");
+    let decisions = within(Duration::days(crate::duration::MAX_DAYS)).apply(&times, |t| *t, &Utc);
+    let kept: Vec<bool> = decisions.iter().map(|d| d.keep).collect();
+    assert_eq!(kept, [false, false, true], "{decisions:?}");
+    let calendar = Policy {
+        keep_daily: Some(3),
+        keep_weekly: Some(u32::MAX),
+        keep_yearly: Some(2),
+        ..Policy::default()
+    };
+    let decisions = calendar.apply(&times, |t| *t, &Berlin);
+    assert!(decisions.iter().all(|d| d.keep), "{decisions:?}");
+}

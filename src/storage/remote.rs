@@ -25,14 +25,17 @@ pub struct Remote {
 }
 
 impl Remote {
-    /// Parses `store`, `store:path/in/remote` or a connection string such as
-    /// `:s3,env_auth,region=eu-west-1:bucket/path`.
+    /// Parses `store`, `store:path/in/remote`, a named remote with option
+    /// overrides such as `store,region=eu-west-1:bucket/path`, or a
+    /// connection string such as `:s3,env_auth,region=eu-west-1:bucket/path`
+    /// (rclone's syntax: values may be quoted with `"` or `'`).
     ///
-    /// Secret option values of a connection string (`secret_access_key=`,
-    /// `pass=`, ...) are added to the process-wide list of secrets that every
-    /// dbbr message and rclone log line is masked with. The list is global on
-    /// purpose: rclone logs from its own threads, with no way to tell which
-    /// remote a line is about, so every secret has to be masked everywhere.
+    /// Option values that are secrets (`secret_access_key=`, `pass=`, ...,
+    /// and passwords in URLs) are added to the process-wide list of secrets
+    /// that every dbbr message and rclone log line is masked with. The list
+    /// is global on purpose: rclone logs from its own threads, with no way to
+    /// tell which remote a line is about, so every secret has to be masked
+    /// everywhere. No error shows the text given: it may hold secrets.
     pub fn parse(spec: &str) -> Result<Remote> {
         let spec = spec.trim();
         if spec.is_empty() {
@@ -42,21 +45,84 @@ impl Remote {
                  connection string such as `:s3,env_auth:bucket`",
             ));
         }
-        if let Some(rest) = spec.strip_prefix(':') {
-            return parse_connection_string(spec, rest);
+        let connection = spec.starts_with(':');
+        let body = spec.strip_prefix(':').unwrap_or(spec);
+        // Register the secrets first, so that whatever fails below cannot
+        // show them (rclone's own messages included).
+        let (config, path) = match config_end(body) {
+            Some(end) => (&body[..end], &body[end + 1..]),
+            None if connection => {
+                register_secrets(body);
+                return Err(bad_remote(
+                    connection,
+                    "it has no `:` after the backend and its options",
+                ));
+            }
+            None => (body, ""),
+        };
+        register_secrets(config);
+        if unclosed_quote(config) {
+            return Err(bad_remote(
+                connection,
+                "a quote in its options is not closed",
+            ));
         }
-        let (name, path) = spec.split_once(':').unwrap_or((spec, ""));
-        validate_name(name)?;
+        if spec.chars().any(char::is_control) {
+            return Err(bad_remote(connection, "it contains a control character"));
+        }
+        let mut parts = split_options(config);
+        let head = parts.next().unwrap_or_default();
+        if connection {
+            if head.is_empty() || !head.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(bad_remote(
+                    connection,
+                    "the backend name is missing or invalid",
+                ));
+            }
+        } else {
+            validate_name(head)?;
+        }
+        for (index, option) in parts.enumerate() {
+            let key = option.split_once('=').map_or(option, |(k, _)| k).trim();
+            if key.is_empty() {
+                return Err(bad_remote(
+                    connection,
+                    &format!("option {} has no name", index + 1),
+                ));
+            }
+            if !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(bad_remote(
+                    connection,
+                    &format!(
+                        "option {} has an invalid name (rclone's option names are letters, \
+                         digits and _)",
+                        index + 1
+                    ),
+                ));
+            }
+        }
         Ok(Remote {
-            root: format!("{name}:"),
-            name: name.to_string(),
+            root: if connection {
+                format!(":{config}:")
+            } else {
+                format!("{config}:")
+            },
+            name: if connection {
+                format!(":{head}")
+            } else {
+                head.to_string()
+            },
             base: clean(path),
         })
     }
 
-    /// Adds `prefix` (e.g. `UPLOAD_PREFIX`) below the remote's own path.
+    /// Adds `prefix` (e.g. `UPLOAD_PREFIX`, spaces around it ignored) below the
+    /// remote's own path.
     pub fn with_prefix(mut self, prefix: &str) -> Remote {
-        self.base = join(&self.base, prefix);
+        self.base = join(&self.base, prefix.trim());
         self
     }
 
@@ -105,54 +171,65 @@ impl fmt::Debug for Remote {
     }
 }
 
-/// `:backend,opt=v,opt2="a:b":path` (the leading colon already removed in `rest`).
-fn parse_connection_string(spec: &str, rest: &str) -> Result<Remote> {
+/// Where the backend (or remote name) and its options end in `body` (the
+/// remote without a connection string's leading `:`): the first `:` outside
+/// quotes.
+fn config_end(body: &str) -> Option<usize> {
     let mut quote: Option<char> = None;
-    let mut end = None;
-    for (i, c) in rest.char_indices() {
+    for (i, c) in body.char_indices() {
         match quote {
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None if c == '"' || c == '\'' => quote = Some(c),
-            None if c == ':' => {
-                end = Some(i);
-                break;
-            }
+            None if c == ':' => return Some(i),
             None => {}
         }
     }
-    let bad = |why: &str| {
-        Error::config(
-            Setting::Remote,
-            format!(
-                "bad connection string `{}`: {why} (expected `:backend,option=value:path`)",
-                redact_connection_options(spec)
-            ),
-        )
-    };
-    let end = end.ok_or_else(|| bad("it has no closing `:`"))?;
-    let config = &rest[..end];
-    let mut parts = split_options(config);
-    let backend = parts.next().unwrap_or_default();
-    if backend.is_empty()
-        || !backend
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(bad("the backend name is missing or invalid"));
-    }
-    for option in parts {
-        let (key, value) = option.split_once('=').unwrap_or((option, ""));
-        if key.trim().is_empty() {
-            return Err(bad("an option has no name"));
+    None
+}
+
+/// Whether a quote opened in `config` is still open at its end.
+fn unclosed_quote(config: &str) -> bool {
+    let mut quote: Option<char> = None;
+    for c in config.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None => {}
         }
-        redact::add_setting(key.trim(), unquote(value));
     }
-    Ok(Remote {
-        root: format!(":{config}:"),
-        name: format!(":{backend}"),
-        base: clean(&rest[end + 1..]),
-    })
+    quote.is_some()
+}
+
+/// Registers the secrets among the options of `config` (`name,opt=v,...`):
+/// the values of options whose names say they are secret, and passwords in
+/// URLs. Run before anything is checked, so that no later message shows them.
+fn register_secrets(config: &str) {
+    for option in split_options(config).skip(1) {
+        if let Some((key, value)) = option.split_once('=') {
+            redact::add_setting(key.trim(), unquote(value));
+        }
+    }
+}
+
+/// A remote that does not parse. The message never shows the text given:
+/// a connection string (or a named remote's options) may hold secrets.
+fn bad_remote(connection: bool, why: &str) -> Error {
+    let expected = if connection {
+        "`:backend,option=value:path`"
+    } else {
+        "`name:path` or `name,option=value:path`"
+    };
+    let what = if connection {
+        "connection string"
+    } else {
+        "remote"
+    };
+    Error::config(
+        Setting::Remote,
+        format!("bad {what}: {why} (expected {expected})"),
+    )
 }
 
 /// Splits `backend,a=1,b="x,y"` on commas outside quotes.
@@ -186,34 +263,31 @@ fn unquote(v: &str) -> &str {
     v
 }
 
-/// The connection string with the value of every sensitive option masked,
-/// for messages about a string that did not parse.
-fn redact_connection_options(spec: &str) -> String {
-    let masked: Vec<String> = split_options(spec)
-        .map(|o| match o.split_once('=') {
-            Some((k, _)) if redact::is_sensitive_name(k) => format!("{k}={}", redact::MASK),
-            _ => redact::mask_url_passwords(o),
-        })
-        .collect();
-    redact::redact(&masked.join(","))
-}
-
+/// Checks a remote's name as rclone's config names go: letters, digits and
+/// `_-.+@` and spaces, not starting with `-` or a space. The error names the
+/// offending character, never the name.
 fn validate_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && !name.starts_with(['-', ' '])
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "_-.+@ ".contains(c));
-    if ok {
-        Ok(())
-    } else {
+    let bad = |why: String| {
         Err(Error::config(
             Setting::Remote,
             format!(
-                "`{name}` is not a valid rclone remote name: use letters, digits and _-.+@, \
-                 or a connection string starting with `:`"
+                "the remote name {why}: use letters, digits and _-.+@, or a connection string \
+                 starting with `:`"
             ),
         ))
+    };
+    if name.is_empty() {
+        return bad("is missing".into());
+    }
+    if name.starts_with(['-', ' ']) {
+        return bad("starts with `-` or a space".into());
+    }
+    match name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || "_-.+@ ".contains(*c)))
+    {
+        Some(c) => bad(format!("contains `{}`", c.escape_debug())),
+        None => Ok(()),
     }
 }
 
@@ -231,9 +305,10 @@ fn join(a: &str, b: &str) -> String {
     }
 }
 
-/// A remote path without trailing slashes (a leading one is meaningful).
+/// A remote path without trailing slashes and spaces (a leading slash is
+/// meaningful).
 fn clean(path: &str) -> String {
-    let trimmed = path.trim_end_matches('/');
+    let trimmed = path.trim_end_matches(|c: char| c == '/' || c.is_whitespace());
     if trimmed.is_empty() && path.starts_with('/') {
         "/".into()
     } else {
@@ -282,12 +357,89 @@ mod tests {
     fn bad_connection_strings() {
         let err = Remote::parse(":s3,secret_access_key=topsecret99").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("no closing"), "{msg}");
+        assert!(msg.contains("no `:` after"), "{msg}");
         assert!(!msg.contains("topsecret99"), "{msg}");
         assert!(Remote::parse(":,a=b:").is_err());
         assert!(Remote::parse("").is_err());
         assert!(Remote::parse("bad/name:x").is_err());
         assert!(Remote::parse("-x").is_err());
+        assert!(Remote::parse(":s3,=v:x").is_err());
+        assert!(Remote::parse(":s3,a b=v:x").is_err());
+        assert!(Remote::parse(":s3,region=x:a\nb").is_err());
+        assert!(Remote::parse("a,a=\"").is_err());
+        assert!(Remote::parse(":s3,a='x:y").is_err());
+    }
+
+    #[test]
+    fn named_remote_with_options() {
+        let r =
+            Remote::parse("store,region=eu-west-1,secret_access_key='named-Sec:ret-51':bucket/x")
+                .unwrap()
+                .with_prefix("pre");
+        assert_eq!(r.name(), "store");
+        assert_eq!(
+            r.fs_string(),
+            "store,region=eu-west-1,secret_access_key='named-Sec:ret-51':bucket/x/pre"
+        );
+        let shown = r.to_string();
+        assert!(
+            !shown.contains("named-Sec:ret-51") && shown.starts_with("store,region=eu-west-1,"),
+            "{shown}"
+        );
+        assert_eq!(redact::redact("named-Sec:ret-51"), "***");
+        // What the prune after a backup does: the fs string parses back.
+        assert_eq!(Remote::parse(&r.fs_string()).unwrap(), r);
+        let r = Remote::parse("store,env_auth").unwrap();
+        assert_eq!(
+            (r.name(), r.fs_string().as_str()),
+            ("store", "store,env_auth:")
+        );
+        match Remote::parse("store,region=x:b").unwrap().not_configured() {
+            Error::RemoteNotConfigured { env, .. } => assert_eq!(env, "STORE"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn parse_errors_never_show_the_text_given() {
+        for spec in [
+            "store,secret_access_key=echo-Secret-61,bad key=1:x",
+            "bad/name,pass=echo-Secret-62:x",
+            ":s3,secret_access_key=echo-Secret-63",
+            ":s3 secret=echo-Secret-64:x",
+            "st\u{7}ore,token=echo-Secret-65:x",
+            ",pass=echo-Secret-66:x",
+            "store,=echo-Secret-67:x",
+            ":s3,=echo-Secret-68:x",
+            "store,key=\"echo-Secret-69\tx\":b",
+        ] {
+            let msg = Remote::parse(spec).unwrap_err().to_string();
+            assert!(!msg.contains("echo-Secret"), "{spec}: {msg}");
+            assert!(!msg.contains('\n') && msg.len() < 300, "{spec}: {msg}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any text parses or is refused; a parsed remote's fs string parses
+        /// back to the same remote; an error never shows a secret option.
+        #[test]
+        fn any_remote_parses_back_or_is_refused(
+            spec in "[:,=a-z0-9_'\" /.\\-]{0,24}",
+            secret in "[a-zA-Z0-9]{12}",
+        ) {
+            if let Ok(r) = Remote::parse(&spec) {
+                let back = Remote::parse(&r.fs_string());
+                proptest::prop_assert_eq!(back.ok(), Some(r.clone()));
+                let _ = r.with_prefix(&spec).to_string();
+            }
+            let with_secret = format!("{spec},secret_access_key=sec{secret}:x");
+            if let Err(e) = Remote::parse(&with_secret) {
+                let text = e.to_string();
+                proptest::prop_assert!(!text.contains(&secret), "{}", text);
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! connection to storage, nothing stored. Extends the cases of
 //! `backup_postgres::configuration_errors_exit_2_before_any_io`.
 
+use std::ffi::OsString;
 use std::net::TcpListener;
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -301,4 +303,399 @@ fn restore_client_arguments_with_a_password_are_refused() {
         );
         assert!(!marker.exists(), "{args:?}: a database tool ran");
     }
+}
+
+/// One bad value for any command: its arguments (the command first), its
+/// environment (values as bytes: some are not UTF-8), and what the message
+/// must name.
+struct Bad {
+    args: Vec<OsString>,
+    env: Vec<(String, OsString)>,
+    names: &'static str,
+}
+
+fn bad(args: &[&str], env: &[(&str, &str)], names: &'static str) -> Bad {
+    Bad {
+        args: args.iter().map(OsString::from).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect(),
+        names,
+    }
+}
+
+/// `bad` with one variable set to bytes that are not UTF-8.
+fn not_utf8(args: &[&str], var: &str, names: &'static str) -> Bad {
+    Bad {
+        args: args.iter().map(OsString::from).collect(),
+        env: vec![(
+            var.to_string(),
+            OsString::from_vec(b"ab\xff\xfecd".to_vec()),
+        )],
+        names,
+    }
+}
+
+/// Runs each case with database tools and storage that record any use,
+/// and checks it is refused cleanly: exit 2 (never a panic), one message
+/// naming the setting, no tool started, storage not reached. Returns the
+/// cases that were not, with why.
+fn refused(cases: &[Bad]) -> Vec<String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let (path, marker) = tripwire_tools(tmp.path());
+    let storage = NetworkTripwire::new();
+    let mut failures = Vec::new();
+    for c in cases {
+        let context = format!("{:?} {:?}", c.args, c.env);
+        let mut cmd = dbbr();
+        cmd.args(&c.args)
+            .env("PATH", &path)
+            .env("REMOTE_NAME", storage.remote())
+            .env("RCLONE_TIMEOUT", "5s")
+            .env("RCLONE_CONTIMEOUT", "5s")
+            .env("RCLONE_LOW_LEVEL_RETRIES", "1")
+            .env("BACKUP_DATABASES", "app")
+            .env("PGPASSWORD", "bad-input-Pw-env")
+            .envs(c.env.iter().map(|(k, v)| (k, v)));
+        let out = run(&mut cmd);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        let errors = text
+            .lines()
+            .filter(|l| {
+                let l = l.to_lowercase();
+                l.contains("error") || l.contains("failed")
+            })
+            .count();
+        let why = if out.status.code() != Some(2) {
+            Some(format!("exit {:?}", out.status.code()))
+        } else if text.contains("panicked") {
+            Some("a panic".into())
+        } else if !text.contains(c.names) {
+            Some(format!("does not name {}", c.names))
+        } else if errors != 1 {
+            Some(format!("{errors} error lines"))
+        } else if text.contains("bad-input-") {
+            Some("a secret shows".into())
+        } else if marker.exists() {
+            Some("a database tool ran".into())
+        } else if storage.reached() {
+            Some("the storage was reached".into())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            // Start the next case clean.
+            let _ = std::fs::remove_file(&marker);
+            while storage.reached() {}
+            failures.push(format!("{context}: {why}:\n{text}"));
+        }
+    }
+    failures
+}
+
+/// Every setting of every command, with values of every bad kind: empty
+/// where a value is required, blank, huge, negative, not UTF-8, out of
+/// range, odd unicode; each refused before any I/O with one line naming it.
+#[test]
+fn every_setting_of_every_command_refuses_bad_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let garbage = tmp.path().join("garbage");
+    std::fs::write(&garbage, "not a key\n").unwrap();
+    let garbage = garbage.to_str().unwrap();
+    let long = "x".repeat(5000);
+    let backup: &[&str] = &["backup", "postgresql"];
+    let check: &[&str] = &["check", "postgresql"];
+    let maria: &[&str] = &["backup", "mariadb"];
+    let mut cases = Vec::new();
+    // Every backup setting is a check setting too.
+    for cmd in [backup, check] {
+        let b = |env: &[(&str, &str)], names| bad(cmd, env, names);
+        cases.extend([
+            b(&[("BACKUP_DATABASES", "app,app")], "BACKUP_DATABASES"),
+            b(&[("BACKUP_DATABASES", "*,app")], "BACKUP_DATABASES"),
+            b(&[("BACKUP_DATABASES", " ,\t, ")], "BACKUP_DATABASES"),
+            b(&[("BACKUP_EXCLUDE", "x")], "BACKUP_EXCLUDE"),
+            b(
+                &[("BACKUP_DATABASES", "*"), ("BACKUP_EXCLUDE", "[x")],
+                "BACKUP_EXCLUDE",
+            ),
+            b(&[("BACKUP_GLOBALS", "maybe")], "--globals"),
+            b(&[("BACKUP_ALL", "2")], "--all"),
+            b(&[("BACKUP_ALL", "true")], "BACKUP_ALL"),
+            b(&[("UPLOAD_MAX_PARTS", "0")], "UPLOAD_MAX_PARTS"),
+            b(&[("UPLOAD_MAX_PARTS", "-5")], "UPLOAD_MAX_PARTS"),
+            b(&[("UPLOAD_MAX_PARTS", "10001")], "UPLOAD_MAX_PARTS"),
+            b(
+                &[("UPLOAD_MAX_PARTS", "18446744073709551616")],
+                "UPLOAD_MAX_PARTS",
+            ),
+            b(&[("BACKUP_FILE_NAME", "%")], "BACKUP_FILE_NAME"),
+            b(&[("BACKUP_FILE_NAME", "..")], "BACKUP_FILE_NAME"),
+            b(&[("BACKUP_FILE_NAME", "x/")], "BACKUP_FILE_NAME"),
+            b(&[("BACKUP_FILE_NAME", &long)], "BACKUP_FILE_NAME"),
+            b(
+                &[("BACKUP_FILE_NAME", "\u{202e}\u{200b}")],
+                "BACKUP_FILE_NAME",
+            ),
+            b(&[("REMOTE_NAME", " ")], "REMOTE_NAME"),
+            b(&[("REMOTE_NAME", ":")], "REMOTE_NAME"),
+            b(&[("REMOTE_NAME", "::")], "REMOTE_NAME"),
+            b(&[("REMOTE_NAME", "store,")], "REMOTE_NAME"),
+            b(&[("REMOTE_NAME", ",x=1:y")], "REMOTE_NAME"),
+            b(&[("REMOTE_NAME", "st\tore")], "REMOTE_NAME"),
+            b(&[("REMOTE_NAME", "st\u{1F600}re")], "REMOTE_NAME"),
+            b(
+                &[(
+                    "REMOTE_NAME",
+                    "store,secret_access_key=bad-input-S-1,a b=1:x",
+                )],
+                "REMOTE_NAME",
+            ),
+            b(
+                &[("REMOTE_NAME", "store,pass='bad-input-S-2:x")],
+                "REMOTE_NAME",
+            ),
+            b(&[("UPLOAD_PREFIX", "a\nb")], "UPLOAD_PREFIX"),
+            b(&[("UPLOAD_PREFIX", "a\u{7}b")], "UPLOAD_PREFIX"),
+            b(&[("ENCRYPT_RECIPIENTS", "\u{feff}")], "ENCRYPT_RECIPIENTS"),
+            b(
+                &[("ENCRYPT_RECIPIENTS_FILE", dir)],
+                "ENCRYPT_RECIPIENTS_FILE",
+            ),
+            b(
+                &[("ENCRYPT_RECIPIENTS_FILE", garbage)],
+                "ENCRYPT_RECIPIENTS_FILE",
+            ),
+            b(
+                &[("ENCRYPT_RECIPIENTS_FILE", "")],
+                "ENCRYPT_RECIPIENTS_FILE",
+            ),
+            b(&[("COMPRESSION", "brotli")], "COMPRESSION"),
+            b(&[("COMPRESSION", " ")], "COMPRESSION"),
+            b(
+                &[("COMPRESSION", "none"), ("COMPRESSION_LEVEL", "3")],
+                "COMPRESSION",
+            ),
+            b(&[("COMPRESSION_LEVEL", "-3")], "COMPRESSION_LEVEL"),
+            b(&[("COMPRESSION_LEVEL", "99")], "COMPRESSION_LEVEL"),
+            b(&[("COMPRESSION_LEVEL", "4294967296")], "COMPRESSION_LEVEL"),
+            b(
+                &[("COMPRESSION", "zstd"), ("COMPRESSION_LEVEL", "0")],
+                "COMPRESSION_LEVEL",
+            ),
+            b(&[("PGPASSWORD_FILE", dir)], "PGPASSWORD_FILE"),
+            b(&[("PGPASSWORD_FILE", "")], "PGPASSWORD_FILE"),
+            b(&[("BACKUP_KEEP_LAST", "-1")], "keep-last"),
+            b(&[("BACKUP_KEEP_DAILY", "4294967296")], "keep-daily"),
+            b(&[("BACKUP_KEEP_WEEKLY", "1e3")], "keep-weekly"),
+            b(&[("BACKUP_KEEP_MONTHLY", " 3")], "keep-monthly"),
+            b(&[("BACKUP_KEEP_YEARLY", "٣")], "keep-yearly"),
+            b(&[("BACKUP_KEEP_HOURLY", "0")], "BACKUP_KEEP_"),
+            b(
+                &[("BACKUP_KEEP_WITHIN", "99999999999w")],
+                "BACKUP_KEEP_WITHIN",
+            ),
+            b(&[("BACKUP_KEEP_WITHIN", "36601d")], "BACKUP_KEEP_WITHIN"),
+            // Passed `check`, then panicked when pruning after the backup.
+            b(
+                &[("BACKUP_KEEP_WITHIN", "1000000000w")],
+                "BACKUP_KEEP_WITHIN",
+            ),
+            b(&[("BACKUP_KEEP_WITHIN", "-1d")], "BACKUP_KEEP_WITHIN"),
+            b(&[("BACKUP_KEEP_WITHIN", "0s")], "BACKUP_KEEP_WITHIN"),
+            b(&[("BACKUP_KEEP_WITHIN", " ")], "BACKUP_KEEP_WITHIN"),
+            b(&[("BACKUP_KEEP_WITHIN", "1y")], "BACKUP_KEEP_WITHIN"),
+            b(
+                &[("BACKUP_KEEP_WITHIN", "9223372036854775807s")],
+                "BACKUP_KEEP_WITHIN",
+            ),
+            b(&[("BACKUP_KEEP_LAST", "3"), ("TZ", "Mars/Olympus")], "TZ"),
+            b(&[("BACKUP_SCHEDULE", "0 0 30 2 *")], "BACKUP_SCHEDULE"),
+            b(&[("BACKUP_SCHEDULE", "0 0 0 31 4 *")], "BACKUP_SCHEDULE"),
+            b(&[("BACKUP_SCHEDULE", "0 0 1 1 * 2030")], "BACKUP_SCHEDULE"),
+            b(&[("BACKUP_SCHEDULE", "* * * *")], "BACKUP_SCHEDULE"),
+            b(&[("BACKUP_SCHEDULE", "@reboot")], "BACKUP_SCHEDULE"),
+            b(&[("BACKUP_SCHEDULE", "60 * * * *")], "BACKUP_SCHEDULE"),
+            b(
+                &[("BACKUP_SCHEDULE", "@daily"), ("TZ", "Europe/Nowhere")],
+                "TZ",
+            ),
+            b(&[("TZ", "Mars/Olympus")], "TZ"),
+            b(&[("TZ", ":/nonexistent/zone")], "TZ"),
+            b(&[("TZ", "CET-1CEST")], "TZ"),
+            b(&[("VERIFY_SCHEDULE", "@daily")], "VERIFY_SCHEDULE"),
+            b(
+                &[
+                    ("BACKUP_SCHEDULE", "@daily"),
+                    ("VERIFY_SCHEDULE", "0 0 31 11 *"),
+                ],
+                "VERIFY_SCHEDULE",
+            ),
+            b(&[("VERIFY_LEVEL", "deep")], "--verify-level"),
+            b(
+                &[("VERIFY_AFTER_BACKUP", "perhaps")],
+                "--verify-after-backup",
+            ),
+            b(
+                &[
+                    ("VERIFY_AFTER_BACKUP", "true"),
+                    ("ENCRYPT_IDENTITY_FILE", "/nonexistent/key"),
+                ],
+                "ENCRYPT_IDENTITY_FILE",
+            ),
+            b(&[("NOTIFY_PING_URL", "ftp://h/x")], "NOTIFY_PING_URL"),
+            b(&[("NOTIFY_PING_URL", "http://")], "NOTIFY_PING_URL"),
+            b(
+                &[("NOTIFY_WEBHOOK_URL", "not a url bad-input-Tok-3")],
+                "NOTIFY_WEBHOOK_URL",
+            ),
+            b(&[("NOTIFY_ON", "sometimes")], "--notify-on"),
+            b(
+                &[("METRICS_TEXTFILE", "/nonexistent/dir/m.prom")],
+                "METRICS_TEXTFILE",
+            ),
+            b(&[("METRICS_TEXTFILE", dir)], "METRICS_TEXTFILE"),
+            b(
+                &[("METRICS_PUSHGATEWAY_URL", "gopher://bad-input-Tok-4")],
+                "METRICS_PUSHGATEWAY_URL",
+            ),
+            b(&[("LOG_LEVEL", "loud")], "LOG_LEVEL"),
+            b(&[("LOG_FORMAT", "yaml")], "--log-format"),
+        ]);
+        for (var, names) in [
+            ("BACKUP_DATABASES", "BACKUP_DATABASES"),
+            ("BACKUP_EXCLUDE", "BACKUP_EXCLUDE"),
+            ("BACKUP_GLOBALS", "BACKUP_GLOBALS"),
+            ("BACKUP_PARALLELISM", "BACKUP_PARALLELISM"),
+            ("UPLOAD_MAX_PARTS", "UPLOAD_MAX_PARTS"),
+            ("BACKUP_FILE_NAME", "BACKUP_FILE_NAME"),
+            ("REMOTE_NAME", "REMOTE_NAME"),
+            ("UPLOAD_PREFIX", "UPLOAD_PREFIX"),
+            ("ENCRYPT_RECIPIENTS", "ENCRYPT_RECIPIENTS"),
+            ("COMPRESSION", "COMPRESSION"),
+            ("COMPRESSION_LEVEL", "COMPRESSION_LEVEL"),
+            ("BACKUP_KEEP_LAST", "BACKUP_KEEP_LAST"),
+            ("BACKUP_KEEP_WITHIN", "BACKUP_KEEP_WITHIN"),
+            ("BACKUP_SCHEDULE", "BACKUP_SCHEDULE"),
+            ("VERIFY_LEVEL", "VERIFY_LEVEL"),
+            ("TZ", "TZ"),
+        ] {
+            cases.push(not_utf8(cmd, var, names));
+        }
+        for value in ["0", "65", "-1", "1.5", "99999999999999999999", "x", "٣"] {
+            cases.push(b(&[("BACKUP_PARALLELISM", value)], "BACKUP_PARALLELISM"));
+        }
+    }
+    cases.extend([
+        bad(maria, &[("MYSQL_PWD_FILE", dir)], "MYSQL_PWD_FILE"),
+        bad(
+            &["check", "postgresql"],
+            &[("CHECK_STORAGE", "all")],
+            "--storage-check",
+        ),
+        not_utf8(check, "CHECK_STORAGE", "CHECK_STORAGE"),
+        bad(&["backup", "oracle"], &[], "oracle"),
+        bad(&["backup"], &[], "ENGINE"),
+    ]);
+    // The commands that act on what is stored.
+    let remote_bad: &[(&str, &str)] = &[("REMOTE_NAME", "bad/name")];
+    let prefix_bad: &[(&str, &str)] = &[("UPLOAD_PREFIX", "a\rb")];
+    for cmd in [
+        &["list"][..],
+        &["prune", "--keep-last", "3"],
+        &["verify", "--all"],
+        &["remote", "ls"],
+        &["remote", "cat", "x"],
+    ] {
+        cases.push(bad(cmd, remote_bad, "REMOTE_NAME"));
+        cases.push(bad(cmd, prefix_bad, "UPLOAD_PREFIX"));
+        cases.push(not_utf8(cmd, "REMOTE_NAME", "REMOTE_NAME"));
+        cases.push(not_utf8(cmd, "UPLOAD_PREFIX", "UPLOAD_PREFIX"));
+        cases.push(bad(cmd, &[("LOG_LEVEL", "")], "LOG_LEVEL"));
+    }
+    cases.extend([
+        bad(&["list", "--database", ""], &[], "--database"),
+        bad(&["list", "--database", " "], &[], "--database"),
+        bad(&["list", "--json=yes"], &[], "--json"),
+        bad(&["prune"], &[], "keep"),
+        bad(&["prune", "--keep-last", "0"], &[], "keep"),
+        bad(
+            &["prune", "--keep-within", "99999999w"],
+            &[],
+            "BACKUP_KEEP_WITHIN",
+        ),
+        bad(&["prune", "--keep-within", "0d"], &[], "BACKUP_KEEP_WITHIN"),
+        bad(&["prune", "--keep-daily=-2"], &[], "--keep-daily"),
+        bad(
+            &["prune", "--keep-last", "1", "--orphans-older-than", "x"],
+            &[],
+            "--orphans-older-than",
+        ),
+        bad(
+            &[
+                "prune",
+                "--keep-last",
+                "1",
+                "--orphans-older-than",
+                "9999999999w",
+            ],
+            &[],
+            "--orphans-older-than",
+        ),
+        bad(
+            &["prune", "--keep-last", "1", "--database", ""],
+            &[],
+            "--database",
+        ),
+        bad(
+            &["prune", "--keep-last", "1"],
+            &[("TZ", "Nowhere/Zone")],
+            "TZ",
+        ),
+        not_utf8(&["prune"], "BACKUP_KEEP_LAST", "BACKUP_KEEP_LAST"),
+        not_utf8(
+            &["prune", "--keep-last", "1"],
+            "BACKUP_KEEP_WITHIN",
+            "BACKUP_KEEP_WITHIN",
+        ),
+        bad(&["verify"], &[], "--latest"),
+        bad(&["verify", "--latest", ""], &[], "--latest"),
+        bad(
+            &["verify", "--latest", "app", "--restore-into", " "],
+            &[],
+            "--restore-into",
+        ),
+        bad(&["verify", ""], &[], "OBJECT"),
+        bad(
+            &["verify", "--all", "--quick", "--restore-into", "x"],
+            &[],
+            "--quick",
+        ),
+        bad(
+            &["verify", "--all"],
+            &[("METRICS_TEXTFILE", "/nonexistent/dir/m.prom")],
+            "METRICS_TEXTFILE",
+        ),
+        bad(
+            &["verify", "--all"],
+            &[("ENCRYPT_IDENTITY_FILE", "/nonexistent/key")],
+            "ENCRYPT_IDENTITY_FILE",
+        ),
+        bad(&["remote", "rm", ""], &[], "PATH"),
+        bad(&["remote", "cat", " "], &[], "PATH"),
+        bad(&["remote", "put", ""], &[], "PATH"),
+        bad(&["remote", "rc", "core/quit"], &[], "core/quit"),
+        bad(&["remote", "rc", "options/get", "{"], &[], "JSON"),
+        bad(&["remote", "frobnicate"], &[], "frobnicate"),
+    ]);
+    let failures = refused(&cases);
+    println!(
+        "bad settings: {} tried, {} refused cleanly (exit 2, one line naming the setting, \
+         before any I/O)",
+        cases.len(),
+        cases.len() - failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

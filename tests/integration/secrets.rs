@@ -209,3 +209,68 @@ fn secrets_from_the_rclone_config_file_are_masked() {
     assert!(text.contains("Authorization: Bearer ***"), "{text}");
     assert_hidden(&text, token, "config file");
 }
+
+#[test]
+fn check_shows_a_connection_string_masked() {
+    let db = TestDb::small();
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "check-Conn-Secret-4417";
+    let remote = format!(":local,pass='{secret}':{}", dir.path().display());
+    for json in [false, true] {
+        let mut cmd = dbbr();
+        Server::shared().env(&mut cmd);
+        cmd.args(["check", "postgresql"])
+            .env("REMOTE_NAME", &remote)
+            .env("BACKUP_DATABASES", &db.name);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = exits(&mut cmd, 0);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(":local,pass='***':"), "{text}");
+        assert_hidden(&format!("{text}{}", stderr(&out)), secret, "check");
+        if json {
+            let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(doc["ok"], true, "{text}");
+        }
+    }
+}
+
+#[test]
+fn a_named_remote_with_secret_options_works_and_never_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hello.txt"), "hi").unwrap();
+    let secret = "named-Opt-Secret-5528";
+    let out = exits(
+        dbbr()
+            .args(["remote", "ls"])
+            .env("RCLONE_CONFIG_STORE_TYPE", "local")
+            .env(
+                "REMOTE_NAME",
+                format!("store,copy_links,pass={secret}:{}", dir.path().display()),
+            )
+            .env("LOG_LEVEL", "debug")
+            .env("RCLONE_LOG_LEVEL", "DEBUG"),
+        0,
+    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("hello.txt"), "{text}");
+    assert_hidden(&text, secret, "remote ls");
+    // Refused, without showing the remote as given.
+    for remote in [
+        format!("store,secret_access_key={secret},bad key=1:x"),
+        format!("store,secret_access_key='{secret}:x"),
+        format!(":s3,secret_access_key={secret}"),
+        format!("bad/name,pass={secret}:x"),
+    ] {
+        let err = fail_with(
+            dbbr()
+                .args(["remote", "ls"])
+                .env("REMOTE_NAME", &remote)
+                .env("LOG_LEVEL", "trace"),
+            2,
+        );
+        assert!(err.contains("REMOTE_NAME"), "{err}");
+        assert_hidden(&err, secret, &remote);
+    }
+}

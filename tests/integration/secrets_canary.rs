@@ -384,3 +384,356 @@ fn no_canary_shows_anywhere() {
         tally.hits.join("\n\n")
     );
 }
+
+/// Canaries of the sweep: one per secret-bearing setting.
+struct Sweep {
+    /// (what, canary) pairs.
+    canaries: Vec<(&'static str, String)>,
+    /// Extra forms to look for (base64 of `user:password`, ...).
+    extra: Vec<String>,
+}
+
+impl Sweep {
+    fn new() -> Sweep {
+        let tag = unique("");
+        let names = [
+            "pg-var",
+            "pg-file",
+            "mysql-pwd",
+            "store-secret",
+            "named-option",
+            "conn-option",
+            "dav-pass",
+            "az-key",
+            "sas-sig",
+            "header",
+            "ping-pw",
+            "ping-tok",
+            "hook-tok",
+            "push-pw",
+            "unparsed",
+        ];
+        Sweep {
+            canaries: names
+                .iter()
+                .map(|n| (*n, format!("cnry{}{tag}", n.replace('-', ""))))
+                .collect(),
+            extra: Vec::new(),
+        }
+    }
+
+    fn get(&self, what: &str) -> &str {
+        &self.canaries.iter().find(|(w, _)| *w == what).unwrap().1
+    }
+
+    /// Every form of every canary: as it is, JSON-escaped, percent-encoded,
+    /// base64; and the extra forms.
+    fn forms(&self) -> Vec<String> {
+        let mut out = self.extra.clone();
+        for (_, c) in &self.canaries {
+            out.push(c.clone());
+            out.push(utf8_percent_encode(c, NON_ALPHANUMERIC).to_string());
+            out.push(base64::engine::general_purpose::STANDARD.encode(c));
+        }
+        out
+    }
+}
+
+/// Every command, at LOG_LEVEL=trace with rclone's most verbose logging
+/// and request dumps, in text and JSON, on success and failure paths, with
+/// a canary in every secret-bearing setting: database passwords by
+/// variable and file (PostgreSQL and MariaDB), RCLONE_CONFIG_*_SECRET_ACCESS_KEY / PASS / KEY /
+/// SAS_URL, options of named remotes and connection strings, RCLONE_HEADER,
+/// notification URLs with a password and tokens, a Pushgateway URL with a
+/// password. No canary may show on stdout or stderr.
+#[test]
+fn every_command_at_trace_shows_no_canary() {
+    let mut s = Sweep::new();
+    let db = TestDb::small();
+    let role = PgRole::create(s.get("pg-var"));
+    let file_role = PgRole::create(s.get("pg-file"));
+    let tmp = tempfile::tempdir().unwrap();
+    let password_file = tmp.path().join("pw");
+    write_private(&password_file, &format!("{}\n", s.get("pg-file")));
+    let maria_user = crate::passwords::MariaUser::create(s.get("mysql-pwd"));
+    let maria_db = crate::mariadb::TestDb::sample(false);
+    let maria_password_file = tmp.path().join("mysql-pw");
+    write_private(&maria_password_file, &format!("{}\n", s.get("mysql-pwd")));
+    let bucket = unique("sweep");
+    let _ = s3_remote(&bucket);
+    let real_secret = setting("DBBR_TEST_S3_SECRET_KEY");
+    let server = Recorder::start(200);
+    let ping_host = server.url.trim_start_matches("http://").to_string();
+    let ping = format!(
+        "http://pinger:{}@{ping_host}/ping/{}",
+        s.get("ping-pw"),
+        s.get("ping-tok")
+    );
+    let hook = format!("{}/hook/{}", server.url, s.get("hook-tok"));
+    let push = format!("http://pusher:{}@{ping_host}/gw", s.get("push-pw"));
+    s.extra.push(
+        base64::engine::general_purpose::STANDARD.encode(format!("pinger:{}", s.get("ping-pw"))),
+    );
+    s.extra.push(
+        base64::engine::general_purpose::STANDARD.encode(format!("pusher:{}", s.get("push-pw"))),
+    );
+    s.extra.push(
+        base64::engine::general_purpose::STANDARD.encode(format!("dav:{}", s.get("dav-pass"))),
+    );
+    let obscured_dav = {
+        let out = feed(
+            dbbr().args(["remote", "obscure"]),
+            s.get("dav-pass").as_bytes(),
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let az_key = base64::engine::general_purpose::STANDARD.encode(s.get("az-key"));
+    s.extra.push(az_key.clone());
+    // `store` is the test S3 server with a canary for its secret, which
+    // the named remote's option overrides with the real one.
+    let store_env = [
+        ("RCLONE_CONFIG_STORE_TYPE", "s3".to_string()),
+        ("RCLONE_CONFIG_STORE_PROVIDER", "Rclone".into()),
+        (
+            "RCLONE_CONFIG_STORE_ENDPOINT",
+            setting("DBBR_TEST_S3_ENDPOINT"),
+        ),
+        (
+            "RCLONE_CONFIG_STORE_ACCESS_KEY_ID",
+            setting("DBBR_TEST_S3_ACCESS_KEY"),
+        ),
+        (
+            "RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY",
+            s.get("store-secret").to_string(),
+        ),
+        ("RCLONE_CONFIG_DAV_TYPE", "webdav".into()),
+        ("RCLONE_CONFIG_DAV_URL", format!("http://{ping_host}/dav")),
+        ("RCLONE_CONFIG_DAV_USER", "dav".into()),
+        ("RCLONE_CONFIG_DAV_PASS", obscured_dav),
+        ("RCLONE_CONFIG_AZ_TYPE", "azureblob".into()),
+        ("RCLONE_CONFIG_AZ_ACCOUNT", "sweepaccount".into()),
+        ("RCLONE_CONFIG_AZ_KEY", az_key),
+        ("RCLONE_CONFIG_AZ_ENDPOINT", format!("http://{closed}")),
+        ("RCLONE_CONFIG_AZS_TYPE", "azureblob".into()),
+        (
+            "RCLONE_CONFIG_AZS_SAS_URL",
+            format!(
+                "http://{closed}/c?sv=2022-11-02&ss=b&srt=sco&sp=rwdl&sig={}",
+                s.get("sas-sig")
+            ),
+        ),
+        (
+            "RCLONE_HEADER",
+            format!("X-Api-Auth: Bearer {}", s.get("header")),
+        ),
+        ("MYSQL_PWD", s.get("mysql-pwd").to_string()),
+    ];
+    let named = format!("store,secret_access_key='{real_secret}':{bucket}");
+    let with_env = |cmd: &mut Command, format: &str| {
+        cmd.envs(store_env.iter().map(|(k, v)| (k, v)))
+            .env("LOG_LEVEL", "trace")
+            .env("LOG_FORMAT", format)
+            .env("RCLONE_VERBOSE", "2")
+            .env("RCLONE_DUMP", "headers,auth")
+            .env("RCLONE_LOW_LEVEL_RETRIES", "1")
+            .env("RCLONE_RETRIES", "1")
+            .env("RCLONE_CONTIMEOUT", "5s")
+            .env("RCLONE_TIMEOUT", "10s");
+    };
+    let mut outputs: Vec<(String, Output)> = Vec::new();
+    for format in ["text", "json"] {
+        // A backup with everything: pings, webhook, metrics, keep policy,
+        // verification after it.
+        let mut backup = backup_cmd_for(&role.server(s.get("pg-var")));
+        with_env(&mut backup, format);
+        backup
+            .env("REMOTE_NAME", &named)
+            .env("BACKUP_DATABASES", &db.name)
+            .env("BACKUP_FILE_NAME", format!("${{DB}}-{format}-var"))
+            .env("BACKUP_KEEP_LAST", "5")
+            .env("VERIFY_AFTER_BACKUP", "true")
+            .env("NOTIFY_PING_URL", &ping)
+            .env("NOTIFY_WEBHOOK_URL", &hook)
+            .env("METRICS_PUSHGATEWAY_URL", &push);
+        let out = run(&mut backup);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        outputs.push((format!("backup {format}"), out));
+        // The same by password file, and `check`, in text and JSON.
+        for args in [
+            &["backup", "postgresql"][..],
+            &["check", "postgresql"],
+            &["check", "postgresql", "--json"],
+        ] {
+            let mut cmd = dbbr();
+            file_role.server(s.get("pg-file")).env(&mut cmd);
+            with_env(&mut cmd, format);
+            cmd.env_remove("PGPASSWORD")
+                .env("PGPASSWORD_FILE", &password_file)
+                .env("REMOTE_NAME", &named)
+                .env("BACKUP_DATABASES", &db.name)
+                .env("BACKUP_FILE_NAME", format!("${{DB}}-{format}-file"))
+                .env("NOTIFY_PING_URL", &ping)
+                .env("NOTIFY_WEBHOOK_URL", &hook)
+                .env("METRICS_PUSHGATEWAY_URL", &push)
+                .args(args);
+            let out = run(&mut cmd);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{args:?}: {}\n{}",
+                stderr(&out),
+                String::from_utf8_lossy(&out.stdout)
+            );
+            outputs.push((format!("{args:?} {format}"), out));
+        }
+        // MariaDB, the password by variable and by file.
+        for by_file in [false, true] {
+            let mut cmd = dbbr();
+            crate::mariadb::over_tcp(&mut cmd);
+            with_env(&mut cmd, format);
+            cmd.args(["backup", "mariadb"])
+                .env("MYSQL_USER", &maria_user.name)
+                .env("MYSQL_PWD", s.get("mysql-pwd"))
+                .env("REMOTE_NAME", &named)
+                .env("BACKUP_DATABASES", &maria_db.name)
+                .env("BACKUP_FILE_NAME", format!("${{DB}}-{format}-{by_file}"))
+                .env("NOTIFY_WEBHOOK_URL", &hook);
+            if by_file {
+                cmd.env_remove("MYSQL_PWD")
+                    .env("MYSQL_PWD_FILE", &maria_password_file);
+            }
+            let out = run(&mut cmd);
+            assert_eq!(out.status.code(), Some(0), "mariadb: {}", stderr(&out));
+            outputs.push((format!("mariadb backup {format} {by_file}"), out));
+        }
+        // A restore, the password by file.
+        let copy = unique("sweepcopy");
+        let _copy = TestDb { name: copy.clone() };
+        let mut cmd = dbbr();
+        file_role.server(s.get("pg-file")).env(&mut cmd);
+        with_env(&mut cmd, format);
+        cmd.env_remove("PGPASSWORD")
+            .env("PGPASSWORD_FILE", &password_file)
+            .env("REMOTE_NAME", &named)
+            .args(["restore", "--latest", &db.name, "--to", &copy, "--create"]);
+        let out = run(&mut cmd);
+        assert_eq!(out.status.code(), Some(0), "restore: {}", stderr(&out));
+        outputs.push((format!("restore {format}"), out));
+        // What acts on what is stored.
+        for args in [
+            &["list"][..],
+            &["list", "--json", "--all"],
+            &["verify", "--latest", &db.name],
+            &["verify", "--all", "--quick"],
+            &["prune", "--keep-last", "5", "--dry-run"],
+            &["prune", "--keep-last", "5", "--orphans-older-than", "30d"],
+            &["remote", "ls", "-R"],
+            &["remote", "rc", "options/get"],
+            &["remote", "rc", "config/dump"],
+        ] {
+            let mut cmd = dbbr();
+            role.server(s.get("pg-var")).env(&mut cmd);
+            with_env(&mut cmd, format);
+            cmd.env("REMOTE_NAME", &named)
+                .env("METRICS_PUSHGATEWAY_URL", &push)
+                .args(args);
+            let out = run(&mut cmd);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+            outputs.push((format!("{args:?} {format}"), out));
+        }
+        // Failure paths: storage that refuses or cannot be reached with
+        // each kind of secret, a connection string with a secret option,
+        // and settings refused with a secret in them.
+        for remote in [
+            "dav:x".to_string(),
+            "az:c".to_string(),
+            "azs:c".to_string(),
+            format!("store:{bucket}"),
+            format!(
+                ":s3,provider=Other,endpoint='http://{closed}',access_key_id=a,secret_access_key={}:b",
+                s.get("conn-option")
+            ),
+            format!("store,secret_access_key={}:{bucket}", s.get("named-option")),
+        ] {
+            let mut cmd = backup_cmd_for(&role.server(s.get("pg-var")));
+            with_env(&mut cmd, format);
+            cmd.env("REMOTE_NAME", &remote)
+                .env("BACKUP_DATABASES", &db.name)
+                .env("NOTIFY_PING_URL", &ping)
+                .env("METRICS_PUSHGATEWAY_URL", &push);
+            let out = run(&mut cmd);
+            assert_eq!(out.status.code(), Some(1), "{remote}: {}", stderr(&out));
+            outputs.push((format!("failing backup to {remote:.12} {format}"), out));
+            let mut cmd = dbbr();
+            with_env(&mut cmd, format);
+            cmd.env("REMOTE_NAME", &remote).args(["list"]);
+            outputs.push((format!("failing list of {remote:.12} {format}"), run(&mut cmd)));
+        }
+        for (var, value) in [
+            (
+                "REMOTE_NAME",
+                format!("store,secret_access_key={},bad key=1:x", s.get("unparsed")),
+            ),
+            (
+                "REMOTE_NAME",
+                format!(":s3,secret_access_key='{}", s.get("unparsed")),
+            ),
+            (
+                "NOTIFY_PING_URL",
+                format!("ftp://u:{}@h/{}", s.get("unparsed"), s.get("unparsed")),
+            ),
+            (
+                "METRICS_PUSHGATEWAY_URL",
+                format!("http://u:{}@", s.get("unparsed")),
+            ),
+        ] {
+            let mut cmd = backup_cmd_for(&role.server(s.get("pg-var")));
+            with_env(&mut cmd, format);
+            cmd.env("REMOTE_NAME", &named)
+                .env("BACKUP_DATABASES", &db.name)
+                .env(var, &value);
+            let out = run(&mut cmd);
+            assert_eq!(out.status.code(), Some(2), "{var}: {}", stderr(&out));
+            outputs.push((format!("refused {var} {format}"), out));
+        }
+    }
+    // The notifications were sent (so their requests were made, and could
+    // have been logged).
+    let received = server.received();
+    assert!(
+        received.iter().any(|r| r.path.contains(s.get("ping-tok")))
+            && received.iter().any(|r| r.path.contains(s.get("hook-tok")))
+            && received.iter().any(|r| r.path.starts_with("/gw/metrics")),
+        "{:?}",
+        received.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    let forms = s.forms();
+    let mut hits = Vec::new();
+    for (what, out) in &outputs {
+        let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(out));
+        for form in &forms {
+            if text.contains(form.as_str()) {
+                let at = text.find(form.as_str()).unwrap();
+                let from = text[..at]
+                    .char_indices()
+                    .rev()
+                    .nth(300)
+                    .map_or(0, |(i, _)| i);
+                let context: String = text[from..].chars().take(600).collect();
+                hits.push(format!("{what}: {form}:\n{context}"));
+            }
+        }
+    }
+    println!(
+        "secrets sweep: {} canaries ({} forms) in {} runs at trace level: {} hits",
+        s.canaries.len(),
+        forms.len(),
+        outputs.len(),
+        hits.len()
+    );
+    assert!(hits.is_empty(), "canaries showed:\n{}", hits.join("\n\n"));
+}

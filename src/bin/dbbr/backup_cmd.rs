@@ -27,43 +27,43 @@ pub struct BackupArgs {
     /// Databases to back up, comma separated, one file each; `*` for every
     /// database the user may connect to (templates and system schemas left
     /// out).
-    #[arg(long, env = "BACKUP_DATABASES", value_delimiter = ',')]
+    #[arg(long, env = "BACKUP_DATABASES", value_delimiter = ',', value_parser = crate::settings::text())]
     pub databases: Vec<String>,
     /// With BACKUP_DATABASES=*: databases to leave out, names or globs,
     /// comma separated.
-    #[arg(long, env = "BACKUP_EXCLUDE", value_delimiter = ',')]
+    #[arg(long, env = "BACKUP_EXCLUDE", value_delimiter = ',', value_parser = crate::settings::text())]
     pub exclude: Vec<String>,
     /// Also back up roles and tablespaces (pg_dumpall --globals-only) or
     /// MariaDB's users and grants, into their own file ($DB = globals).
-    #[arg(long, env = "BACKUP_GLOBALS", num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool, default_value = "false")]
+    #[arg(long, env = "BACKUP_GLOBALS", num_args = 0..=1, default_missing_value = "true", value_parser = crate::settings::Utf8(parse_bool), default_value = "false")]
     pub globals: bool,
     /// How many databases to dump at once (default 1).
-    #[arg(long, env = "BACKUP_PARALLELISM")]
+    #[arg(long, env = "BACKUP_PARALLELISM", value_parser = crate::settings::text())]
     pub parallelism: Option<String>,
     /// Most parts per multipart upload (S3: 10000; some compatible stores
     /// take 1000); part sizes are chosen so that each dump fits.
-    #[arg(long, env = "UPLOAD_MAX_PARTS")]
+    #[arg(long, env = "UPLOAD_MAX_PARTS", value_parser = crate::settings::text())]
     pub max_parts: Option<String>,
     /// Dump every database into one file (pg_dumpall / --all-databases).
-    #[arg(long, env = "BACKUP_ALL", num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool, default_value = "false")]
+    #[arg(long, env = "BACKUP_ALL", num_args = 0..=1, default_missing_value = "true", value_parser = crate::settings::Utf8(parse_bool), default_value = "false")]
     pub all: bool,
     /// Object name: strftime directives, subfolders, $DB for the database.
-    #[arg(long, env = "BACKUP_FILE_NAME")]
+    #[arg(long, env = "BACKUP_FILE_NAME", value_parser = crate::settings::text())]
     pub file_name: Option<String>,
     #[command(flatten)]
     pub storage: crate::storage_args::StorageArgs,
     /// age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...), comma or newline separated.
-    #[arg(long, env = "ENCRYPT_RECIPIENTS", hide_env_values = true)]
+    #[arg(long, env = "ENCRYPT_RECIPIENTS", hide_env_values = true, value_parser = crate::settings::text())]
     pub encrypt_recipients: Option<String>,
     /// File of age recipients, one per line (e.g. an id_ed25519.pub).
     #[arg(long, env = "ENCRYPT_RECIPIENTS_FILE")]
     pub encrypt_recipients_file: Option<PathBuf>,
     /// Compression: gzip (standard, multi-member), zstd, or none.
-    #[arg(long, env = "COMPRESSION", default_value = "gzip")]
+    #[arg(long, env = "COMPRESSION", default_value = "gzip", value_parser = crate::settings::text())]
     pub compression: String,
     /// Compression level: gzip 0-12 (libdeflate's; default 2), zstd 1-19
     /// (default 3).
-    #[arg(long, env = "COMPRESSION_LEVEL")]
+    #[arg(long, env = "COMPRESSION_LEVEL", value_parser = crate::settings::text())]
     pub compression_level: Option<String>,
     /// PostgreSQL: read the password from this file.
     #[arg(long, env = "PGPASSWORD_FILE")]
@@ -106,6 +106,7 @@ impl EngineArg {
 /// flag yet).
 pub fn builder(args: &BackupArgs) -> Result<Backup> {
     let engine = args.engine.engine();
+    args.storage.remote()?;
     let named: Vec<&str> = args
         .databases
         .iter()
@@ -156,7 +157,10 @@ pub fn builder(args: &BackupArgs) -> Result<Backup> {
         Some(text) => Some(text.parse().map_err(|_| {
             Error::config(
                 Setting::Compression,
-                format!("level `{}` is not a whole number", text.escape_debug()),
+                format!(
+                    "compression level `{}` is not a whole number from 0 up",
+                    text.escape_debug()
+                ),
             )
         })?),
     };

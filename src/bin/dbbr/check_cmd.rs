@@ -27,7 +27,12 @@ pub struct CheckArgs {
     #[arg(long)]
     json: bool,
     /// How far the storage check goes.
-    #[arg(long, env = "CHECK_STORAGE", value_enum, default_value = "write")]
+    #[arg(
+        long,
+        env = "CHECK_STORAGE",
+        default_value = "write",
+        value_parser = crate::settings::Utf8(clap::builder::EnumValueParser::<StorageCheck>::new())
+    )]
     storage_check: StorageCheck,
 }
 
@@ -60,7 +65,7 @@ pub fn run(args: CheckArgs) -> u8 {
                 None => serde_json::to_value(&items).unwrap_or_default(),
             },
         });
-        println!("{document:#}");
+        println!("{:#}", crate::settings::masked_json(document));
     } else if let Some(message) = &rejected {
         println!("settings: failed: {}", crate::one_line(message));
     } else {
@@ -74,7 +79,8 @@ pub fn run(args: CheckArgs) -> u8 {
                 Some(db) => format!("{} {}", item.check, crate::one_line(db)),
                 None => item.check.to_string(),
             };
-            println!("{what}: {status}: {}", crate::one_line(&item.detail));
+            let line = format!("{what}: {status}: {}", crate::one_line(&item.detail));
+            println!("{}", crate::settings::masked(&line));
         }
     }
     match (rejected, report) {

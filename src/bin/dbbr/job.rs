@@ -29,17 +29,22 @@ pub enum VerifyLevelArg {
 pub struct OpsArgs {
     /// Run as a scheduler: a cron expression (5 fields, 6 with seconds, or
     /// @daily-style) in TZ. Without it, one run and exit.
-    #[arg(long, env = "BACKUP_SCHEDULE")]
+    #[arg(long, env = "BACKUP_SCHEDULE", value_parser = crate::settings::text())]
     pub schedule: Option<String>,
     /// Verify the backups just written after each backup run.
-    #[arg(long, env = "VERIFY_AFTER_BACKUP", num_args = 0..=1, default_missing_value = "true", value_parser = backup_cmd::parse_bool, default_value = "false")]
+    #[arg(long, env = "VERIFY_AFTER_BACKUP", num_args = 0..=1, default_missing_value = "true", value_parser = crate::settings::Utf8(backup_cmd::parse_bool), default_value = "false")]
     pub verify_after_backup: bool,
     /// With BACKUP_SCHEDULE: also verify each database's latest backup on
     /// this cron schedule.
-    #[arg(long, env = "VERIFY_SCHEDULE")]
+    #[arg(long, env = "VERIFY_SCHEDULE", value_parser = crate::settings::text())]
     pub verify_schedule: Option<String>,
     /// How far those verifications go.
-    #[arg(long, env = "VERIFY_LEVEL", value_enum, default_value = "full")]
+    #[arg(
+        long,
+        env = "VERIFY_LEVEL",
+        default_value = "full",
+        value_parser = crate::settings::Utf8(clap::builder::EnumValueParser::<VerifyLevelArg>::new())
+    )]
     pub verify_level: VerifyLevelArg,
     /// The age identity file that decrypts backups for verification (and
     /// that `check` tries against the recipients).
@@ -83,10 +88,18 @@ impl Ops {
                     .into(),
             ));
         }
-        let zone = match backup_schedule {
-            Some(_) => Some(Zone::from_env().map_err(config)?),
-            None => None,
-        };
+        // TZ is checked whether a schedule reads it or not: retention's
+        // days follow it too, and a wrong one must not go unnoticed.
+        let local = Zone::from_env().map_err(config)?;
+        for (name, schedule) in [
+            ("BACKUP_SCHEDULE", &backup_schedule),
+            ("VERIFY_SCHEDULE", &verify_schedule),
+        ] {
+            if let Some(schedule) = schedule {
+                schedule.check_fires(name, local).map_err(config)?;
+            }
+        }
+        let zone = backup_schedule.as_ref().map(|_| local);
         let verifies = args.verify_after_backup || verify_schedule.is_some();
         let identities = match &args.identity_file {
             Some(path) if !path.as_os_str().is_empty() && (verifies || for_check) => {

@@ -15,7 +15,7 @@ pub struct ListArgs {
     #[command(flatten)]
     storage: StorageArgs,
     /// Only the backups of this database.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::settings::text())]
     database: Option<String>,
     /// One JSON document (schema in the README) instead of a table.
     #[arg(long)]
@@ -43,6 +43,9 @@ struct Listing<'a> {
 /// read was found (exit 1): what exists is not fully known then.
 pub fn run(args: ListArgs) -> Result<bool> {
     let remote: Remote = args.storage.remote()?;
+    if let Some(database) = &args.database {
+        crate::settings::name_given("--database", database)?;
+    }
     let catalog = Catalog::read(&remote)?;
     let backups: Vec<&StoredBackup> = catalog
         .backups
@@ -54,26 +57,31 @@ pub fn run(args: ListArgs) -> Result<bool> {
         })
         .collect();
     let healthy = backups.iter().all(|b| b.state == State::Ok) && catalog.unreadable.is_empty();
-    let mut out = io::stdout().lock();
-    let written = if args.json {
+    let text = if args.json {
         let listing = Listing {
             schema: 1,
             backups,
             unreadable: &catalog.unreadable,
             not_backups: args.all.then_some(catalog.strays.as_slice()),
         };
-        serde_json::to_writer_pretty(&mut out, &listing)
-            .map_err(io::Error::other)
-            .and_then(|()| writeln!(out))
+        let document = serde_json::to_value(&listing)
+            .map_err(|e| Error::io("writing the listing", io::Error::other(e)))?;
+        format!("{:#}\n", crate::settings::masked_json(document))
     } else {
+        let mut table_text = Vec::new();
         table(
-            &mut out,
+            &mut table_text,
             &backups,
             &catalog.unreadable,
             args.all.then_some(&catalog.strays),
         )
+        .map_err(|e| Error::io("writing the listing", e))?;
+        crate::settings::masked(&String::from_utf8_lossy(&table_text))
     };
-    written.map_err(|e| Error::io("writing the listing", e))?;
+    io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::io("writing the listing", e))?;
     Ok(healthy)
 }
 

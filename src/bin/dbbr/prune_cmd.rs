@@ -18,7 +18,7 @@ pub struct PruneArgs {
     keep: KeepArgs,
     /// Only this database's backups (repeatable; `all` and `globals` name
     /// the server-wide backups).
-    #[arg(long = "database", value_name = "DB")]
+    #[arg(long = "database", value_name = "DB", value_parser = crate::settings::text())]
     databases: Vec<String>,
     /// Only backups of this engine.
     #[arg(long, value_enum)]
@@ -29,17 +29,21 @@ pub struct PruneArgs {
     /// Also remove dbbr's leftovers (staging objects and claims, objects
     /// named as backups are named without a manifest, verification records
     /// of backups that are gone) older than this (at least 3m, e.g. 2d).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::settings::text())]
     orphans_older_than: Option<String>,
     /// How backups are named (as the backups' BACKUP_FILE_NAME), so that
     /// leftovers are told from other files (default: dbbr's default names).
-    #[arg(long, env = "BACKUP_FILE_NAME", value_name = "PATTERN")]
+    #[arg(long, env = "BACKUP_FILE_NAME", value_name = "PATTERN", value_parser = crate::settings::text())]
     file_name: Option<String>,
 }
 
 /// Runs the prune; `Ok(false)` when a broken backup was found (exit 1): it
 /// was neither counted nor removed.
 pub fn run(args: PruneArgs) -> Result<bool> {
+    args.storage.remote()?;
+    for database in &args.databases {
+        crate::settings::name_given("--database", database)?;
+    }
     let policy = args.keep.policy()?.ok_or_else(|| {
         Error::config(
             Setting::Retention,
@@ -53,14 +57,15 @@ pub fn run(args: PruneArgs) -> Result<bool> {
             (false, true) => "would remove",
             (false, false) => "removed",
         };
-        println!(
+        let line = format!(
             "{verb:<12} {} {} {} {} ({})",
             d.engine,
-            d.database,
+            crate::one_line(&d.database),
             d.time.format("%Y-%m-%d %H:%M:%S"),
-            d.object,
+            crate::one_line(&d.object),
             d.reasons.join(", ")
         );
+        println!("{}", crate::settings::masked(&line));
     }
     for orphan in &report.orphans {
         let verb = if args.dry_run {
@@ -68,10 +73,12 @@ pub fn run(args: PruneArgs) -> Result<bool> {
         } else {
             "removed"
         };
-        println!("{verb:<12} leftover {orphan}");
+        let line = format!("{verb:<12} leftover {}", crate::one_line(orphan));
+        println!("{}", crate::settings::masked(&line));
     }
     for (object, why) in &report.broken {
-        println!("broken       {object} ({why}: not counted by any rule, left in place)");
+        let line = format!("broken       {object} ({why}: not counted by any rule, left in place)");
+        println!("{}", crate::settings::masked(&crate::one_line(&line)));
         tracing::error!("{object} is broken: {why}");
     }
     Ok(report.broken.is_empty())
@@ -92,7 +99,9 @@ fn prune(policy: KeepPolicy, args: &PruneArgs) -> Result<Prune> {
         prune = prune.file_names([pattern]);
     }
     if let Some(age) = &args.orphans_older_than {
-        prune = prune.orphans_older_than(parse_duration(age)?);
+        let age = parse_duration(age)
+            .map_err(|e| Error::config(Setting::Selection, format!("--orphans-older-than: {e}")))?;
+        prune = prune.orphans_older_than(age);
     }
     Ok(prune)
 }

@@ -17,11 +17,12 @@ pub struct RemoteArgs {
         env = "REMOTE_NAME",
         default_value = "store",
         global = true,
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = crate::settings::text()
     )]
     pub remote_name: String,
     /// Path prepended to every object path (e.g. bucket/prefix).
-    #[arg(long, env = "UPLOAD_PREFIX", default_value = "", global = true)]
+    #[arg(long, env = "UPLOAD_PREFIX", default_value = "", global = true, value_parser = crate::settings::text())]
     pub upload_prefix: String,
     #[command(subcommand)]
     pub action: RemoteAction,
@@ -33,7 +34,7 @@ pub enum RemoteAction {
     /// List objects below DIR (relative to the prefix).
     Ls {
         /// Directory to list.
-        #[arg(default_value = "")]
+        #[arg(default_value = "", value_parser = crate::settings::text())]
         dir: String,
         /// List recursively.
         #[arg(short = 'R', long)]
@@ -42,16 +43,19 @@ pub enum RemoteAction {
     /// Upload standard input to PATH; commits only at the end of the input.
     Put {
         /// Object path relative to the prefix.
+        #[arg(value_parser = crate::settings::text())]
         path: String,
     },
     /// Write the object at PATH to standard output.
     Cat {
         /// Object path relative to the prefix.
+        #[arg(value_parser = crate::settings::text())]
         path: String,
     },
     /// Delete the object at PATH.
     Rm {
         /// Object path relative to the prefix.
+        #[arg(value_parser = crate::settings::text())]
         path: String,
     },
     /// Print a password obscured as rclone's configuration wants it (the
@@ -63,9 +67,10 @@ pub enum RemoteAction {
     #[command(hide = true)]
     Rc {
         /// Method name.
+        #[arg(value_parser = crate::settings::text())]
         method: String,
         /// JSON input.
-        #[arg(default_value = "{}")]
+        #[arg(default_value = "{}", value_parser = crate::settings::text())]
         input: String,
     },
 }
@@ -75,14 +80,21 @@ pub fn run(args: RemoteArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
     if let RemoteAction::Obscure = args.action {
         return obscure_stdin();
     }
-    let remote = Remote::parse(&args.remote_name)?.with_prefix(&args.upload_prefix);
+    let remote = crate::storage_args::remote(&args.remote_name, &args.upload_prefix)?;
+    if let RemoteAction::Put { path } | RemoteAction::Cat { path } | RemoteAction::Rm { path } =
+        &args.action
+    {
+        // An empty path is the prefix itself: `rm ''` would delete it.
+        crate::settings::name_given("PATH", path)?;
+    }
     match args.action {
         RemoteAction::Ls { dir, recursive } => {
             let mut out = io::stdout().lock();
             for e in remote.list(&dir, recursive)? {
                 let time = e.mod_time.map(|t| t.to_rfc3339()).unwrap_or_default();
                 let kind = if e.is_dir { "dir" } else { "file" };
-                writeln!(out, "{kind}\t{}\t{time}\t{}", e.size, e.path)
+                let line = format!("{kind}\t{}\t{time}\t{}", e.size, crate::one_line(&e.path));
+                writeln!(out, "{}", crate::settings::masked(&line))
                     .map_err(|e| Error::io("stdout", e))?;
             }
             Ok(())
@@ -100,7 +112,8 @@ pub fn run(args: RemoteArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
             let input = serde_json::from_str(&input).map_err(|e| {
                 Error::config(Setting::Storage, format!("rc input is not JSON: {e}"))
             })?;
-            println!("{:#}", dbbr::diagnostics::rpc(&method, &input)?);
+            let reply = dbbr::diagnostics::rpc(&method, &input)?;
+            println!("{:#}", crate::settings::masked_json(reply));
             Ok(())
         }
     }

@@ -199,3 +199,47 @@ impl Progress for RestoreProgress {
         let _ = err.flush();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn times() {
+        let t = |text: &str| parse_time(text).map(|t| t.to_rfc3339());
+        assert_eq!(t("2026-11-30").unwrap(), "2026-11-30T00:00:00+00:00");
+        assert_eq!(
+            t("2026-11-30T02:03:04").unwrap(),
+            "2026-11-30T02:03:04+00:00"
+        );
+        assert_eq!(
+            t("2026-11-30T02:03:04+01:00").unwrap(),
+            "2026-11-30T01:03:04+00:00"
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-02-30",
+            "2026-11-30T25:00:00",
+            "+999999-01-01",
+        ] {
+            assert!(t(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any text is a time or refused, never a panic; a time shown in
+        /// RFC 3339 parses back to itself.
+        #[test]
+        fn any_time_parses_or_is_refused(
+            text in "([0-9]{1,6}|[-:+T.Z ]|\\PC){0,24}",
+            seconds in -62_000_000_000i64..250_000_000_000,
+        ) {
+            let _ = parse_time(&text);
+            let time = chrono::DateTime::from_timestamp(seconds, 0).unwrap();
+            proptest::prop_assert_eq!(parse_time(&time.to_rfc3339()), Ok(time));
+        }
+    }
+}

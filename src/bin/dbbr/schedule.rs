@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
+use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
 
 /// How often the loop wakes while waiting, to notice a signal.
@@ -23,21 +24,49 @@ pub enum Zone {
 
 impl Zone {
     /// `TZ` if set (an IANA name such as `Europe/Paris`, optionally after
-    /// `:`), else the system's local time.
+    /// `:`, or the path of a time zone file such as `:/etc/localtime`), else
+    /// the system's local time. Anything else is refused, so that no
+    /// calendar is silently read in UTC.
     pub fn from_env() -> Result<Zone, String> {
-        match std::env::var("TZ") {
-            Ok(tz) if !tz.trim().is_empty() => {
-                let name = tz.trim().trim_start_matches(':');
-                chrono_tz::Tz::from_str(name).map(Zone::Named).map_err(|_| {
-                    format!(
-                        "TZ `{}` is not a time zone name: use one such as UTC or Europe/Paris \
-                         (the schedule is read in TZ)",
-                        tz.escape_debug()
-                    )
-                })
-            }
-            _ => Ok(Zone::Local),
+        match std::env::var_os("TZ") {
+            Some(tz) => Zone::parse(tz.to_str().ok_or_else(|| {
+                format!(
+                    "TZ `{}` is not a time zone name: use one such as UTC or Europe/Paris",
+                    tz.to_string_lossy().escape_debug()
+                )
+            })?),
+            None => Ok(Zone::Local),
         }
+    }
+
+    /// [`Zone::from_env`] for the value `tz`.
+    pub fn parse(tz: &str) -> Result<Zone, String> {
+        let name = tz.trim().trim_start_matches(':');
+        if name.is_empty() {
+            return Ok(Zone::Local);
+        }
+        let bad = |why: &str| {
+            let shown: String = tz.chars().take(60).collect();
+            format!(
+                "TZ `{}` {why}: use a time zone name such as UTC or Europe/Paris (schedules \
+                 and retention's days are read in TZ)",
+                shown.escape_debug()
+            )
+        };
+        if name.starts_with('/') {
+            // A zone file, as the C library reads it: it must be one.
+            let mut magic = [0u8; 4];
+            let ok = std::fs::File::open(name)
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+                .is_ok();
+            return match ok && &magic == b"TZif" {
+                true => Ok(Zone::Local),
+                false => Err(bad("is not a readable time zone file")),
+            };
+        }
+        chrono_tz::Tz::from_str(name)
+            .map(Zone::Named)
+            .map_err(|_| bad("is not a time zone name"))
     }
 
     /// `time` as text in this zone.
@@ -61,16 +90,38 @@ impl Schedule {
     /// Parses `text` from the variable `setting`: five fields (minute hour
     /// day month weekday), six with seconds first, or `@daily`-style.
     pub fn parse(setting: &str, text: &str) -> Result<Schedule, String> {
-        let cron = Cron::from_str(text.trim()).map_err(|e| {
+        let parser = CronParser::builder()
+            .seconds(Seconds::Optional)
+            .year(Year::Disallowed)
+            .build();
+        let shown = || {
+            let shown: String = text.trim().chars().take(60).collect();
+            shown.escape_debug().to_string()
+        };
+        let cron = parser.parse(text.trim()).map_err(|e| {
             format!(
-                "{setting} `{}` is not a cron expression ({e}): use e.g. `0 2 * * *` or @daily",
-                text.escape_debug()
+                "{setting} `{}` is not a cron expression ({}): use 5 fields (minute hour day \
+                 month weekday, e.g. `0 2 * * *`), 6 with seconds first, or @daily",
+                shown(),
+                e.to_string().escape_debug()
             )
         })?;
         Ok(Schedule {
             cron,
             text: text.trim().to_string(),
         })
+    }
+
+    /// Checks that the schedule fires at least once from now on in `zone`
+    /// (`0 0 30 2 *` never does); the error names `setting`.
+    pub fn check_fires(&self, setting: &str, zone: Zone) -> Result<(), String> {
+        match self.next_after(zone, Utc::now()) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "{setting} `{}` never fires (no date matches it): check the day and month fields",
+                self.text.escape_debug()
+            )),
+        }
     }
 
     /// The first time after `after` that matches, in `zone`.
@@ -217,6 +268,86 @@ mod tests {
             err.starts_with("BACKUP_SCHEDULE `every day` is not a cron"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn five_or_six_fields_and_a_schedule_that_never_fires() {
+        for bad in [
+            "0 0 1 1 * 2030",
+            "0 0 0 1 1 * 2030",
+            "* * * *",
+            "",
+            " ",
+            "0 0 32 * *",
+            "60 * * * *",
+            "@never",
+        ] {
+            let err = Schedule::parse("BACKUP_SCHEDULE", bad).unwrap_err();
+            assert!(err.starts_with("BACKUP_SCHEDULE `"), "{bad}: {err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+        let utc = Zone::Named(chrono_tz::UTC);
+        for never in ["0 0 30 2 *", "0 0 31 4 *", "0 0 0 31 11 *"] {
+            let schedule = Schedule::parse("VERIFY_SCHEDULE", never).unwrap();
+            let err = schedule.check_fires("VERIFY_SCHEDULE", utc).unwrap_err();
+            assert!(err.contains("never fires"), "{err}");
+        }
+        let leap = Schedule::parse("BACKUP_SCHEDULE", "0 0 29 2 *").unwrap();
+        assert!(leap.check_fires("BACKUP_SCHEDULE", utc).is_ok());
+    }
+
+    #[test]
+    fn time_zones() {
+        assert_eq!(
+            Zone::parse("Europe/Paris"),
+            Ok(Zone::Named(chrono_tz::Europe::Paris))
+        );
+        assert_eq!(Zone::parse(":UTC"), Ok(Zone::Named(chrono_tz::UTC)));
+        assert_eq!(Zone::parse(""), Ok(Zone::Local));
+        for bad in [
+            "Mars/Olympus",
+            "CET-1CEST",
+            "/etc/passwd",
+            ":/nonexistent",
+            "../x",
+        ] {
+            let err = Zone::parse(bad).unwrap_err();
+            assert!(err.starts_with("TZ `"), "{bad}: {err}");
+        }
+        if std::path::Path::new("/usr/share/zoneinfo/UTC").exists() {
+            assert_eq!(Zone::parse(":/usr/share/zoneinfo/UTC"), Ok(Zone::Local));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Any text is a schedule or a one-line refusal; a schedule either
+        /// fires or says it never does, in any zone.
+        #[test]
+        fn any_schedule_parses_or_is_refused(
+            text in "[0-9*/,LW#?@a-zA-Z -]{0,30}",
+            zone in proptest::sample::select(vec!["UTC", "Europe/Paris", "Pacific/Chatham", "America/St_Johns"]),
+        ) {
+            match Schedule::parse("BACKUP_SCHEDULE", &text) {
+                Ok(s) => {
+                    let zone = Zone::parse(zone).unwrap();
+                    let _ = s.check_fires("BACKUP_SCHEDULE", zone);
+                }
+                Err(e) => proptest::prop_assert!(!e.contains('\n')),
+            }
+        }
+
+        #[test]
+        fn field_values_fire_or_say_they_never_do(
+            minute in 0u32..60, hour in 0u32..24, day in 1u32..32, month in 1u32..13,
+        ) {
+            let text = format!("{minute} {hour} {day} {month} *");
+            let s = Schedule::parse("BACKUP_SCHEDULE", &text).unwrap();
+            let fires = s.check_fires("BACKUP_SCHEDULE", Zone::Named(chrono_tz::UTC)).is_ok();
+            let exists = chrono::NaiveDate::from_ymd_opt(2028, month, day).is_some();
+            proptest::prop_assert_eq!(fires, exists, "{}", text);
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The storage settings every command takes, as flags and variables.
 
 use clap::Args;
-use dbbr::{Remote, Result};
+use dbbr::{Error, Remote, Result, Setting};
 
 /// Where backups are.
 #[derive(Debug, Args)]
@@ -13,17 +13,32 @@ pub struct StorageArgs {
         long,
         env = "REMOTE_NAME",
         default_value = "store",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = crate::settings::text()
     )]
     pub remote_name: String,
     /// Path prepended to every object (e.g. bucket/prefix).
-    #[arg(long, env = "UPLOAD_PREFIX", default_value = "")]
+    #[arg(long, env = "UPLOAD_PREFIX", default_value = "", value_parser = crate::settings::text())]
     pub upload_prefix: String,
 }
 
 impl StorageArgs {
-    /// The remote and prefix.
+    /// The remote and prefix, checked.
     pub fn remote(&self) -> Result<Remote> {
-        Ok(Remote::parse(&self.remote_name)?.with_prefix(&self.upload_prefix))
+        remote(&self.remote_name, &self.upload_prefix)
     }
+}
+
+/// The remote `name` with `prefix` below it, both checked before any I/O:
+/// errors name REMOTE_NAME or UPLOAD_PREFIX and never show the remote (it
+/// may hold secrets).
+pub fn remote(name: &str, prefix: &str) -> Result<Remote> {
+    let remote = Remote::parse(name)?;
+    if prefix.chars().any(char::is_control) {
+        return Err(Error::config(
+            Setting::Selection,
+            "UPLOAD_PREFIX contains a control character: give a plain path",
+        ));
+    }
+    Ok(remote.with_prefix(prefix))
 }

@@ -15,9 +15,10 @@ pub struct VerifyArgs {
     #[command(flatten)]
     storage: StorageArgs,
     /// Backups by object name.
+    #[arg(value_parser = crate::settings::text())]
     objects: Vec<String>,
     /// The newest backup of this database.
-    #[arg(long, value_name = "DB")]
+    #[arg(long, value_name = "DB", value_parser = crate::settings::text())]
     latest: Option<String>,
     /// Only backups of this engine (needed with --latest when the database
     /// has backups of several).
@@ -31,7 +32,7 @@ pub struct VerifyArgs {
     quick: bool,
     /// Also restore into this scratch database (created, then dropped) and
     /// compare row counts.
-    #[arg(long, value_name = "SCRATCH_DB")]
+    #[arg(long, value_name = "SCRATCH_DB", value_parser = crate::settings::text())]
     restore_into: Option<String>,
     /// The age identity file or ssh private key that decrypts the backups.
     #[arg(long, env = "ENCRYPT_IDENTITY_FILE")]
@@ -51,6 +52,18 @@ pub struct VerifyArgs {
 
 /// Verifies; `Ok(false)` when a backup failed (exit 1).
 pub fn run(args: VerifyArgs, run_id: &dbbr::RunId) -> Result<bool> {
+    args.storage.remote()?;
+    for object in &args.objects {
+        crate::settings::name_given("OBJECT", object)?;
+    }
+    for (flag, name) in [
+        ("--latest", &args.latest),
+        ("--restore-into", &args.restore_into),
+    ] {
+        if let Some(name) = name {
+            crate::settings::name_given(flag, name)?;
+        }
+    }
     let metrics = crate::metrics_out::MetricsSink::new(&args.metrics)
         .map_err(|e| dbbr::Error::config(dbbr::Setting::Selection, e))?;
     let which = if let Some(db) = args.latest {
