@@ -48,21 +48,21 @@
 //! # After the backup
 //!
 //! Everything is read back from storage alone, trusting the manifests:
-//! [`Catalog::read`] lists committed backups (and objects that are not),
-//! [`Restore`] streams one back into a database through the database's own
-//! client (killed before its input ends on any failure), [`Verify`] proves
-//! backups (quick, full, or a restore drill) and [`Prune`] applies a
-//! [`KeepPolicy`].
+//! [`Catalog::read`] lists committed backups (and manifests it could not
+//! read, and objects that are not backups), [`Restore`] streams one back
+//! into a database all or nothing (the client commits only when dbbr says
+//! so), [`Verify`] proves backups (quick, full, or a restore drill) and
+//! [`Prune`] applies a [`KeepPolicy`] to intact backups.
 //!
 //! ```no_run
 //! let catalog = dbbr::Catalog::read(&dbbr::Remote::parse("store")?)?;
-//! if let Some(latest) = catalog.latest("app", None) {
-//!     dbbr::Restore::object(latest.object())
-//!         .identity_file("/etc/dbbr/key.txt")
-//!         .to_database("app_copy")
-//!         .create(true)
-//!         .run()?;
-//! }
+//! // Err when a manifest could not be read: which is the latest is unknown.
+//! let latest = catalog.latest(&dbbr::Lookup::database("app"))?;
+//! dbbr::Restore::object(latest.object())
+//!     .identity_file("/etc/dbbr/key.txt")
+//!     .to_database("app_copy")
+//!     .create(true)
+//!     .run()?;
 //! # Ok::<(), dbbr::Error>(())
 //! ```
 //!
