@@ -40,7 +40,7 @@ struct Cli {
     )]
     log_format: logging::LogFormat,
     /// Log level or filter (error, warn, info, debug, or e.g. `info,rclone=debug`).
-    #[arg(long, env = "LOG_LEVEL", default_value = "info", global = true)]
+    #[arg(long, env = "LOG_LEVEL", default_value = "info", global = true, value_parser = settings::text())]
     log_level: String,
     #[command(subcommand)]
     command: Command,

@@ -26,10 +26,10 @@ pub enum NotifyOn {
 pub struct NotifyArgs {
     /// Healthchecks-style ping URL: URL/start when a run starts, URL on
     /// success, URL/fail (with the summary) on failure.
-    #[arg(long, env = "NOTIFY_PING_URL", hide_env_values = true)]
+    #[arg(long, env = "NOTIFY_PING_URL", hide_env_values = true, value_parser = crate::settings::text())]
     pub notify_ping_url: Option<String>,
     /// URL that receives the run's JSON summary (POST).
-    #[arg(long, env = "NOTIFY_WEBHOOK_URL", hide_env_values = true)]
+    #[arg(long, env = "NOTIFY_WEBHOOK_URL", hide_env_values = true, value_parser = crate::settings::text())]
     pub notify_webhook_url: Option<String>,
     /// When the webhook is called.
     #[arg(long, env = "NOTIFY_ON", value_enum, default_value = "always")]

@@ -102,6 +102,8 @@ pub fn identities(path: &Path) -> Result<Identities> {
 
 /// Runs the restore.
 pub fn run(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
+    // The remote and prefix are checked before anything else.
+    args.storage.remote()?;
     let mut restore = match (args.object, args.latest) {
         (Some(object), None) => Restore::object(object),
         (None, Some(database)) => Restore::latest(database),
