@@ -75,7 +75,9 @@ fn the_schedule_runs_backups_until_sigterm() {
         summaries.iter().filter(|s| s["kind"] == "backup").collect();
     for s in &backups {
         let run_id = s["run_id"].as_str().unwrap();
-        if s["databases"][0]["ok"] == true {
+        // A run the final SIGTERM stopped before its verification reports
+        // itself as failed.
+        if s["ok"] == true {
             assert!(run_ids.contains(run_id), "{s}");
             assert_eq!(s["verified"][0]["level"], "quick", "{s}");
             assert_eq!(s["verified"][0]["ok"], true, "{s}");
