@@ -237,6 +237,23 @@ pub(crate) fn delete_committed(fs: &str, path: &str, size: i64, mod_time: &str) 
     into_result(err, ())
 }
 
+/// Deletes an earlier run's leftover at `path` if it is still the object a
+/// listing showed (`size`, `mod_time`) and not reached through a symbolic
+/// link.
+pub(crate) fn delete_leftover(fs: &str, path: &str, size: i64, mod_time: &str) -> RawResult<()> {
+    let (fs, path, mod_time) = (cstring(fs)?, cstring(path)?, cstring(mod_time)?);
+    // SAFETY: valid strings for the call; the result is NULL or ours.
+    let err = unsafe {
+        sys::DbbrDeleteLeftover(
+            fs.as_ptr().cast_mut(),
+            path.as_ptr().cast_mut(),
+            size,
+            mod_time.as_ptr().cast_mut(),
+        )
+    };
+    into_result(err, ())
+}
+
 /// Deletes one object.
 pub(crate) fn delete(fs: &str, path: &str) -> RawResult<()> {
     let (fs, path) = (cstring(fs)?, cstring(path)?);

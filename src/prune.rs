@@ -21,7 +21,7 @@ use crate::leftovers::Leftovers;
 use crate::manifest::{Kind, VERIFIED_SUFFIX};
 use crate::naming::NamePattern;
 use crate::retention::Policy;
-use crate::storage::{Committed, Remote};
+use crate::storage::Remote;
 
 /// A prune run, configured with chained calls.
 ///
@@ -259,13 +259,10 @@ impl Prune {
         }
         for orphan in &orphans {
             stop_if_interrupted()?;
-            // Only if it is still the object the listing showed: one that
-            // changed since belongs to a run that is writing.
-            remote.delete_committed(&Committed {
-                path: orphan.path.clone(),
-                size: orphan.size,
-                mod_time: orphan.mod_time,
-            })?;
+            // Only if it is still the object the listing showed (one that
+            // changed since belongs to a run that is writing), and never
+            // through a symbolic link.
+            remote.delete_leftover(orphan)?;
             report.deleted.push(orphan.path.clone());
             tracing::info!("removed the leftover {}", orphan.path);
         }

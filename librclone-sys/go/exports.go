@@ -203,6 +203,15 @@ func DbbrDeleteCommitted(fsString, path *C.char, size C.int64_t, modTime *C.char
 	return cError(deleteCommitted(C.GoString(fsString), C.GoString(path), int64(size), C.GoString(modTime)))
 }
 
+// DbbrDeleteLeftover removes a leftover object of an earlier run if it is
+// still there unchanged (size and mod_time as a listing showed them) and
+// not reached through a symbolic link. It returns NULL or an error.
+//
+//export DbbrDeleteLeftover
+func DbbrDeleteLeftover(fsString, path *C.char, size C.int64_t, modTime *C.char) *C.char {
+	return cError(deleteLeftover(C.GoString(fsString), C.GoString(path), int64(size), C.GoString(modTime)))
+}
+
 // DbbrCheckRemote checks that a remote is configured and its backend
 // exists, without any network I/O. It returns NULL or an error.
 //

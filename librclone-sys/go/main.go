@@ -14,7 +14,8 @@
 // One file per concern: startup.go (applying the RCLONE_* environment),
 // logging.go and tls.go (the settings rclone would exit on), fs.go
 // (opening remotes), upload.go, download.go, listing.go (list, stat,
-// delete), errors.go, registry.go (handles held by the host).
+// delete), leftover.go (deleting an earlier run's leftovers), errors.go,
+// registry.go (handles held by the host).
 package main
 
 import (

@@ -108,6 +108,14 @@ unsafe extern "C" {
     ) -> *mut ::std::os::raw::c_char;
 }
 unsafe extern "C" {
+    pub fn DbbrDeleteLeftover(
+        fsString: *mut ::std::os::raw::c_char,
+        path: *mut ::std::os::raw::c_char,
+        size: i64,
+        modTime: *mut ::std::os::raw::c_char,
+    ) -> *mut ::std::os::raw::c_char;
+}
+unsafe extern "C" {
     pub fn DbbrCheckRemote(
         fsString: *mut ::std::os::raw::c_char,
     ) -> *mut ::std::os::raw::c_char;

@@ -188,6 +188,19 @@ impl Remote {
         ffi::delete(&self.fs_string(), path).map_err(|e| map_error(Some(self), e))
     }
 
+    /// Deletes a leftover of an earlier run (`stray`, as the catalog listed
+    /// it) if it is still the object the listing showed, and not reached
+    /// through a symbolic link on a local disk. Stopped by an interrupt.
+    pub(crate) fn delete_leftover(&self, stray: &crate::catalog::Stray) -> Result<()> {
+        init()?;
+        let mod_time = stray
+            .mod_time
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+            .unwrap_or_default();
+        ffi::delete_leftover(&self.fs_string(), &stray.path, stray.size, &mod_time)
+            .map_err(|e| map_error(Some(self), e))
+    }
+
     /// Deletes the object an upload committed, if it is still the one at its
     /// name: one with another size or modification time was written by
     /// someone else and is left alone (an error). Nothing there is not an

@@ -686,3 +686,28 @@ fn a_failed_manifest_read_on_s3_is_retried_or_stops_every_command() {
         );
     }
 }
+
+#[test]
+fn leftovers_are_never_removed_through_a_symbolic_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("app-2026-01-01T00-00-00Z.sql.gz");
+    std::fs::write(&victim, b"not dbbr's").unwrap();
+    age_file(&victim, Duration::from_secs(2 * 86400));
+    std::os::unix::fs::symlink(outside.path(), tmp.path().join("linked")).unwrap();
+    // A listing that follows links shows the file below the prefix, named
+    // as the backups are.
+    let err = fail_with(
+        dbbr()
+            .env("REMOTE_NAME", local_remote(tmp.path()))
+            .env("RCLONE_LOCAL_COPY_LINKS", "true")
+            .env("BACKUP_FILE_NAME", "linked/${DB}-%Y-%m-%dT%H-%M-%SZ")
+            .args(["prune", "--keep-last", "1", "--orphans-older-than", "1d"]),
+        1,
+    );
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(
+        victim.exists(),
+        "a file outside the prefix was deleted: {err}"
+    );
+}
