@@ -404,13 +404,23 @@ impl Restore {
                     .engine(self.engine)
                     .kinds(kinds)
                     .before(self.before);
-                match catalog.latest(&lookup) {
+                let found = match catalog.latest(&lookup) {
                     Err(Error::NotFound(message)) => {
                         return Err(other_kinds(catalog, database, kinds)
                             .unwrap_or(Error::NotFound(message)))
                     }
                     found => found?,
+                };
+                if let Ok(newest) = catalog.newest(&lookup, false) {
+                    if newest.object() != found.object() {
+                        tracing::warn!(
+                            "the newest backup of {database}, {}, is broken: restoring {}",
+                            newest.object(),
+                            found.object()
+                        );
+                    }
                 }
+                found
             }
         };
         match &backup.state {
@@ -685,7 +695,8 @@ impl Context<'_> {
         let staging = staging_name();
         kind.create_database(&staging, &self.connection)?;
         let done = self
-            .stream(self.client(Destination::Database(&staging))?)
+            .client(Destination::Database(&staging))
+            .and_then(|client| self.stream(client))
             .and_then(|totals| {
                 kind.rename_database(&staging, name, &self.connection)?;
                 Ok(totals)
@@ -703,7 +714,8 @@ impl Context<'_> {
         let staging = staging_name();
         kind.create_database(&staging, &self.connection)?;
         let done = self
-            .stream(self.client(Destination::Database(&staging))?)
+            .client(Destination::Database(&staging))
+            .and_then(|client| self.stream(client))
             .and_then(|totals| {
                 if missing {
                     kind.create_database(name, &self.connection)?;
