@@ -72,19 +72,43 @@ fn restores_under_another_name_and_verifies_first() {
 #[test]
 fn what_cannot_move_into_place_at_once_is_refused_and_drilled() {
     // A view cannot move to another database: the restore would not be
-    // all-or-nothing, so it is refused before anything changes.
-    let server = Server::shared();
-    let db = TestDb::sample(false);
+    // all-or-nothing, so it is refused before anything changes. A server
+    // of its own, so that other tests' databases do not come and go.
+    let instance = Instance::start();
+    let server = instance.server();
+    server.sql(&sample_sql("src", false));
     let tmp = tempfile::tempdir().unwrap();
-    succeed(over_tcp(&mut backup_to(tmp.path())).env("BACKUP_DATABASES", &db.name));
-    let copy = unique("mycopy");
-    let _guard = TestDb { name: copy.clone() };
+    let on = |args: &[&str]| {
+        let verify = args[0] == "verify";
+        let mut cmd = dbbr();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MYSQL_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("MYSQL_UNIX_PORT", server.socket())
+            .env("MYSQL_USER", "root")
+            .env("REMOTE_NAME", local_remote(tmp.path()))
+            .args(args);
+        // verify takes no client arguments: its drill connects as the
+        // option files say, the last read ($MYSQL_HOME/my.cnf) pointing at
+        // this server.
+        if verify {
+            cmd.env("MYSQL_HOME", tmp.path());
+        } else {
+            cmd.args(["--", "--no-defaults"]);
+        }
+        cmd
+    };
+    std::fs::write(
+        tmp.path().join("my.cnf"),
+        format!("[client]\nsocket={}\n", server.socket().display()),
+    )
+    .unwrap();
+    succeed(on(&["backup", "mariadb"]).env("BACKUP_DATABASES", "src"));
     let before = server.sql("SHOW DATABASES;");
     let err = fail_with(
-        &mut dbbr_at(
-            tmp.path(),
-            &["restore", "--latest", &db.name, "--to", &copy, "--create"],
-        ),
+        &mut on(&["restore", "--latest", "src", "--to", "copy", "--create"]),
         2,
     );
     assert!(
@@ -98,18 +122,15 @@ fn what_cannot_move_into_place_at_once_is_refused_and_drilled() {
     );
     // With --no-verify-first the staging database finds it instead.
     let err = fail_with(
-        &mut dbbr_at(
-            tmp.path(),
-            &[
-                "restore",
-                "--latest",
-                &db.name,
-                "--to",
-                &copy,
-                "--create",
-                "--no-verify-first",
-            ],
-        ),
+        &mut on(&[
+            "restore",
+            "--latest",
+            "src",
+            "--to",
+            "copy",
+            "--create",
+            "--no-verify-first",
+        ]),
         2,
     );
     assert!(err.contains("view city_events"), "{err}");
@@ -119,17 +140,19 @@ fn what_cannot_move_into_place_at_once_is_refused_and_drilled() {
         "a database was left behind"
     );
     // A drill into a scratch database restores it, view and all.
-    let scratch = unique("myscratch");
-    let out = succeed(&mut dbbr_at(
-        tmp.path(),
-        &["verify", "--latest", &db.name, "--restore-into", &scratch],
-    ));
+    let out = succeed(&mut on(&[
+        "verify",
+        "--latest",
+        "src",
+        "--restore-into",
+        "scratch",
+    ]));
     assert!(
         stderr(&out).contains("row counts as in the manifest"),
         "{}",
         stderr(&out)
     );
-    assert!(!server.has_database(&scratch));
+    assert_eq!(server.sql("SHOW DATABASES;"), before);
 }
 
 #[test]
