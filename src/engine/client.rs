@@ -211,7 +211,7 @@ pub(super) fn version_of(program: &str, engine: Engine) -> Option<String> {
 
 /// How long a clean-up query (dropping what a failed or interrupted restore
 /// made) may take: it runs after a signal too, so it is bounded.
-pub(super) const CLEANUP_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Whether a query stops at an interrupt, or is clean-up that runs after
 /// one, for [`CLEANUP_TIMEOUT`] at most.
