@@ -24,6 +24,10 @@ const END: &[u8] = b"\\set ON_ERROR_STOP on\nCOMMIT;\n";
 /// What a left-out statement becomes.
 const LEFT_OUT: &[u8] =
     b"-- dbbr: a transaction statement of the dump, left out (the restore is one transaction)\n";
+/// How much output is gathered before it goes to the client.
+const FLUSH_AT: usize = 256 * 1024;
+/// A line that may end COPY data: `\.` after a newline.
+const COPY_END: &[u8] = b"\n\\.";
 /// A statement held back longer than this is not a transaction statement.
 const HOLD_LIMIT: usize = 1024;
 /// Client encodings in which a byte of a multi-byte character can look like
@@ -109,6 +113,8 @@ pub(crate) struct PgTransaction<W: Write> {
     standard_strings: bool,
     /// Output not yet written to `inner`.
     out: Vec<u8>,
+    /// Finds [`COPY_END`].
+    copy_end: memchr::memmem::Finder<'static>,
 }
 
 impl<W: Write> PgTransaction<W> {
@@ -122,7 +128,8 @@ impl<W: Write> PgTransaction<W> {
             held: Vec::new(),
             holding: false,
             standard_strings: true,
-            out: Vec::with_capacity(64 * 1024),
+            out: Vec::with_capacity(FLUSH_AT + 64 * 1024),
+            copy_end: memchr::memmem::Finder::new(COPY_END),
         })
     }
 
@@ -664,9 +671,14 @@ impl<W: Write> Write for PgTransaction<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut rest = buf;
         while let Some((&byte, tail)) = rest.split_first() {
-            // Inside a line of COPY data: to its end at once.
+            // Inside a line of COPY data: on to the next line that may end
+            // the data (`\.`), or the last whole line, at once.
             if self.state == (State::CopyData { at: usize::MAX }) {
-                match memchr::memchr(b'\n', rest) {
+                let through = match self.copy_end.find(rest) {
+                    Some(end) => Some(end),
+                    None => memchr::memrchr(b'\n', rest),
+                };
+                match through {
                     Some(end) => {
                         self.out.extend_from_slice(&rest[..=end]);
                         rest = &rest[end + 1..];
@@ -682,7 +694,7 @@ impl<W: Write> Write for PgTransaction<W> {
             self.step(byte)?;
             rest = tail;
         }
-        if self.out.len() >= 32 * 1024 {
+        if self.out.len() >= FLUSH_AT {
             self.flush_out()?;
         }
         Ok(buf.len())
