@@ -13,6 +13,7 @@ mod backend_webdav;
 mod backup_mariadb;
 mod backup_postgres;
 mod bad_input;
+mod chaos;
 mod common;
 mod concurrency;
 mod dump_env;

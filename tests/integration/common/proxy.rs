@@ -2,7 +2,9 @@
 //! request is forwarded on a connection of its own (the proxy asks for
 //! `Connection: close`), so that every request can be seen and given a
 //! fault: stalled (accepted, never answered), answered with an error status,
-//! or cut off after some bytes of its body, as when the server dies.
+//! or cut off after some bytes of its body or of the answer, as when the
+//! server dies. [`RequestKind::of`] tells S3 requests apart by their request
+//! line, so that a fault can be aimed at one kind.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -23,6 +25,85 @@ pub enum Fault {
     /// Forward it, then cut both connections after this many bytes of the
     /// request's body have gone through.
     CutAfter(u64),
+    /// Forward it, then cut both connections after this many bytes of the
+    /// answer (status line and headers included) have gone back.
+    CutReply(u64),
+}
+
+/// What an S3 request does, as its request line shows it (path-style
+/// addressing: `/bucket/key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RequestKind {
+    /// `HEAD` of an object or a bucket.
+    Head,
+    /// `GET` of a bucket with listing parameters (`list-type=`, `prefix=`,
+    /// `delimiter=`).
+    List,
+    /// `GET` of a manifest (`*.manifest.json`).
+    GetManifest,
+    /// `GET` of any other object.
+    GetData,
+    /// `PUT`: an object, a part of a multipart upload, a bucket.
+    Put,
+    /// `POST`: creating (`?uploads`) or completing (`?uploadId=`) a
+    /// multipart upload, deleting several objects.
+    Post,
+    /// `DELETE` of an object, or aborting a multipart upload.
+    Delete,
+    /// Anything else (e.g. `GET /bucket?location`).
+    Other,
+}
+
+impl RequestKind {
+    /// Every kind a fault can be aimed at.
+    pub const ALL: [RequestKind; 7] = [
+        RequestKind::Head,
+        RequestKind::List,
+        RequestKind::GetManifest,
+        RequestKind::GetData,
+        RequestKind::Put,
+        RequestKind::Post,
+        RequestKind::Delete,
+    ];
+
+    /// The kind of the request whose first line is `line` (e.g.
+    /// `GET /bucket?list-type=2&prefix=p%2F HTTP/1.1`).
+    pub fn of(line: &str) -> RequestKind {
+        let mut words = line.split_whitespace();
+        let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let bucket_only = path.trim_matches('/').split('/').count() <= 1;
+        let listing = query.split('&').any(|p| {
+            ["list-type=", "prefix=", "delimiter="]
+                .iter()
+                .any(|k| p.starts_with(k))
+        });
+        match method {
+            "HEAD" => RequestKind::Head,
+            "GET" if bucket_only && listing => RequestKind::List,
+            "GET" if bucket_only => RequestKind::Other,
+            "GET" if path.ends_with(".manifest.json") => RequestKind::GetManifest,
+            "GET" => RequestKind::GetData,
+            "PUT" => RequestKind::Put,
+            "POST" => RequestKind::Post,
+            "DELETE" => RequestKind::Delete,
+            _ => RequestKind::Other,
+        }
+    }
+
+    /// A short lower-case name (`get-manifest`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestKind::Head => "head",
+            RequestKind::List => "list",
+            RequestKind::GetManifest => "get-manifest",
+            RequestKind::GetData => "get-data",
+            RequestKind::Put => "put",
+            RequestKind::Post => "post",
+            RequestKind::Delete => "delete",
+            RequestKind::Other => "other",
+        }
+    }
 }
 
 type Decide = Box<dyn FnMut(&str) -> Fault + Send>;
@@ -154,7 +235,7 @@ fn serve(
             );
             let _ = client.write_all(reply.as_bytes());
         }
-        Fault::Pass | Fault::CutAfter(_) => {
+        Fault::Pass | Fault::CutAfter(_) | Fault::CutReply(_) => {
             let Ok(mut server) = TcpStream::connect(upstream) else {
                 return;
             };
@@ -191,7 +272,11 @@ fn serve(
                     }
                 }
             });
-            let _ = std::io::copy(&mut server, &mut client);
+            let reply_limit = match fault {
+                Fault::CutReply(n) => n,
+                _ => u64::MAX,
+            };
+            let _ = std::io::copy(&mut (&mut server).take(reply_limit), &mut client);
             let _ = client.shutdown(Shutdown::Both);
             let _ = server.shutdown(Shutdown::Both);
             let _ = client_side.join();
