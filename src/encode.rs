@@ -409,6 +409,26 @@ impl<W: Write + Send + 'static> Drop for Encoder<W> {
     }
 }
 
+impl<W: Write + Send + 'static> Encoder<W> {
+    /// After a failed write or flush the stream is broken: the compressor
+    /// is dropped as it is, and later writes and `finish` fail. The parallel
+    /// compressor has shut its pipeline down, and any further call on it (a
+    /// retry, `finish`, its own `Drop` finishing it) would panic, so for it
+    /// even an interrupted call is final and never reported as one to retry.
+    fn broken(&mut self, e: io::Error) -> io::Error {
+        let parallel = matches!(self.compressor, Some(Compressor::Gzip(_)));
+        if e.kind() != io::ErrorKind::Interrupted {
+            drop(self.compressor.take());
+            e
+        } else if parallel {
+            drop(self.compressor.take());
+            io::Error::other(e)
+        } else {
+            e
+        }
+    }
+}
+
 /// Tells an inner writer's failure (I/O) from a codec's (encode).
 fn stage_error(shared: &Shared, doing: &str, e: io::Error) -> Error {
     if shared.failed.load(Ordering::Relaxed) {
@@ -432,15 +452,7 @@ impl<W: Write + Send + 'static> Write for Encoder<W> {
                 self.raw += n as u64;
                 Ok(n)
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
-            Err(e) => {
-                // A compressor that failed (the parallel one has shut down)
-                // must not be used again: the stream is broken.
-                if let Some(Compressor::Gzip(mut gzip)) = self.compressor.take() {
-                    let _ = gzip.finish();
-                }
-                Err(e)
-            }
+            Err(e) => Err(self.broken(e)),
         }
     }
 
@@ -454,12 +466,7 @@ impl<W: Write + Send + 'static> Write for Encoder<W> {
             Some(Compressor::Stored(crypt)) => crypt.flush(),
             None => return Err(io::Error::other(BROKEN)),
         };
-        if flushed.is_err() {
-            if let Some(Compressor::Gzip(mut gzip)) = self.compressor.take() {
-                let _ = gzip.finish();
-            }
-        }
-        flushed
+        flushed.map_err(|e| self.broken(e))
     }
 }
 

@@ -347,6 +347,32 @@ fn parallel_inner_failure_is_an_io_error_and_drop_does_not_panic() {
 }
 
 #[test]
+fn a_parallel_compressor_whose_pipeline_failed_is_never_used_again() {
+    // The writer fails at once; gzp's pipeline shuts down and any further
+    // call on it would panic: a retried write, finish and drop must not.
+    let outcome = std::panic::catch_unwind(|| {
+        let block = pseudo_dump(1 << 20);
+        let mut encoder = Encoder::with_threads(failing(0), Codec::default(), None, 2).unwrap();
+        let mut failed = None;
+        for _ in 0..256 {
+            if let Err(e) = encoder.write_all(&block) {
+                failed = Some(e);
+                break;
+            }
+        }
+        let failed = failed.expect("writing to a failing sink fails");
+        assert_ne!(failed.kind(), io::ErrorKind::Interrupted, "{failed}");
+        assert!(encoder.write_all(&block).is_err());
+        assert!(encoder.flush().is_err());
+        assert!(encoder.finish().is_err());
+    });
+    assert!(
+        outcome.is_ok(),
+        "the encoder panicked after its pipeline failed"
+    );
+}
+
+#[test]
 fn inner_failure_writing_age_header_is_an_error() {
     let to = recipients(ED25519_PUBLIC);
     match Encoder::new(failing(10), Codec::default(), Some(&to)) {
