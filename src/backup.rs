@@ -469,9 +469,8 @@ impl RunContext<'_> {
                     std::thread::sleep(Duration::from_millis(100));
                 }
             });
-            let result = self.copy(label, dump, encoder, inspector, clock);
-            copying.store(false, Ordering::Relaxed);
-            result
+            let _done = crate::interrupt::ClearOnDrop(&copying);
+            self.copy(label, dump, encoder, inspector, clock)
         })
     }
 

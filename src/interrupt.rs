@@ -26,3 +26,13 @@ pub fn interrupt() {
 pub(crate) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
+
+/// Clears a flag when dropped, also when the thread unwinds from a panic:
+/// a watcher thread waiting for the flag then always ends.
+pub(crate) struct ClearOnDrop<'a>(pub(crate) &'a AtomicBool);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}

@@ -840,9 +840,8 @@ impl Context<'_> {
                     std::thread::sleep(CANCEL_POLL);
                 }
             });
-            let result = self.copy(decoder, out);
-            copying.store(false, Ordering::Relaxed);
-            result
+            let _done = crate::interrupt::ClearOnDrop(&copying);
+            self.copy(decoder, out)
         })
     }
 
