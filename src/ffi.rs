@@ -58,6 +58,13 @@ pub(crate) fn init(sink: LogSink) -> RawResult<()> {
     into_result(err, ())
 }
 
+/// Waits until every storage call given up on after an interrupt has ended
+/// and cleaned up, for `ms` milliseconds at most; whether they all ended.
+pub(crate) fn drain(ms: u64) -> bool {
+    // SAFETY: DbbrDrain takes a number and returns one.
+    unsafe { sys::DbbrDrain(i64::try_from(ms).unwrap_or(i64::MAX)) == 1 }
+}
+
 /// Runs an rc method: the HTTP-like status and the JSON reply.
 pub(crate) fn rpc(method: &str, input: &str) -> RawResult<(i32, String)> {
     let (method, input) = (cstring(method)?, cstring(input)?);

@@ -22,6 +22,16 @@ pub fn interrupt() {
     storage::interrupt();
 }
 
+/// For a program about to exit after [`interrupt`]: waits until the
+/// storage calls that the interrupt made the runs give up on have ended and
+/// cleaned up after themselves (a claim removed, an upload aborted), for
+/// `limit` at most. Whether they all ended; on a server that stopped
+/// answering they may not, and what they made is then left to dbbr's
+/// leftover clean-up (`Prune::orphans_older_than`).
+pub fn finish_cleanup(limit: std::time::Duration) -> bool {
+    storage::drain(limit)
+}
+
 /// Whether [`interrupt`] was called.
 pub(crate) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)

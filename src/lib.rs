@@ -122,7 +122,7 @@ pub use encode::{Codec, EncodeStats, Encoder, Identities, Recipients};
 pub use engine::Engine;
 pub use error::{Error, Result, Setting};
 pub use evidence::{Completion, DumpFormat, DumpInspector, Evidence};
-pub use interrupt::interrupt;
+pub use interrupt::{finish_cleanup, interrupt};
 pub use manifest::{Kind, Manifest, Verification, VerifyLevel, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
 pub use metrics::Metrics;
 pub use prune::{Prune, PruneDecision, PruneReport, CLAIM_STALENESS};

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -70,14 +71,35 @@ func await[T any](ctx context.Context, call func() (T, error), undo func(T)) (T,
 		return r.value, r.err
 	default:
 	}
-	if undo != nil {
-		go func() {
-			if r := <-done; r.err == nil {
-				undo(r.value)
-			}
-		}()
-	}
+	abandoned.Add(1)
+	go func() {
+		defer abandoned.Done()
+		if r := <-done; r.err == nil && undo != nil {
+			undo(r.value)
+		}
+	}()
 	return zero, ctx.Err()
+}
+
+// abandoned counts the calls given up on that still run, with their
+// clean-up (undo, a claim's removal): drain waits for them before the host
+// exits.
+var abandoned sync.WaitGroup
+
+// drain waits until every call given up on has ended and cleaned up, or
+// for limit at most; whether they all ended.
+func drain(limit time.Duration) bool {
+	ended := make(chan struct{})
+	go func() {
+		abandoned.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+		return true
+	case <-time.After(limit):
+		return false
+	}
 }
 
 // awaitErr is await for a call that returns only an error.

@@ -55,11 +55,11 @@ func takeClaim(ctx context.Context, f fs.Fs, p string) (*claim, error) {
 	c := &claim{f: f, name: claimName(p, hex.EncodeToString(id)), body: string(body), stop: make(chan struct{}), done: make(chan struct{})}
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		if err := c.write(ctx); err != nil {
+		if err := awaitErr(ctx, func() error { return c.write(ctx) }); err != nil {
 			c.removeNow()
 			return nil, fmt.Errorf("cannot write the claim on %s: %w", p, err)
 		}
-		other, err := otherClaim(ctx, f, p, c.name)
+		other, err := await(ctx, func() (string, error) { return otherClaim(ctx, f, p, c.name) }, nil)
 		if err == nil && other == "" {
 			go c.refresh()
 			return c, nil
@@ -169,11 +169,16 @@ func (c *claim) releaseNow() {
 	c.release(ctx)
 }
 
-// removeNow is remove within cleanupTimeout.
+// removeNow is remove within cleanupTimeout. After an interrupt the claim
+// is removed once more a second later: a write of it that the interrupt
+// cut off can still land after the first removal.
 func (c *claim) removeNow() {
 	ctx, cancel := cleanupContext()
 	defer cancel()
 	c.remove(ctx)
+	if base.Err() != nil && sleep(ctx, time.Second) {
+		c.remove(ctx)
+	}
 }
 
 // remove deletes the claim object if it is there, giving up when ctx

@@ -19,6 +19,7 @@ import "C"
 
 import (
 	"log/slog"
+	"time"
 	"unsafe"
 
 	"github.com/rclone/rclone/librclone/librclone"
@@ -52,6 +53,19 @@ func DbbrInit() *C.char {
 //export DbbrInterrupt
 func DbbrInterrupt() {
 	interrupt()
+}
+
+// DbbrDrain waits until every storage call that an interrupt made the host
+// give up on has ended and cleaned up after itself (a claim removed, an
+// upload aborted), or for ms milliseconds at most. It returns 1 if they
+// all ended, 0 otherwise. For a host about to exit after an interrupt.
+//
+//export DbbrDrain
+func DbbrDrain(ms C.int64_t) C.int {
+	if drain(time.Duration(ms) * time.Millisecond) {
+		return 1
+	}
+	return 0
 }
 
 // DbbrRetries returns how many storage requests rclone has retried in this

@@ -13,6 +13,9 @@ unsafe extern "C" {
     pub fn DbbrInterrupt();
 }
 unsafe extern "C" {
+    pub fn DbbrDrain(ms: i64) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn DbbrRetries() -> i64;
 }
 unsafe extern "C" {

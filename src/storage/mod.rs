@@ -49,6 +49,13 @@ pub(crate) fn interrupt() {
     ffi::interrupt();
 }
 
+/// After [`crate::interrupt`], waits until the storage calls given up on
+/// have ended and cleaned up after themselves (claims removed, uploads
+/// aborted), for `limit` at most; whether they all ended.
+pub(crate) fn drain(limit: std::time::Duration) -> bool {
+    ffi::drain(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// Initialises the embedded rclone once: routes its logs to `tracing` and
 /// applies the `RCLONE_*` environment as the rclone command line does.
 ///

@@ -189,6 +189,9 @@ fn signal_name(signal: i32) -> String {
 /// unless it is the interruption itself), and 128 + the signal's number,
 /// the shell's convention (130 for SIGINT, 143 for SIGTERM). Never 0.
 fn stopped_by(signal: i32, what: &str, error: Option<String>) -> ExitCode {
+    // Storage calls given up on still remove what they made (a claim
+    // written as the signal came): a short while for them.
+    dbbr::finish_cleanup(CLEANUP_AT_EXIT);
     let cause = error.map(|e| format!(" ({e})")).unwrap_or_default();
     tracing::error!(
         "interrupted by {}: {what}{}",
@@ -197,6 +200,10 @@ fn stopped_by(signal: i32, what: &str, error: Option<String>) -> ExitCode {
     );
     ExitCode::from(128u8.saturating_add(signal as u8))
 }
+
+/// How long a command a signal stopped waits, before it exits, for the
+/// storage calls it gave up on to clean up after themselves.
+const CLEANUP_AT_EXIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn main() -> ExitCode {
     // Let the embedded Go runtime finish starting before anything else reads
