@@ -90,11 +90,14 @@ fn add_config_secrets() {
 }
 
 /// Runs an rclone rc method (e.g. `options/get`) and returns its JSON reply,
-/// redacted. For diagnostics only.
+/// redacted value by value (masking the text before parsing it could cut a
+/// string short: help texts mention `Authorization:` headers). For
+/// diagnostics only.
 pub fn rpc(method: &str, input: &serde_json::Value) -> Result<serde_json::Value> {
     init()?;
     let (status, out) = ffi::rpc(method, &input.to_string()).map_err(|e| map_error(None, e))?;
-    let value: serde_json::Value = serde_json::from_str(&redact(&out))
+    let value: serde_json::Value = serde_json::from_str(&out)
+        .map(crate::redact::redact_json)
         .map_err(|e| Error::Storage(format!("rc reply is not JSON: {e}")))?;
     if status != 200 {
         let message = value["error"].as_str().unwrap_or("unknown error");

@@ -73,6 +73,12 @@ fn rc_replies_are_redacted() {
     for secret in ["rc-Url-Pw-6632", "rc-Bearer-7743", "rc-S3-8854", token] {
         assert_hidden(&dump, secret, "config/dump");
     }
+    // A reply whose help texts hold `Authorization:` stays JSON.
+    let providers: serde_json::Value =
+        serde_json::from_str(&rc("config/providers")).expect("config/providers prints JSON");
+    assert!(providers["providers"]
+        .as_array()
+        .is_some_and(|p| p.len() > 10));
     // Methods that would end the process are refused.
     let err = fail_with(dbbr().args(["remote", "rc", "core/quit"]), 2);
     assert!(err.contains("core/quit"), "{err}");
