@@ -887,7 +887,7 @@ impl Context<'_> {
                 if cancelled() {
                     return Err(Error::Interrupted);
                 }
-                return Err(with_tail(self.failed("client", e.to_string()), &tail));
+                return Err(with_tail(self.failed(out.stage(), e.to_string()), &tail));
             }
             if last.elapsed() >= PROGRESS_EVERY {
                 last = Instant::now();
@@ -910,11 +910,12 @@ impl Context<'_> {
             out.abandon();
             return Err(Error::Interrupted);
         }
+        let stage = out.stage();
         out.complete().map_err(|message| {
             if cancelled() {
                 Error::Interrupted
             } else {
-                self.failed("client", message)
+                self.failed(stage, message)
             }
         })?;
         Ok((stats.raw_bytes, stats.stored_bytes))

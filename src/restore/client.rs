@@ -165,6 +165,10 @@ pub(super) trait Finish: Write + Send {
     fn abandon(&mut self) -> String;
     /// Handles that kill the clients from another thread.
     fn killers(&self) -> Vec<ClientKiller>;
+    /// The stage a failure to write here is reported at.
+    fn stage(&self) -> &'static str {
+        "client"
+    }
 }
 
 impl Finish for ClientWriter {
@@ -240,6 +244,10 @@ impl Finish for Box<dyn Write + Send> {
 
     fn killers(&self) -> Vec<ClientKiller> {
         Vec::new()
+    }
+
+    fn stage(&self) -> &'static str {
+        "output"
     }
 }
 

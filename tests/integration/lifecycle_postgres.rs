@@ -90,6 +90,18 @@ fn backup_list_restore_round_trip_with_age() {
         .unwrap();
     assert!(by_hand.status.success());
     assert_eq!(out.stdout, by_hand.stdout);
+    // An output that fails is named as such, not as a database client.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let err = fail_with(
+        dbbr_at(&remote, &["restore", &object, "--to-stdout"])
+            .env("ENCRYPT_IDENTITY_FILE", &key)
+            .stdout(full),
+        1,
+    );
+    assert!(err.contains("failed at output"), "{err}");
 
     // A target with tables is refused without --force, and left alone.
     let err = fail_with(
