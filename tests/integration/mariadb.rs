@@ -239,10 +239,15 @@ impl Instance {
             .tempdir()
             .unwrap();
         let data = dir.path().join("data");
+        // A temporary directory of its own: bootstraps running at the same
+        // time otherwise clash on temporary table names in /tmp.
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
         let out = Command::new("mariadb-install-db")
             .arg("--no-defaults")
             .arg("--user=root")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .arg("--auth-root-authentication-method=socket")
             .arg("--skip-test-db")
             .output()
@@ -258,6 +263,7 @@ impl Instance {
             .arg("--no-defaults")
             .arg("--user=root")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .arg(format!("--socket={}", socket.display()))
             .arg(format!("--pid-file={}", dir.path().join("pid").display()))
             .arg(format!(
