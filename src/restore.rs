@@ -42,7 +42,7 @@ mod unmovable;
 
 use archive::ArchiveScript;
 use client::{ClientWriter, Finish};
-use pg_script::PgTransaction;
+use pg_script::{CommitCheck, PgTransaction};
 use retarget::Retarget;
 use roles::ExistingRoles;
 use unmovable::Unmovable;
@@ -752,9 +752,15 @@ impl Context<'_> {
         let into_database = matches!(to, Destination::Database(_));
         let sink: Box<dyn Finish> = match self.engine {
             // One transaction, whose COMMIT dbbr writes.
-            Engine::Postgres if into_database => Box::new(
-                PgTransaction::begin(client).map_err(|e| self.failed("client", e.to_string()))?,
-            ),
+            Engine::Postgres if into_database => {
+                let conn = self.connection.clone();
+                let check =
+                    CommitCheck::new(Box::new(move |xid| kind.transaction_committed(xid, &conn)));
+                Box::new(
+                    PgTransaction::begin_checked(client, check)
+                        .map_err(|e| self.failed("client", e.to_string()))?,
+                )
+            }
             Engine::Postgres
                 if manifest.kind() == Kind::Globals && kind.globals_recreate_roles() =>
             {

@@ -221,6 +221,14 @@ pub(crate) trait DatabaseKind: Sync {
     /// (MariaDB: how a staged restore puts its tables in place at once).
     fn move_tables(&self, from: &str, to: &str, conn: &Connection) -> Result<()>;
 
+    /// Whether the transaction of id `xid` committed (`Some(true)`), did
+    /// not (`Some(false)`), or cannot be told (`None`): how a restore whose
+    /// client died after dbbr sent `COMMIT` learns whether it took effect.
+    /// Bounded to a few seconds, also after an interrupt.
+    fn transaction_committed(&self, _xid: u64, _conn: &Connection) -> Option<bool> {
+        None
+    }
+
     /// Rows per table of database `name`, keyed as the dump names tables.
     fn row_counts(&self, name: &str, conn: &Connection) -> Result<BTreeMap<String, u64>>;
 }

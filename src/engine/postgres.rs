@@ -317,6 +317,30 @@ impl DatabaseKind for Postgres {
         .map(drop)
     }
 
+    /// `txid_status`, asked again while the transaction is still in
+    /// progress (its backend has not yet seen its client go).
+    fn transaction_committed(&self, xid: u64, conn: &Connection) -> Option<bool> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let status = psql_as(
+                conn,
+                &["-d", "postgres"],
+                &[("xid", &xid.to_string())],
+                "SELECT pg_catalog.txid_status(:'xid'::bigint);",
+                QueryMode::Cleanup,
+            )
+            .ok()?;
+            match status.trim() {
+                "committed" => return Some(true),
+                "aborted" => return Some(false),
+                "in progress" if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                _ => return None,
+            }
+        }
+    }
+
     /// `ALTER DATABASE ... RENAME TO`, tried again for a few seconds while
     /// another session (autovacuum) is still connected to it.
     fn rename_database(&self, from: &str, to: &str, conn: &Connection) -> Result<()> {

@@ -218,10 +218,20 @@ impl Finish for super::ExistingRoles<ClientWriter> {
 }
 
 impl<W: Finish> Finish for super::pg_script::PgTransaction<W> {
-    /// `COMMIT`, then the client's own end.
-    fn complete(self: Box<Self>) -> Result<(), String> {
+    /// `COMMIT`, then the client's own end. A client that died after the
+    /// `COMMIT` was sent may have died after the server committed: the
+    /// server is asked, and a commit that took effect is a success.
+    fn complete(mut self: Box<Self>) -> Result<(), String> {
+        let check = self.take_check();
         let inner = self.commit().map_err(|e| e.to_string())?;
-        Box::new(inner).complete()
+        let ended = Box::new(inner).complete();
+        match (ended, check) {
+            (Err(e), Some(check)) if check.committed() == Some(true) => {
+                tracing::warn!("the restore client failed after the restore committed: {e}");
+                Ok(())
+            }
+            (ended, _) => ended,
+        }
     }
 
     fn abandon(&mut self) -> String {

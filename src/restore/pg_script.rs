@@ -14,6 +14,7 @@
 //! `COMMIT;` inside a procedure's body or a row of data is left alone.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 /// What the transaction starts with: stop at the first error (also when
 /// the client's arguments asked otherwise: a failed statement aborts the
@@ -101,9 +102,63 @@ struct Statement {
     word: Vec<u8>,
 }
 
+/// How a restore learns, when its client dies after dbbr sent `COMMIT`,
+/// whether the commit took effect (the server may have committed before
+/// the client died): psql writes the transaction's id into `file` as the
+/// transaction starts, and `committed` asks the server about that id over
+/// a connection of its own. The file is removed when this is dropped.
+pub(crate) struct CommitCheck {
+    file: PathBuf,
+    committed: Box<dyn Fn(u64) -> Option<bool> + Send>,
+}
+
+impl CommitCheck {
+    /// A check through a new file of dbbr's own in the temporary
+    /// directory; `None` when it cannot be made (the restore then goes on
+    /// without: a client that dies after `COMMIT` counts as failed).
+    pub(crate) fn new(committed: Box<dyn Fn(u64) -> Option<bool> + Send>) -> Option<CommitCheck> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::env::temp_dir().join(format!("dbbr-xid-{}", crate::run_id::RunId::new()));
+        let path = file.to_str()?;
+        if path.contains(['\'', '\\', '\n', '\r']) {
+            return None;
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&file)
+            .ok()?;
+        Some(CommitCheck { file, committed })
+    }
+
+    /// Whether the transaction committed, as the server says.
+    pub(crate) fn committed(&self) -> Option<bool> {
+        let text = std::fs::read_to_string(&self.file).ok()?;
+        let xid = text
+            .split_once(XID_LABEL)?
+            .1
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()?;
+        (self.committed)(xid)
+    }
+}
+
+impl Drop for CommitCheck {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+/// What precedes the transaction's id in [`CommitCheck`]'s file.
+const XID_LABEL: &str = "dbbr-xid ";
+
 /// The writer: psql's input, as one transaction.
 pub(crate) struct PgTransaction<W: Write> {
     inner: W,
+    check: Option<CommitCheck>,
     state: State,
     statement: Statement,
     /// The current statement's bytes, while it may be one to leave out.
@@ -123,6 +178,7 @@ impl<W: Write> PgTransaction<W> {
         inner.write_all(START)?;
         Ok(PgTransaction {
             inner,
+            check: None,
             state: State::Top,
             statement: Statement::default(),
             held: Vec::new(),
@@ -131,6 +187,30 @@ impl<W: Write> PgTransaction<W> {
             out: Vec::with_capacity(FLUSH_AT + 64 * 1024),
             copy_end: memchr::memmem::Finder::new(COPY_END),
         })
+    }
+
+    /// Starts the transaction on `inner`, with `check` to tell, should the
+    /// client die after `COMMIT`, whether it committed.
+    pub(crate) fn begin_checked(
+        inner: W,
+        check: Option<CommitCheck>,
+    ) -> io::Result<PgTransaction<W>> {
+        let mut tx = PgTransaction::begin(inner)?;
+        if let Some(check) = check {
+            // The path has no quote, backslash or line break (see new).
+            let path = check.file.display();
+            write!(
+                tx.inner,
+                "\\o '{path}'\nSELECT '{XID_LABEL}' || pg_catalog.txid_current();\n\\o\n"
+            )?;
+            tx.check = Some(check);
+        }
+        Ok(tx)
+    }
+
+    /// The commit check, taken out.
+    pub(crate) fn take_check(&mut self) -> Option<CommitCheck> {
+        self.check.take()
     }
 
     /// Writes `COMMIT` and returns the inner writer: call it only when

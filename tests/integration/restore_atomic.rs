@@ -174,6 +174,77 @@ mod postgres {
         );
         assert_eq!(tables(s, "target"), "0");
     }
+
+    /// A `psql` that dies as if killed (SIGKILL) once its input has ended,
+    /// whether or not the restore committed; other psql runs (dbbr's
+    /// queries, which start with `-XAtqw`) are left alone.
+    fn dying_psql(dir: &Path) -> String {
+        let real = std::env::var("PATH")
+            .unwrap_or_default()
+            .split(':')
+            .map(|d| Path::new(d).join("psql"))
+            .find(|p| p.is_file())
+            .expect("psql on PATH");
+        let bin = dir.join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let script = bin.join("psql");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nif [ \"$1\" = -X ]; then '{}' \"$@\"; kill -9 $$; fi\nexec '{}' \"$@\"\n",
+                real.display(),
+                real.display()
+            ),
+        )
+        .unwrap();
+        let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(&script, executable).unwrap();
+        path_with(&bin)
+    }
+
+    #[test]
+    fn a_client_killed_after_the_commit_took_effect_is_a_success() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cluster = Cluster::start();
+        let s = &cluster.server;
+        s.create_database("src");
+        s.psql(
+            "src",
+            "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000);",
+        );
+        let mut backup = dbbr();
+        s.env(&mut backup)
+            .env("REMOTE_NAME", local_remote(tmp.path()))
+            .env("BACKUP_DATABASES", "src")
+            .args(["backup", "postgresql"]);
+        succeed(&mut backup);
+        let path = dying_psql(tmp.path());
+        // The server committed before the client died: dbbr asks it, and the
+        // restore succeeded.
+        s.create_database("target");
+        let out = restore(s, tmp.path(), &["--to", "target"])
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(err.contains("after the restore committed"), "{err}");
+        assert_eq!(s.checksums("target"), s.checksums("src"));
+        // Into a new database, the same, and it is put in place.
+        let out = restore(s, tmp.path(), &["--to", "fresh", "--create"])
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(s.checksums("fresh"), s.checksums("src"));
+        // No file of the check is left behind.
+        let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("dbbr-xid-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
 }
 
 mod mariadb {
