@@ -219,11 +219,15 @@ mod postgres {
             .args(["backup", "postgresql"]);
         succeed(&mut backup);
         let path = dying_psql(tmp.path());
+        // dbbr's temporary files go here, to be looked at.
+        let tmpdir = tmp.path().join("tmp");
+        std::fs::create_dir(&tmpdir).unwrap();
         // The server committed before the client died: dbbr asks it, and the
         // restore succeeded.
         s.create_database("target");
         let out = restore(s, tmp.path(), &["--to", "target"])
             .env("PATH", &path)
+            .env("TMPDIR", &tmpdir)
             .output()
             .unwrap();
         let err = stderr(&out);
@@ -233,16 +237,13 @@ mod postgres {
         // Into a new database, the same, and it is put in place.
         let out = restore(s, tmp.path(), &["--to", "fresh", "--create"])
             .env("PATH", &path)
+            .env("TMPDIR", &tmpdir)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert_eq!(s.checksums("fresh"), s.checksums("src"));
-        // No file of the check is left behind.
-        let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with("dbbr-xid-"))
-            .collect();
+        // The check's file is not left behind.
+        let left: Vec<_> = std::fs::read_dir(&tmpdir).unwrap().collect();
         assert!(left.is_empty(), "{left:?}");
     }
 }
