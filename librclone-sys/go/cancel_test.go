@@ -107,3 +107,37 @@ func TestEveryCallReturnsAtOnceOnInterruptWhileTheServerStalls(t *testing.T) {
 		}
 	}
 }
+
+func TestDrainWaitsForTheUndoOfACallGivenUpOn(t *testing.T) {
+	freshBase(t)
+	release := make(chan struct{})
+	undone := make(chan struct{})
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		interrupt()
+	}()
+	_, err := await(base, func() (int, error) {
+		<-release
+		return 1, nil
+	}, func(int) { close(undone) })
+	if err == nil {
+		t.Fatal("await returned no error after the interrupt")
+	}
+	// The call still runs: drain gives up at its limit.
+	if drain(50 * time.Millisecond) {
+		t.Fatal("drain reported every call ended while one still ran")
+	}
+	// The call ends later, made something: drain returns once undo ran.
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		close(release)
+	}()
+	if !drain(5 * time.Second) {
+		t.Fatal("drain did not see the call end")
+	}
+	select {
+	case <-undone:
+	default:
+		t.Fatal("drain returned before undo ran")
+	}
+}
