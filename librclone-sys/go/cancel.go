@@ -71,9 +71,10 @@ func await[T any](ctx context.Context, call func() (T, error), undo func(T)) (T,
 		return r.value, r.err
 	default:
 	}
-	abandoned.Add(1)
+	group := abandoned
+	group.Add(1)
 	go func() {
-		defer abandoned.Done()
+		defer group.Done()
 		if r := <-done; r.err == nil && undo != nil {
 			undo(r.value)
 		}
@@ -84,14 +85,15 @@ func await[T any](ctx context.Context, call func() (T, error), undo func(T)) (T,
 // abandoned counts the calls given up on that still run, with their
 // clean-up (undo, a claim's removal): drain waits for them before the host
 // exits.
-var abandoned sync.WaitGroup
+var abandoned = new(sync.WaitGroup)
 
 // drain waits until every call given up on has ended and cleaned up, or
 // for limit at most; whether they all ended.
 func drain(limit time.Duration) bool {
 	ended := make(chan struct{})
+	group := abandoned
 	go func() {
-		abandoned.Wait()
+		group.Wait()
 		close(ended)
 	}()
 	select {

@@ -127,6 +127,25 @@ func otherClaim(ctx context.Context, f fs.Fs, p, ours string) (string, error) {
 	return "", nil
 }
 
+// listed finds the claim object in its directory's listing: nil if it is
+// not there.
+func (c *claim) listed(ctx context.Context) (fs.Object, error) {
+	dir := path.Dir(c.name)
+	if dir == "." {
+		dir = ""
+	}
+	entries, err := c.f.List(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, entry := range entries {
+		if obj, ok := entry.(fs.Object); ok && obj.Remote() == c.name {
+			return obj, nil
+		}
+	}
+	return nil, nil
+}
+
 // write (re)writes the claim object.
 func (c *claim) write(ctx context.Context) error {
 	_, err := operations.Rcat(ctx, c.f, c.name, io.NopCloser(strings.NewReader(c.body)), time.Now(), nil)
@@ -182,12 +201,19 @@ func (c *claim) removeNow() {
 }
 
 // remove deletes the claim object if it is there, giving up when ctx
-// ends.
+// ends. A lookup that failed (rather than found nothing) is not taken for
+// absence: the claim is then looked for in its directory's listing, which
+// some servers answer when single-object reads (HEAD) fail.
 func (c *claim) remove(ctx context.Context) {
 	err := awaitErr(ctx, func() error {
 		obj, err := c.f.NewObject(ctx, c.name)
+		if errors.Is(err, fs.ErrorObjectNotFound) {
+			return nil
+		}
 		if err != nil {
-			return nil // not there
+			if obj, err = c.listed(ctx); obj == nil || err != nil {
+				return err
+			}
 		}
 		return obj.Remove(ctx)
 	})
