@@ -13,6 +13,7 @@ use super::invariants::{
 };
 use super::plan::{Target, Variant, VerifyWhich};
 use super::prefix::{Health, Role};
+use super::world::Kind;
 
 /// A backup that exited 0 stored the source database, whole: one new
 /// manifest, its object, with the source's tables and rows, and `dbbr
@@ -243,7 +244,7 @@ pub fn verify(o: &Observed, out: &mut Vec<Violation>) {
         }
     }
     // The records it wrote.
-    for (n, k) in o.layout.known.iter().enumerate() {
+    for k in &o.layout.known {
         let record = k.record();
         let Some(now) = o.after.get(&record) else {
             continue;
@@ -268,7 +269,14 @@ pub fn verify(o: &Observed, out: &mut Vec<Violation>) {
             )),
             _ => {}
         }
-        if which == VerifyWhich::Latest && !both_engines(o) && Some(n) != latest {
+        // The newest backup, broken or not, is the one to verify: one older
+        // than the newest intact backup never is (a newer broken one is,
+        // and fails).
+        let older = latest.is_some_and(|l| k.time < o.layout.known[l].time);
+        let other = k.engine != o.case.engine
+            || k.kind != Kind::Database
+            || k.database != o.world.source(o.case.special());
+        if which == VerifyWhich::Latest && !both_engines(o) && (older || other) {
             out.push(v(
                 3,
                 "verify --latest verified another backup than the newest one",
