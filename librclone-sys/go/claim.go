@@ -104,11 +104,7 @@ func isClaimOf(name, p string) bool {
 // otherClaim returns the name of a live claim on p other than ours, or "".
 // Stale claims are removed on the way.
 func otherClaim(ctx context.Context, f fs.Fs, p, ours string) (string, error) {
-	dir := path.Dir(p)
-	if dir == "." {
-		dir = ""
-	}
-	entries, err := f.List(ctx, dir)
+	entries, err := listDirOf(ctx, f, p)
 	if err != nil {
 		return "", err
 	}
@@ -130,11 +126,7 @@ func otherClaim(ctx context.Context, f fs.Fs, p, ours string) (string, error) {
 // listed finds the claim object in its directory's listing: nil if it is
 // not there.
 func (c *claim) listed(ctx context.Context) (fs.Object, error) {
-	dir := path.Dir(c.name)
-	if dir == "." {
-		dir = ""
-	}
-	entries, err := c.f.List(ctx, dir)
+	entries, err := listDirOf(ctx, c.f, c.name)
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +136,15 @@ func (c *claim) listed(ctx context.Context) (fs.Object, error) {
 		}
 	}
 	return nil, nil
+}
+
+// listDirOf lists the directory that object p is in.
+func listDirOf(ctx context.Context, f fs.Fs, p string) (fs.DirEntries, error) {
+	dir := path.Dir(p)
+	if dir == "." {
+		dir = ""
+	}
+	return f.List(ctx, dir)
 }
 
 // write (re)writes the claim object.
