@@ -35,6 +35,7 @@ use crate::storage::Remote;
 
 mod archive;
 mod client;
+mod commit_check;
 mod pg_script;
 mod retarget;
 mod roles;
@@ -42,7 +43,8 @@ mod unmovable;
 
 use archive::ArchiveScript;
 use client::{ClientWriter, Finish};
-use pg_script::{CommitCheck, PgTransaction};
+use commit_check::CommitCheck;
+use pg_script::PgTransaction;
 use retarget::Retarget;
 use roles::ExistingRoles;
 use unmovable::Unmovable;
