@@ -156,7 +156,13 @@ fn the_server_restarted_or_the_session_killed_mid_dump() {
     let out = wait_at_most(backup, Duration::from_secs(120));
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("server closed the connection"), "{err}");
+    // A fast shutdown terminates the session first; whether pg_dump reads
+    // that message or only sees the socket close depends on timing.
+    assert!(
+        err.contains("server closed the connection")
+            || err.contains("terminating connection due to administrator command"),
+        "{err}"
+    );
     assert_empty(&remote, &err);
 
     // The first database's session is killed mid-dump: that database fails,
