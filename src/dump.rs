@@ -4,6 +4,7 @@
 
 mod child;
 mod command;
+pub(crate) mod environment;
 pub(crate) mod stderr;
 
 pub(crate) use child::DumpReader;

@@ -6,16 +6,15 @@ use std::io;
 use std::process::Command;
 
 use super::child::DumpReader;
-use crate::engine::{Engine, Target};
+use super::environment::{self, ClientEnv};
 use crate::error::{Error, Result, Setting};
 use crate::redact::{redact, MASK};
 
 /// A dump command ready to spawn, as an engine built it.
 pub(crate) struct DumpCommand {
-    engine: Engine,
+    env: ClientEnv,
     program: String,
     args: Vec<String>,
-    password_env: Option<(&'static str, String)>,
     database: String,
     install_hint: &'static str,
     /// Why the command must not run (checked by [`DumpCommand::spawn`]).
@@ -25,7 +24,8 @@ pub(crate) struct DumpCommand {
 impl fmt::Debug for DumpCommand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let env: Vec<String> = self
-            .password_env
+            .env
+            .password
             .iter()
             .map(|(k, _)| format!("{k}={MASK}"))
             .collect();
@@ -38,30 +38,29 @@ impl fmt::Debug for DumpCommand {
 }
 
 impl DumpCommand {
-    /// `program` with `args` dumping `target`. The password, if any, goes to
-    /// the child's environment (`password_env`), never to its arguments.
-    /// `install_hint` says how to get the program when it is missing.
+    /// `program` with `args` dumping `database` (a name, `all` or
+    /// `globals`), in environment `env`: the password, if any, goes there,
+    /// never to the arguments. `install_hint` says how to get the program
+    /// when it is missing.
     pub(crate) fn new(
-        engine: Engine,
+        env: ClientEnv,
         program: &str,
         args: Vec<String>,
-        password_env: Option<(&'static str, String)>,
-        target: &Target,
+        database: &str,
         install_hint: &'static str,
     ) -> DumpCommand {
-        let problem = match target {
-            Target::Database(name) if name.is_empty() => Some("empty database name".to_string()),
-            Target::Database(name) if name.contains('\0') => {
-                Some(format!("database name {name:?} contains a NUL byte"))
-            }
-            _ => None,
+        let problem = if database.is_empty() {
+            Some("empty database name".to_string())
+        } else if database.contains('\0') {
+            Some(format!("database name {database:?} contains a NUL byte"))
+        } else {
+            None
         };
         DumpCommand {
-            engine,
+            env,
             program: program.to_string(),
             args,
-            password_env,
-            database: target.label().to_string(),
+            database: database.to_string(),
             install_hint,
             problem,
         }
@@ -86,7 +85,7 @@ impl DumpCommand {
         let found = if self.program.contains('/') {
             std::path::Path::new(&self.program).is_file()
         } else {
-            crate::engine::on_path(&self.program)
+            environment::on_path(&self.program)
         };
         if found {
             Ok(())
@@ -109,12 +108,12 @@ impl DumpCommand {
         }
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args);
-        crate::engine::client_environment(&mut cmd, self.engine, self.password_env.clone());
+        environment::apply(&mut cmd, &self.env);
         tracing::debug!(
             target: "dbbr::dump",
             program = %self.program,
             args = %redact(&self.args.join(" ")),
-            password_env = self.password_env.as_ref().map(|(var, _)| *var).unwrap_or("none"),
+            password_env = self.env.password.as_ref().map(|(var, _)| *var).unwrap_or("none"),
             "starting dump"
         );
         DumpReader::start(cmd, &self.program, &self.database).map_err(|e| {
@@ -132,7 +131,7 @@ impl DumpCommand {
     /// The password variable and value for the child, if any.
     #[cfg(test)]
     pub(crate) fn password_env(&self) -> Option<&(&'static str, String)> {
-        self.password_env.as_ref()
+        self.env.password.as_ref()
     }
 
     /// Replaces the program and arguments (tests run stand-ins).
@@ -150,8 +149,11 @@ mod tests {
     #[test]
     fn bad_names_are_rejected_before_running() {
         for name in ["", "a\0b"] {
-            let target = Target::Database(name.into());
-            let cmd = DumpCommand::new(Engine::Postgres, "pg_dump", vec![], None, &target, "");
+            let env = ClientEnv {
+                prefixes: &["PG"],
+                password: None,
+            };
+            let cmd = DumpCommand::new(env, "pg_dump", vec![], name, "");
             let err = cmd.spawn().unwrap_err();
             assert!(matches!(err, Error::Config { .. }), "{err:?}");
         }

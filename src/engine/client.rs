@@ -5,12 +5,12 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::io::Read;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::Engine;
+use crate::dump::environment::{self, on_path, ClientEnv};
 use crate::error::{Error, Result, Setting};
 use crate::redact::add_secret;
 
@@ -105,31 +105,6 @@ impl Connection {
     }
 }
 
-/// Variables a database client may inherit, by exact name: what the
-/// programs need to run (search path, home for `~/.pgpass` and `~/.my.cnf`,
-/// locale, time zone, temporary files, shared libraries) and Kerberos for
-/// GSSAPI logins.
-const CLIENT_VARS: &[&str] = &[
-    "PATH",
-    "HOME",
-    "USER",
-    "LOGNAME",
-    "LANG",
-    "LANGUAGE",
-    "TZ",
-    "TZDIR",
-    "TMPDIR",
-    "LD_LIBRARY_PATH",
-    "KRB5_CONFIG",
-    "KRB5CCNAME",
-    "KRB5_KTNAME",
-    "KRB5_CLIENT_KTNAME",
-];
-
-/// Prefixes of the variables every database client may inherit: the
-/// locale.
-const CLIENT_PREFIXES: &[&str] = &["LC_"];
-
 /// Prefixes of an engine's own client settings: libpq's `PG*` for the
 /// PostgreSQL tools, `MYSQL*` and `MARIADB*` for MariaDB's. Each tool gets
 /// only its own engine's (and so only its own password).
@@ -140,38 +115,29 @@ fn engine_prefixes(engine: Engine) -> &'static [&'static str] {
     }
 }
 
-/// dbbr's own settings that match [`CLIENT_PREFIXES`] but are not the
-/// clients'.
-const NOT_CLIENT_VARS: &[&str] = &["PGPASSWORD_FILE", "MYSQL_PWD_FILE"];
-
-/// Whether a client of `engine` may inherit variable `name`.
-pub(crate) fn client_may_inherit(name: &str, engine: Engine) -> bool {
-    (CLIENT_VARS.contains(&name)
-        || CLIENT_PREFIXES.iter().any(|p| name.starts_with(p))
-        || engine_prefixes(engine).iter().any(|p| name.starts_with(p)))
-        && !NOT_CLIENT_VARS.contains(&name)
+/// The environment of a client of `engine`: the allow-list plus `password`
+/// (the password variable and value, if any).
+pub(crate) fn client_env(engine: Engine, password: Option<(&'static str, String)>) -> ClientEnv {
+    ClientEnv {
+        prefixes: engine_prefixes(engine),
+        password,
+    }
 }
 
-/// Sets up the environment of a client of `engine` from an allow-list
-/// ([`client_may_inherit`]) of the process environment, plus `env` (the
-/// password variable, if any). Nothing else reaches the client: no storage
-/// settings (`RCLONE_*`), no cloud credentials (`AWS_*`, `AZURE_*`,
-/// `GOOGLE_*`...), no encryption settings, no other engine's settings.
+/// Whether a client of `engine` may inherit variable `name`.
+#[cfg(test)]
+fn client_may_inherit(name: &str, engine: Engine) -> bool {
+    environment::may_inherit(name, engine_prefixes(engine))
+}
+
+/// Sets up the environment of a client of `engine` (see
+/// [`environment::apply`]), with `env` (the password variable, if any).
 pub(crate) fn client_environment(
     cmd: &mut Command,
     engine: Engine,
     env: Option<(&'static str, String)>,
 ) {
-    // Removing (rather than clearing and adding) keeps what the caller set
-    // on `cmd` already, such as PGCONNECT_TIMEOUT.
-    for (var, _) in std::env::vars_os() {
-        if !var.to_str().is_some_and(|v| client_may_inherit(v, engine)) {
-            cmd.env_remove(var);
-        }
-    }
-    if let Some((var, value)) = env {
-        cmd.env(var, value);
-    }
+    environment::apply(cmd, &client_env(engine, env));
 }
 
 /// `preferred` if it is on `PATH`, else `fallback` if that is, else
@@ -182,17 +148,6 @@ pub(super) fn pick_program(preferred: &'static str, fallback: &'static str) -> &
     } else {
         preferred
     }
-}
-
-/// Whether an executable file `name` is in a `PATH` directory.
-pub(crate) fn on_path(name: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
-    std::env::split_paths(&path).any(|dir| {
-        std::fs::metadata(dir.join(name))
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
 }
 
 /// An environment variable's value, if set, UTF-8 and not empty.

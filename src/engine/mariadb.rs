@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use super::client::{
-    client_environment, env_nonempty, pick_program, run_capture, run_query_as, version_of,
-    QueryMode, PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
+    client_env, client_environment, env_nonempty, pick_program, run_capture, run_query_as,
+    version_of, QueryMode, PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
 };
 use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Listed, Target};
 use crate::dump::DumpCommand;
@@ -369,11 +369,10 @@ fn dump_command(
     conn: &Connection,
 ) -> DumpCommand {
     DumpCommand::new(
-        Engine::MariaDb,
+        client_env(Engine::MariaDb, conn.env(Engine::MariaDb)),
         settings.dump_program,
         dump_args(settings, target, extra_args),
-        conn.env(Engine::MariaDb),
-        target,
+        target.label(),
         INSTALL_HINT,
     )
 }

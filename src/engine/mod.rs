@@ -18,7 +18,7 @@ mod pg_version;
 mod postgres;
 
 pub(crate) use argv::refuse_passwords;
-pub(crate) use client::{client_environment, on_path, Connection};
+pub(crate) use client::Connection;
 pub(crate) use connect::{refuse_redirects, refuse_redirects_any_engine};
 
 /// Database engine.

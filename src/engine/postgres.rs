@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use super::client::{
-    client_environment, run_capture, run_query_as, version_of, QueryMode, PROBE_CONNECT_TIMEOUT,
-    PROBE_TIMEOUT,
+    client_env, client_environment, run_capture, run_query_as, version_of, QueryMode,
+    PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
 };
 use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Listed, Target};
 use crate::dump::DumpCommand;
@@ -125,22 +125,20 @@ impl DatabaseKind for Postgres {
             Target::Globals => {
                 args.push("--globals-only".to_string());
                 return DumpCommand::new(
-                    Engine::Postgres,
+                    client_env(Engine::Postgres, conn.env(Engine::Postgres)),
                     "pg_dumpall",
                     args,
-                    conn.env(Engine::Postgres),
-                    target,
+                    target.label(),
                     INSTALL_HINT,
                 );
             }
         };
         args.extend(extra_args.iter().cloned());
         DumpCommand::new(
-            Engine::Postgres,
+            client_env(Engine::Postgres, conn.env(Engine::Postgres)),
             program,
             args,
-            conn.env(Engine::Postgres),
-            target,
+            target.label(),
             INSTALL_HINT,
         )
     }
