@@ -179,7 +179,8 @@ fn decode(c: &mut Criterion) {
                 stored_bytes: Some(stats.stored_bytes),
                 raw_bytes: Some(stats.raw_bytes),
             };
-            let mut dec = Decoder::new(&stored[..], "gzip", Some(&identities), expected).unwrap();
+            let mut dec =
+                Decoder::new(&stored[..], Codec::default(), Some(&identities), expected).unwrap();
             io::copy(&mut dec, &mut io::sink()).unwrap();
             dec.finish().unwrap()
         })

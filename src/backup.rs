@@ -15,14 +15,16 @@ use crate::encode::{Codec, Encoder, Recipients};
 use crate::engine::{Engine, Target, GLOBALS};
 use crate::error::{Error, Result, Setting};
 use crate::evidence::DumpInspector;
-use crate::manifest::{Kind, Manifest, Versions};
+use crate::manifest::{Kind, Manifest};
 use crate::prune::Prune;
 use crate::report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
 use crate::retention::Policy as KeepPolicy;
 use crate::run_id::RunId;
 use crate::storage::{Sizing, UploadAborter};
+use record::Versions;
 
 mod pool;
+mod record;
 mod targets;
 
 pub(crate) use targets::{jobs, Job};
@@ -410,19 +412,7 @@ impl RunContext<'_> {
         let (upload, encoded) = encoder.finish()?;
         let committed = upload.commit()?;
 
-        let mut manifest = Manifest::record(
-            plan,
-            &self.versions,
-            label,
-            object,
-            started_at,
-            &encoded,
-            evidence,
-        );
-        manifest.run_id = Some(self.run_id.to_string());
-        manifest.codec = codec.name().into();
-        manifest.globals = globals;
-        manifest.declared_kind = Some(kind_of(target));
+        let manifest = self.manifest(target, object, codec, started_at, &encoded, evidence);
         let manifest_name = Manifest::object_name(object);
         if let Err(e) = self.write_manifest(&manifest_name, &manifest) {
             // Without its manifest the data object is not a backup: remove it

@@ -361,7 +361,7 @@ fn round_trip(recipients: &crate::Recipients, identities: &Identities) -> Result
     let (stored, _) = encoder.finish()?;
     let mut decoder = Decoder::new(
         &stored[..],
-        Codec::default().name(),
+        Codec::default(),
         Some(identities),
         Expected::default(),
     )?;

@@ -16,50 +16,18 @@ use age::stream::StreamReader;
 use age::{DecryptError, Decryptor};
 use flate2::read::MultiGzDecoder;
 
-use crate::encode::Identities;
+use crate::encode::{Codec, Identities};
+use crate::error::Stage;
 use crate::error::{Error, Result};
-use crate::manifest::Manifest;
 
 mod integrity;
 
 use integrity::{lock, Shared, Source, Verifier};
 
-/// A stage of the way back, to say where a restore or verification failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Stage {
-    /// Reading the stored object failed.
-    Download,
-    /// The stored object is not what its manifest records (size, sha256, or
-    /// decoded size).
-    Integrity,
-    /// age decryption failed: no matching identity, a damaged header or
-    /// chunk, a truncated stream.
-    Decrypt,
-    /// Decompression failed: a damaged or truncated stream, a bad checksum,
-    /// data after its end, an unknown codec.
-    Decompress,
-}
-
 impl Stage {
-    /// Lower-case name: `download`, `integrity`, `decrypt`, `decompress`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Download => "download",
-            Stage::Integrity => "integrity",
-            Stage::Decrypt => "decrypt",
-            Stage::Decompress => "decompress",
-        }
-    }
-
     /// The stage a [`Decoder`]'s read error comes from, if it is one.
     pub fn of(error: &io::Error) -> Option<Stage> {
         StageError::from_io(error).map(|e| e.stage)
-    }
-}
-
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -72,17 +40,6 @@ pub struct Expected {
     pub stored_bytes: Option<u64>,
     /// Size of the decoded dump.
     pub raw_bytes: Option<u64>,
-}
-
-impl Expected {
-    /// Everything the manifest records about the data object.
-    pub fn from_manifest(manifest: &Manifest) -> Expected {
-        Expected {
-            sha256: Some(manifest.sha256.clone()),
-            stored_bytes: Some(manifest.stored_bytes),
-            raw_bytes: Some(manifest.raw_bytes),
-        }
-    }
 }
 
 /// Totals of one decode run, all checked against [`Expected`].
@@ -120,20 +77,19 @@ pub struct Decoder<R> {
 
 impl<R: Read> Decoder<R> {
     /// Starts decoding `stored` (the downloaded object), compressed with
-    /// `codec` (the manifest's codec name: `gzip`) and, if `identities` are
-    /// given, age-encrypted to one of them. Reads the age header and the
-    /// gzip header.
+    /// `codec` (its level does not matter) and, if `identities` are given,
+    /// age-encrypted to one of them. Reads the age header and the gzip
+    /// header.
     ///
-    /// Fails with [`Error::Decode`] for an unknown codec or a malformed
-    /// expected sha256 (before any I/O), for identities none of which can
-    /// decrypt the backup, or for an unreadable or damaged age header.
+    /// Fails with [`Error::Decode`] for a malformed expected sha256 (before
+    /// any I/O), for identities none of which can decrypt the backup, or for
+    /// an unreadable or damaged age header.
     pub fn new(
         stored: R,
-        codec: &str,
+        codec: Codec,
         identities: Option<&Identities>,
         expected: Expected,
     ) -> Result<Decoder<R>> {
-        let compression = Compression::from_name(codec)?;
         let sha256 = expected.sha256.as_deref().map(parse_sha256).transpose()?;
         let checked = sha256.is_some() || expected.stored_bytes.is_some();
         let verifier = Arc::new(Mutex::new(Verifier::new(
@@ -152,14 +108,14 @@ impl<R: Read> Decoder<R> {
                 Err(error) => return Err(diagnose(&verifier, checked, error).into()),
             },
         };
-        let output = match compression {
-            Compression::Gzip => Output::Gzip(Box::new(MultiGzDecoder::new(plain))),
-            Compression::Zstd => {
+        let output = match codec {
+            Codec::Gzip { .. } => Output::Gzip(Box::new(MultiGzDecoder::new(plain))),
+            Codec::Zstd { .. } => {
                 Output::Zstd(Box::new(zstd::stream::read::Decoder::new(plain).map_err(
                     |e| StageError::new(Stage::Decompress, format!("starting zstd: {e}")),
                 )?))
             }
-            Compression::None => Output::Stored(plain),
+            Codec::None => Output::Stored(plain),
         };
         Ok(Decoder {
             output,
@@ -312,32 +268,6 @@ impl<R: Read> Read for Decoder<R> {
 /// Why [`Decoder::finish`] cannot return totals; cannot happen unless a
 /// stage stopped reading early.
 const NOT_VERIFIED: &str = "the stored object was not read to its end";
-
-/// Decompression codecs by manifest name.
-enum Compression {
-    Gzip,
-    Zstd,
-    None,
-}
-
-impl Compression {
-    fn from_name(name: &str) -> Result<Compression> {
-        match name {
-            "gzip" => Ok(Compression::Gzip),
-            "zstd" => Ok(Compression::Zstd),
-            "none" => Ok(Compression::None),
-            _ => Err(StageError::new(
-                Stage::Decompress,
-                format!(
-                    "the manifest's codec `{}` is not one this dbbr reads (gzip, zstd, none): \
-                     restore with the dbbr version that wrote the backup",
-                    name.escape_debug()
-                ),
-            )
-            .into()),
-        }
-    }
-}
 
 /// The last stage: the plain dump.
 enum Output<R> {

@@ -68,7 +68,7 @@ pub enum Error {
     #[error("{stage}: {message}")]
     Decode {
         /// Where it failed.
-        stage: crate::decode::Stage,
+        stage: Stage,
         /// What went wrong.
         message: String,
     },
@@ -89,9 +89,9 @@ pub enum Error {
     Damaged {
         /// The backup's object name.
         backup: String,
-        /// Where: `object`, `manifest`, `integrity`, `decrypt`,
-        /// `decompress`, `rows` or `client` (a restore drill).
-        stage: String,
+        /// Where: the object, its manifest, integrity, decrypt, decompress,
+        /// rows or client (a restore drill).
+        stage: Stage,
         /// What was found.
         message: String,
     },
@@ -101,8 +101,9 @@ pub enum Error {
     Restore {
         /// The backup's object name.
         backup: String,
-        /// Where: `download`, `integrity`, `decrypt`, `decompress` or `client`.
-        stage: String,
+        /// Where: download, integrity, decrypt, decompress, client, rows or
+        /// output.
+        stage: Stage,
         /// What went wrong (with the client's last error lines).
         message: String,
     },
@@ -122,6 +123,58 @@ pub enum Error {
     /// it can be. A front end says what that was for its command.
     #[error("interrupted by a signal")]
     Interrupted,
+}
+
+/// A stage of the way back from storage, to say where a restore or a
+/// verification failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Stage {
+    /// The stored object is missing (a backup whose manifest is there).
+    Object,
+    /// The manifest is unreadable.
+    Manifest,
+    /// Reading the stored object failed.
+    Download,
+    /// The stored object is not what its manifest records (size, sha256, or
+    /// decoded size).
+    Integrity,
+    /// age decryption failed: no matching identity, a damaged header or
+    /// chunk, a truncated stream.
+    Decrypt,
+    /// Decompression failed: a damaged or truncated stream, a bad checksum,
+    /// data after its end, an unknown codec.
+    Decompress,
+    /// The database client failed or refused the dump.
+    Client,
+    /// The restored tables' rows differ from what the manifest records.
+    Rows,
+    /// Writing the dump out (to standard output) failed.
+    Output,
+}
+
+impl Stage {
+    /// Lower-case name: `object`, `manifest`, `download`, `integrity`,
+    /// `decrypt`, `decompress`, `client`, `rows` or `output`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Object => "object",
+            Stage::Manifest => "manifest",
+            Stage::Download => "download",
+            Stage::Integrity => "integrity",
+            Stage::Decrypt => "decrypt",
+            Stage::Decompress => "decompress",
+            Stage::Client => "client",
+            Stage::Rows => "rows",
+            Stage::Output => "output",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The setting a configuration error is about. The library names settings in

@@ -116,13 +116,12 @@ pub use backup::Backup;
 pub use catalog::{Catalog, Lookup, State, StoredBackup, Stray, StrayKind, Unreadable};
 pub use check::{Check, CheckItem, CheckReport, CheckStatus, StorageProbe};
 pub use config::Selection;
-pub use decode::{DecodeStats, Decoder, Expected, Stage};
+pub use decode::{DecodeStats, Decoder, Expected};
 pub use duration::parse_duration;
 pub use encode::{Codec, EncodeStats, Encoder, Identities, Recipients};
 pub use engine::Engine;
-pub use error::{Error, Result, Setting};
+pub use error::{Error, Result, Setting, Stage};
 pub use evidence::{Completion, DumpFormat, DumpInspector, Evidence};
-pub use interrupt::{finish_cleanup, interrupt};
 pub use manifest::{Kind, Manifest, Verification, VerifyLevel, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
 pub use metrics::Metrics;
 pub use prune::{Prune, PruneDecision, PruneReport, CLAIM_STALENESS};
@@ -133,7 +132,8 @@ pub use retention::Policy as KeepPolicy;
 pub use run_id::RunId;
 pub use storage::obscure;
 pub use storage::{
-    rclone_version, wait_ready, Committed, Download, Entry, Remote, Sizing, Upload, UploadAborter,
+    finish_cleanup, interrupt, rclone_version, wait_ready, Committed, Download, Entry, Remote,
+    Sizing, Upload, UploadAborter,
 };
 pub use summary::{DatabaseSummary, PruneSummary, RunSummary, VerifiedSummary};
 pub use verify::{Verified, Verify, VerifyReport, Which};

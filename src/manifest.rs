@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Plan;
-use crate::encode::EncodeStats;
+use crate::decode::Expected;
+use crate::encode::Codec;
+use crate::error::{Error, Result, Stage};
 use crate::evidence::{DumpFormat, Evidence};
 
 /// Suffix of a manifest's object name, after the data object's name.
@@ -154,42 +155,29 @@ impl Manifest {
     /// The current manifest format: 3 says what the backup holds (`kind`).
     pub const FORMAT: u32 = 3;
 
-    /// The manifest of `object`, the backup of `database` that `plan` ran
-    /// from `started_at` until now and that `stats` describe.
-    pub(crate) fn record(
-        plan: &Plan,
-        versions: &Versions,
-        database: &str,
-        object: &str,
-        started_at: DateTime<Utc>,
-        stats: &EncodeStats,
-        evidence: Evidence,
-    ) -> Manifest {
-        Manifest {
-            format: Manifest::FORMAT,
-            dbbr_version: env!("CARGO_PKG_VERSION").into(),
-            rclone_version: crate::storage::rclone_version().into(),
-            engine: plan.engine.name().into(),
-            declared_kind: Some(Kind::Database),
-            database: database.into(),
-            object: object.into(),
-            server_version: versions.server.clone(),
-            dump_tool: versions.dump_tool.clone(),
-            started_at,
-            finished_at: Utc::now(),
-            raw_bytes: stats.raw_bytes,
-            stored_bytes: stats.stored_bytes,
-            sha256: stats.sha256.clone(),
-            codec: plan.codec.name().into(),
-            encrypted: plan.recipients.is_some(),
-            recipients: plan
-                .recipients
-                .as_ref()
-                .map(|r| r.fingerprints().to_vec())
-                .unwrap_or_default(),
-            dump: Some(evidence),
-            run_id: None,
-            globals: false,
+    /// What the manifest records about the data object, for a
+    /// [`Decoder`](crate::Decoder) to check.
+    pub fn expected(&self) -> Expected {
+        Expected {
+            sha256: Some(self.sha256.clone()),
+            stored_bytes: Some(self.stored_bytes),
+            raw_bytes: Some(self.raw_bytes),
+        }
+    }
+
+    /// The codec the data object was compressed with; one this dbbr does
+    /// not read is an [`Error::Decode`] at [`Stage::Decompress`].
+    pub fn stored_codec(&self) -> Result<Codec> {
+        match self.codec.as_str() {
+            "gzip" | "zstd" | "none" => Codec::from_name(&self.codec, None),
+            other => Err(Error::Decode {
+                stage: Stage::Decompress,
+                message: format!(
+                    "the manifest's codec `{}` is not one this dbbr reads (gzip, zstd, none): \
+                     restore with the dbbr version that wrote the backup",
+                    other.escape_debug()
+                ),
+            }),
         }
     }
 
@@ -226,19 +214,72 @@ impl Manifest {
     }
 }
 
-/// The versions of the server and dump tool a run talks to, as probed once
-/// per run.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Versions {
-    /// The server's version.
-    pub server: Option<String>,
-    /// The dump tool's `--version` line.
-    pub dump_tool: Option<String>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expected_from_manifest() {
+        let now = Utc::now();
+        let manifest = Manifest {
+            format: Manifest::FORMAT,
+            dbbr_version: "0.1.0".into(),
+            rclone_version: "v1.76.0".into(),
+            engine: "postgresql".into(),
+            declared_kind: None,
+            database: "app".into(),
+            object: "app.sql.gz".into(),
+            server_version: None,
+            dump_tool: None,
+            started_at: now,
+            finished_at: now,
+            raw_bytes: 10,
+            stored_bytes: 5,
+            sha256: "ab".repeat(32),
+            codec: "gzip".into(),
+            encrypted: false,
+            recipients: vec![],
+            dump: None,
+            run_id: None,
+            globals: false,
+        };
+        assert_eq!(
+            manifest.expected(),
+            Expected {
+                sha256: Some("ab".repeat(32)),
+                stored_bytes: Some(5),
+                raw_bytes: Some(10),
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_codec_is_a_decompress_error() {
+        let mut m: Manifest = serde_json::from_str(
+            r#"{"format":3,"dbbr_version":"0.1.0","rclone_version":"v1","engine":"postgresql",
+            "kind":"database","database":"a","object":"a.sql.gz","server_version":null,
+            "dump_tool":null,"started_at":"2026-01-01T00:00:00Z",
+            "finished_at":"2026-01-01T00:00:01Z","raw_bytes":1,"stored_bytes":1,
+            "sha256":"ab","codec":"gzip","encrypted":false,"recipients":[],"globals":false}"#,
+        )
+        .unwrap();
+        assert_eq!(m.stored_codec().unwrap(), Codec::default());
+        m.codec = "lz4".into();
+        let message = match m.stored_codec() {
+            Err(
+                e @ Error::Decode {
+                    stage: Stage::Decompress,
+                    ..
+                },
+            ) => e.to_string(),
+            other => panic!("expected a decompress error, got {other:?}"),
+        };
+        assert!(
+            message
+                .starts_with("decompress: the manifest's codec `lz4` is not one this dbbr reads"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn round_trips_through_json() {

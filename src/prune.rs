@@ -262,7 +262,7 @@ impl Prune {
             // Only if it is still the object the listing showed (one that
             // changed since belongs to a run that is writing), and never
             // through a symbolic link.
-            remote.delete_leftover(orphan)?;
+            remote.delete_leftover(&orphan.path, orphan.size, orphan.mod_time)?;
             report.deleted.push(orphan.path.clone());
             tracing::info!("removed the leftover {}", orphan.path);
         }

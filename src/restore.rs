@@ -24,9 +24,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::catalog::{Catalog, Lookup, State, StoredBackup};
-use crate::decode::{Decoder, Expected, Stage};
+use crate::decode::Decoder;
 use crate::encode::Identities;
 use crate::engine::{Connection, DatabaseKind, DatabaseState, Destination, Engine};
+use crate::error::Stage;
 use crate::error::{Error, Result, Setting};
 use crate::manifest::Kind;
 use crate::report::{NoProgress, Progress};
@@ -433,7 +434,7 @@ impl Restore {
             ))),
             State::SizeMismatch { size } => Err(Error::Restore {
                 backup: backup.object().into(),
-                stage: Stage::Integrity.name().into(),
+                stage: Stage::Integrity,
                 message: format!(
                     "stored size {size} differs from the manifest's {}",
                     backup.manifest.stored_bytes
@@ -760,7 +761,7 @@ impl Context<'_> {
                     CommitCheck::new(Box::new(move |xid| kind.transaction_committed(xid, &conn)));
                 Box::new(
                     PgTransaction::begin_checked(client, check)
-                        .map_err(|e| self.failed("client", e.to_string()))?,
+                        .map_err(|e| self.failed(Stage::Client, e.to_string()))?,
                 )
             }
             Engine::Postgres
@@ -777,14 +778,14 @@ impl Context<'_> {
         match kind.archive_script(to, args) {
             Some((cmd, program)) => ArchiveScript::start(cmd, &program, sink)
                 .map(|a| Box::new(a) as Box<dyn Finish>)
-                .map_err(|e| self.failed("client", not_started(&program, &e))),
+                .map_err(|e| self.failed(Stage::Client, not_started(&program, &e))),
             None => Ok(sink),
         }
     }
 
     fn start_client(&self, cmd: std::process::Command, program: &str) -> Result<ClientWriter> {
         ClientWriter::start(cmd, program)
-            .map_err(|e| self.failed("client", not_started(program, &e)))
+            .map_err(|e| self.failed(Stage::Client, not_started(program, &e)))
     }
 
     fn decoder(&self) -> Result<Decoder<crate::storage::Download>> {
@@ -794,15 +795,19 @@ impl Context<'_> {
             .download(self.backup.object())
             .map_err(|e| match e {
                 Error::Interrupted => Error::Interrupted,
-                e => self.failed(Stage::Download.name(), e.to_string()),
+                e => self.failed(Stage::Download, e.to_string()),
             })?;
-        Decoder::new(
-            download,
-            &manifest.codec,
-            self.identities.filter(|_| manifest.encrypted),
-            Expected::from_manifest(manifest),
-        )
-        .map_err(|e| self.decode_failed(e))
+        manifest
+            .stored_codec()
+            .and_then(|codec| {
+                Decoder::new(
+                    download,
+                    codec,
+                    self.identities.filter(|_| manifest.encrypted),
+                    manifest.expected(),
+                )
+            })
+            .map_err(|e| self.decode_failed(e))
     }
 
     /// Reads and checks the whole backup without running a client; for a
@@ -885,7 +890,7 @@ impl Context<'_> {
                     }
                     let err = match decoder.finish() {
                         Err(e) => self.decode_failed(e),
-                        Ok(_) => self.failed("download", "the stream failed".into()),
+                        Ok(_) => self.failed(Stage::Download, "the stream failed".into()),
                     };
                     return Err(with_tail(err, &tail));
                 }
@@ -929,10 +934,10 @@ impl Context<'_> {
         Ok((stats.raw_bytes, stats.stored_bytes))
     }
 
-    fn failed(&self, stage: &str, message: String) -> Error {
+    fn failed(&self, stage: Stage, message: String) -> Error {
         Error::Restore {
             backup: self.backup.object().into(),
-            stage: stage.into(),
+            stage,
             message,
         }
     }
@@ -957,7 +962,7 @@ pub(crate) fn at_stage(object: &str, e: Error) -> Error {
     match e {
         Error::Decode { stage, message } => Error::Restore {
             backup: object.into(),
-            stage: stage.name().into(),
+            stage,
             message,
         },
         other => other,

@@ -17,9 +17,10 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::catalog::{Catalog, Lookup, State, StoredBackup};
-use crate::decode::{check_stored, Decoder, Expected, Stage};
+use crate::decode::{check_stored, Decoder};
 use crate::encode::Identities;
 use crate::engine::{Connection, DatabaseState, Engine};
+use crate::error::Stage;
 use crate::error::{Error, Result, Setting};
 use crate::evidence::DumpInspector;
 use crate::manifest::{Kind, Verification, VerifyLevel, VERIFIED_SUFFIX};
@@ -227,7 +228,7 @@ impl Verify {
                     level: VerifyLevel::Quick,
                     result: Err(Error::Damaged {
                         backup: u.object.clone(),
-                        stage: "manifest".into(),
+                        stage: Stage::Manifest,
                         message: format!("{} is unreadable: {}", u.manifest_name, u.reason),
                     }),
                 });
@@ -285,7 +286,11 @@ impl Verify {
             State::Missing => {
                 return Outcome::Verdict(
                     VerifyLevel::Quick,
-                    Err(damaged(backup, "object", "the object is missing".into())),
+                    Err(damaged(
+                        backup,
+                        Stage::Object,
+                        "the object is missing".into(),
+                    )),
                 )
             }
             State::SizeMismatch { size } => {
@@ -293,7 +298,7 @@ impl Verify {
                     VerifyLevel::Quick,
                     Err(damaged(
                         backup,
-                        "integrity",
+                        Stage::Integrity,
                         format!("stored size {size}, manifest {}", manifest.stored_bytes),
                     )),
                 )
@@ -393,7 +398,7 @@ impl Verify {
         if expected != counted {
             return Err(damaged(
                 backup,
-                "rows",
+                Stage::Rows,
                 format!(
                     "the restored tables' row counts {counted:?} differ from the manifest's \
                      {expected:?}"
@@ -470,7 +475,7 @@ impl Outcome {
 
 /// Whether `e` is a failure to decrypt (which a wrong identity also gives).
 fn decrypt_failed(e: &Error) -> bool {
-    matches!(e, Error::Damaged { stage, .. } if stage == Stage::Decrypt.name())
+    matches!(e, Error::Damaged { stage, .. } if *stage == Stage::Decrypt)
 }
 
 /// Table row counts as a restored database names its tables: the manifest
@@ -486,10 +491,10 @@ fn tables_of(rows: &BTreeMap<String, u64>, database: &str) -> BTreeMap<String, u
 }
 
 /// A verdict: `backup` is damaged at `stage`.
-fn damaged(backup: &StoredBackup, stage: &str, message: String) -> Error {
+fn damaged(backup: &StoredBackup, stage: Stage, message: String) -> Error {
     Error::Damaged {
         backup: backup.object().into(),
-        stage: stage.into(),
+        stage,
         message,
     }
 }
@@ -500,11 +505,11 @@ fn verdict(backup: &StoredBackup, e: Error) -> Error {
     match e {
         Error::Decode { stage, message } if stage != Stage::Download => Error::Damaged {
             backup: backup.object().into(),
-            stage: stage.name().into(),
+            stage,
             message,
         },
         Error::Restore { stage, message, .. }
-            if stage != Stage::Download.name() && !message.contains("not found") =>
+            if stage != Stage::Download && !message.contains("not found") =>
         {
             Error::Damaged {
                 backup: backup.object().into(),
@@ -515,7 +520,7 @@ fn verdict(backup: &StoredBackup, e: Error) -> Error {
         // Listed, then gone: the object is missing.
         Error::NotFound(message) => Error::Damaged {
             backup: backup.object().into(),
-            stage: "object".into(),
+            stage: Stage::Object,
             message,
         },
         other => other,
@@ -527,8 +532,7 @@ fn quick(remote: &Remote, backup: &StoredBackup) -> Result<()> {
     let download = remote
         .download(backup.object())
         .map_err(|e| verdict(backup, e))?;
-    check_stored(download, &Expected::from_manifest(&backup.manifest))
-        .map_err(|e| verdict(backup, e))
+    check_stored(download, &backup.manifest.expected()).map_err(|e| verdict(backup, e))
 }
 
 /// Reads the whole stream: age authentication, the compressed stream's
@@ -538,13 +542,17 @@ fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>)
     let download = remote
         .download(backup.object())
         .map_err(|e| verdict(backup, e))?;
-    let mut decoder = Decoder::new(
-        download,
-        &manifest.codec,
-        identities.filter(|_| manifest.encrypted),
-        Expected::from_manifest(manifest),
-    )
-    .map_err(|e| verdict(backup, e))?;
+    let mut decoder = manifest
+        .stored_codec()
+        .and_then(|codec| {
+            Decoder::new(
+                download,
+                codec,
+                identities.filter(|_| manifest.encrypted),
+                manifest.expected(),
+            )
+        })
+        .map_err(|e| verdict(backup, e))?;
     let mut inspector = DumpInspector::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
@@ -568,7 +576,7 @@ fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>)
     if seen.completion_line != recorded.completion_line {
         return Err(damaged(
             backup,
-            "rows",
+            Stage::Rows,
             format!(
                 "completion line seen: {:?}, manifest: {:?}",
                 seen.completion_line, recorded.completion_line
@@ -578,7 +586,7 @@ fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>)
     if seen.rows != recorded.rows {
         return Err(damaged(
             backup,
-            "rows",
+            Stage::Rows,
             "the rows per table differ from the manifest's".to_string(),
         ));
     }

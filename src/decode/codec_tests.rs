@@ -23,13 +23,8 @@ fn every_codec_round_trips_and_a_wrong_codec_fails() {
                 Encoder::with_threads(Vec::new(), codec, Some(&recipients), threads).unwrap();
             encoder.write_all(&input).unwrap();
             let (stored, stats) = encoder.finish().unwrap();
-            let mut decoder = Decoder::new(
-                &stored[..],
-                codec.name(),
-                Some(&identities),
-                expected(&stats),
-            )
-            .unwrap();
+            let mut decoder =
+                Decoder::new(&stored[..], codec, Some(&identities), expected(&stats)).unwrap();
             let mut out = Vec::new();
             decoder.read_to_end(&mut out).unwrap();
             assert!(out == input, "{codec:?} on {threads} threads");
@@ -42,7 +37,7 @@ fn every_codec_round_trips_and_a_wrong_codec_fails() {
     encoder.write_all(&input).unwrap();
     let (zstd, _) = encoder.finish().unwrap();
     let (gzip, _) = encode(&input, None, 2);
-    for (stored, wrong) in [(&zstd, "gzip"), (&gzip, "zstd")] {
+    for (stored, wrong) in [(&zstd, Codec::default()), (&gzip, Codec::Zstd { level: 3 })] {
         let outcome =
             Decoder::new(&stored[..], wrong, None, Expected::default()).and_then(|mut d| {
                 let mut out = Vec::new();
@@ -57,7 +52,7 @@ fn every_codec_round_trips_and_a_wrong_codec_fails() {
                     ..
                 })
             ),
-            "{wrong}: {outcome:?}"
+            "{wrong:?}: {outcome:?}"
         );
     }
 }

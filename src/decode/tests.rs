@@ -99,7 +99,7 @@ enum Outcome {
 }
 
 fn decode(stored: &[u8], identities: Option<&Identities>, expected: Expected) -> Outcome {
-    let mut decoder = match Decoder::new(stored, "gzip", identities, expected) {
+    let mut decoder = match Decoder::new(stored, Codec::default(), identities, expected) {
         Ok(decoder) => decoder,
         Err(Error::Decode { stage, message }) => {
             return Outcome::Failed {
@@ -196,7 +196,7 @@ fn empty_dump_round_trips() {
 fn finish_reads_what_the_caller_left() {
     let input = dump();
     let (stored, stats) = encode(&input, None, 1);
-    let mut decoder = Decoder::new(&stored[..], "gzip", None, expected(&stats)).unwrap();
+    let mut decoder = Decoder::new(&stored[..], Codec::default(), None, expected(&stats)).unwrap();
     let mut head = vec![0; 1000];
     decoder.read_exact(&mut head).unwrap();
     assert_eq!(head, input[..1000]);
@@ -465,7 +465,8 @@ fn download_failure_and_interruptions() {
         ok: usize::MAX,
         reads: 0,
     };
-    let mut decoder = Decoder::new(whole, "gzip", Some(&identities), expected(&stats)).unwrap();
+    let mut decoder =
+        Decoder::new(whole, Codec::default(), Some(&identities), expected(&stats)).unwrap();
     let mut out = Vec::new();
     decoder.read_to_end(&mut out).unwrap();
     assert!(out == input);
@@ -476,7 +477,13 @@ fn download_failure_and_interruptions() {
         ok: stored.len() / 2,
         reads: 0,
     };
-    let mut decoder = Decoder::new(broken, "gzip", Some(&identities), expected(&stats)).unwrap();
+    let mut decoder = Decoder::new(
+        broken,
+        Codec::default(),
+        Some(&identities),
+        expected(&stats),
+    )
+    .unwrap();
     let error = decoder.read_to_end(&mut Vec::new()).unwrap_err();
     assert_eq!(Stage::of(&error), Some(Stage::Download));
     assert_eq!(error.to_string(), "download: connection reset by peer");
@@ -494,28 +501,15 @@ fn download_failure_and_interruptions() {
 }
 
 #[test]
-fn codec_and_manifest_checked_before_io() {
+fn expected_sha256_checked_before_io() {
     let (stored, stats) = encode(b"x", None, 1);
-    assert!(Decoder::new(&stored[..], Codec::default().name(), None, expected(&stats)).is_ok());
-    let message = match Decoder::new(&stored[..], "lz4", None, Expected::default()) {
-        Err(
-            e @ Error::Decode {
-                stage: Stage::Decompress,
-                ..
-            },
-        ) => e.to_string(),
-        other => panic!("expected a decompress error, got {:?}", other.err()),
-    };
-    assert!(
-        message.starts_with("decompress: the manifest's codec `lz4` is not one this dbbr reads"),
-        "{message}"
-    );
+    assert!(Decoder::new(&stored[..], Codec::default(), None, expected(&stats)).is_ok());
     let bad = Expected {
         sha256: Some("abc".into()),
         ..Expected::default()
     };
     assert!(matches!(
-        Decoder::new(&stored[..], "gzip", None, bad),
+        Decoder::new(&stored[..], Codec::default(), None, bad),
         Err(Error::Decode {
             stage: Stage::Integrity,
             ..
@@ -529,41 +523,6 @@ fn codec_and_manifest_checked_before_io() {
         panic!("an upper-case sha256 is the same sha256");
     };
     assert_eq!(out, b"x");
-}
-
-#[test]
-fn expected_from_manifest() {
-    let now = chrono::Utc::now();
-    let manifest = Manifest {
-        format: Manifest::FORMAT,
-        dbbr_version: "0.1.0".into(),
-        rclone_version: "v1.76.0".into(),
-        engine: "postgresql".into(),
-        declared_kind: None,
-        database: "app".into(),
-        object: "app.sql.gz".into(),
-        server_version: None,
-        dump_tool: None,
-        started_at: now,
-        finished_at: now,
-        raw_bytes: 10,
-        stored_bytes: 5,
-        sha256: "ab".repeat(32),
-        codec: "gzip".into(),
-        encrypted: false,
-        recipients: vec![],
-        dump: None,
-        run_id: None,
-        globals: false,
-    };
-    assert_eq!(
-        Expected::from_manifest(&manifest),
-        Expected {
-            sha256: Some("ab".repeat(32)),
-            stored_bytes: Some(5),
-            raw_bytes: Some(10),
-        }
-    );
 }
 
 #[test]

@@ -21,13 +21,12 @@ const SECRET_WORDS: &[&str] = &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDEN
 
 /// Registers the secrets the process environment holds: values of sensitive
 /// settings (rclone remote options, cloud credentials, database passwords),
-/// HTTP headers, and passwords in URLs of any variable. Runs once; every
-/// redaction runs it first.
+/// HTTP headers, and passwords in URLs of any variable. Runs once, when
+/// storage starts (after the Go runtime, which hides `RCLONE_*` for a
+/// moment while it starts).
 pub(crate) fn add_env_secrets() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // While the Go runtime starts it hides RCLONE_* for a moment.
-        crate::storage::wait_ready();
         for (name, value) in std::env::vars_os() {
             let (Some(name), Some(value)) = (name.to_str(), value.to_str()) else {
                 continue;

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use super::retarget::Retarget;
 use crate::dump::stderr::StderrTail;
+use crate::error::Stage;
 use crate::redact::redact;
 
 /// A running restore client.
@@ -166,8 +167,8 @@ pub(super) trait Finish: Write + Send {
     /// Handles that kill the clients from another thread.
     fn killers(&self) -> Vec<ClientKiller>;
     /// The stage a failure to write here is reported at.
-    fn stage(&self) -> &'static str {
-        "client"
+    fn stage(&self) -> Stage {
+        Stage::Client
     }
 }
 
@@ -256,8 +257,8 @@ impl Finish for Box<dyn Write + Send> {
         Vec::new()
     }
 
-    fn stage(&self) -> &'static str {
-        "output"
+    fn stage(&self) -> Stage {
+        Stage::Output
     }
 }
 

@@ -30,11 +30,14 @@ pub fn rclone_version() -> &'static str {
     ffi::rclone_version()
 }
 
-/// Waits until the embedded Go runtime has started. Programs that read the
-/// environment from several threads at start-up should call this first:
-/// while Go initialises, it briefly hides and restores `RCLONE_*` variables.
+/// Waits until the embedded Go runtime has started, then registers the
+/// secrets the environment holds (see [`crate::add_secret`]). Programs that
+/// read the environment from several threads at start-up should call this
+/// first: while Go initialises, it briefly hides and restores `RCLONE_*`
+/// variables. Every storage operation calls it.
 pub fn wait_ready() {
     ffi::wait_ready();
+    crate::redact::add_env_secrets();
 }
 
 /// Storage requests rclone has retried in this process so far (a 5xx
@@ -43,16 +46,29 @@ pub(crate) fn retries() -> u64 {
     ffi::retries()
 }
 
-/// Makes every storage call in progress fail, and every later one (see
-/// [`crate::interrupt`]).
-pub(crate) fn interrupt() {
+/// Interrupts every run in the process, for a program that is shutting
+/// down (e.g. on SIGTERM): every storage call in progress (an upload stalled
+/// on a server that stopped answering, rclone waiting to retry) fails at
+/// once with [`Error::Interrupted`](crate::Error::Interrupted), and so does
+/// every later one, before any I/O; a version probe of a database in
+/// progress is stopped. Clean-up still runs, bounded to a few seconds:
+/// unfinished uploads are removed.
+///
+/// It cannot be undone. Call it from a signal handler's thread, set the
+/// cancel flag of the runs (see [`Backup::cancel_flag`](crate::Backup::cancel_flag)),
+/// and let them unwind.
+pub fn interrupt() {
+    crate::interrupt::set();
     ffi::interrupt();
 }
 
-/// After [`crate::interrupt`], waits until the storage calls given up on
-/// have ended and cleaned up after themselves (claims removed, uploads
-/// aborted), for `limit` at most; whether they all ended.
-pub(crate) fn drain(limit: std::time::Duration) -> bool {
+/// For a program about to exit after [`interrupt`]: waits until the
+/// storage calls that the interrupt made the runs give up on have ended and
+/// cleaned up after themselves (a claim removed, an upload aborted), for
+/// `limit` at most. Whether they all ended; on a server that stopped
+/// answering they may not, and what they made is then left to dbbr's
+/// leftover clean-up (`Prune::orphans_older_than`).
+pub fn finish_cleanup(limit: std::time::Duration) -> bool {
     ffi::drain(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX))
 }
 
@@ -65,7 +81,7 @@ pub(crate) fn drain(limit: std::time::Duration) -> bool {
 pub(crate) fn init() -> Result<()> {
     static INIT: OnceLock<Result<(), RawError>> = OnceLock::new();
     INIT.get_or_init(|| {
-        crate::redact::add_env_secrets();
+        wait_ready();
         ffi::init(forward_log)?;
         add_config_secrets();
         Ok(())
@@ -198,23 +214,27 @@ impl Remote {
         ffi::delete(&self.fs_string(), path).map_err(|e| map_error(Some(self), e))
     }
 
-    /// Deletes a leftover of an earlier run (`stray`, as the catalog listed
-    /// it) if it is still the object the listing showed, and not reached
-    /// through a symbolic link on a local disk. Stopped by an interrupt.
-    pub(crate) fn delete_leftover(&self, stray: &crate::catalog::Stray) -> Result<()> {
+    /// Deletes a leftover of an earlier run at `path` if it is still the
+    /// object a listing showed (`size`, `mod_time`), and not reached through
+    /// a symbolic link on a local disk. Stopped by an interrupt.
+    pub(crate) fn delete_leftover(
+        &self,
+        path: &str,
+        size: i64,
+        mod_time: Option<DateTime<Utc>>,
+    ) -> Result<()> {
         init()?;
-        let mod_time = stray
-            .mod_time
+        let mod_time = mod_time
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
             .unwrap_or_default();
-        ffi::delete_leftover(&self.fs_string(), &stray.path, stray.size, &mod_time)
+        ffi::delete_leftover(&self.fs_string(), path, size, &mod_time)
             .map_err(|e| map_error(Some(self), e))
     }
 
     /// Deletes the object an upload committed, if it is still the one at its
     /// name: one with another size or modification time was written by
     /// someone else and is left alone (an error). Nothing there is not an
-    /// error. Being clean-up, it works after [`interrupt`](crate::interrupt) too, for a few
+    /// error. Being clean-up, it works after [`interrupt`](crate::interrupt()) too, for a few
     /// seconds at most.
     pub fn delete_committed(&self, committed: &Committed) -> Result<()> {
         init()?;
