@@ -18,7 +18,7 @@ use crate::evidence::DumpInspector;
 use crate::manifest::{Kind, Manifest};
 use crate::prune::Prune;
 use crate::report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
-use crate::retention::Policy as KeepPolicy;
+use crate::retention::KeepPolicy;
 use crate::run_id::RunId;
 use crate::storage::{Sizing, UploadAborter};
 use record::Versions;

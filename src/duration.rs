@@ -18,6 +18,7 @@ pub const MAX_DAYS: i64 = 36_600;
 const MAX_SECONDS: i64 = MAX_DAYS * 86_400;
 
 /// At most this many characters of a rejected value are shown.
+#[cfg(any(feature = "cli", test))]
 const SHOWN: usize = 40;
 
 /// Parses a duration such as `7d`, `12h`, `2w`, `1d12h` or `90m` (see the
@@ -25,11 +26,13 @@ const SHOWN: usize = 40;
 ///
 /// ```
 /// use chrono::Duration;
-/// assert_eq!(dbbr::parse_duration("1d12h")?, Duration::hours(36));
-/// assert!(dbbr::parse_duration("0d").is_err());
-/// assert!(dbbr::parse_duration("99999999w").is_err());
+/// use dbbr::cli::parse_duration;
+/// assert_eq!(parse_duration("1d12h")?, Duration::hours(36));
+/// assert!(parse_duration("0d").is_err());
+/// assert!(parse_duration("99999999w").is_err());
 /// # Ok::<(), dbbr::Error>(())
 /// ```
+#[cfg(any(feature = "cli", test))]
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let bad = || {
         Error::config(
@@ -118,6 +121,7 @@ pub fn check_range(d: Duration) -> Result<()> {
 
 /// `text` as an error message shows it: on one line, at most [`SHOWN`]
 /// characters.
+#[cfg(any(feature = "cli", test))]
 fn shown(text: &str) -> String {
     let mut out: String = text.chars().take(SHOWN).collect::<String>();
     if text.chars().count() > SHOWN {

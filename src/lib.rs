@@ -87,6 +87,9 @@
 mod backup;
 mod catalog;
 mod check;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
 mod config;
 mod decode;
 mod dump;
@@ -100,7 +103,6 @@ mod interrupt;
 mod leftovers;
 mod log_file;
 mod manifest;
-mod metrics;
 mod naming;
 mod prune;
 mod redact;
@@ -109,7 +111,6 @@ mod restore;
 mod retention;
 mod run_id;
 mod storage;
-mod summary;
 mod verify;
 
 pub use backup::Backup;
@@ -117,26 +118,19 @@ pub use catalog::{Catalog, Lookup, State, StoredBackup, Stray, StrayKind, Unread
 pub use check::{Check, CheckItem, CheckReport, CheckStatus, StorageProbe};
 pub use config::Selection;
 pub use decode::{DecodeStats, Decoder, Expected};
-pub use duration::parse_duration;
 pub use encode::{Codec, EncodeStats, Encoder, Identities, Recipients};
 pub use engine::Engine;
 pub use error::{Error, Result, Setting, Stage};
 pub use evidence::{Completion, DumpFormat, DumpInspector, Evidence};
 pub use manifest::{Kind, Manifest, Verification, VerifyLevel, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
-pub use metrics::Metrics;
 pub use prune::{Prune, PruneDecision, PruneReport, CLAIM_STALENESS};
-pub use redact::{add_secret, redact as mask_secrets, MASK};
+pub use redact::{add_secret, redact};
 pub use report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
 pub use restore::{Restore, Restored};
-pub use retention::Policy as KeepPolicy;
+pub use retention::KeepPolicy;
 pub use run_id::RunId;
-pub use storage::obscure;
 pub use storage::{
-    finish_cleanup, interrupt, rclone_version, wait_ready, Committed, Download, Entry, Remote,
-    Sizing, Upload, UploadAborter,
+    finish_cleanup, interrupt, rclone_version, Committed, Download, Entry, Remote, Sizing, Upload,
+    UploadAborter,
 };
-pub use summary::{DatabaseSummary, PruneSummary, RunSummary, VerifiedSummary};
 pub use verify::{Verified, Verify, VerifyReport, Which};
-
-#[doc(hidden)]
-pub mod diagnostics;

@@ -20,7 +20,7 @@ use crate::error::{Error, Result, Setting};
 use crate::leftovers::Leftovers;
 use crate::manifest::{Kind, VERIFIED_SUFFIX};
 use crate::naming::NamePattern;
-use crate::retention::Policy;
+use crate::retention::KeepPolicy;
 use crate::storage::Remote;
 
 /// A prune run, configured with chained calls.
@@ -34,7 +34,7 @@ use crate::storage::Remote;
 /// # Ok::<(), dbbr::Error>(())
 /// ```
 pub struct Prune {
-    policy: Policy,
+    policy: KeepPolicy,
     remote: String,
     prefix: String,
     parsed: Option<Remote>,
@@ -91,7 +91,7 @@ pub const CLAIM_STALENESS: std::time::Duration = std::time::Duration::from_secs(
 impl Prune {
     /// A prune keeping what `policy` keeps. A policy that keeps nothing is
     /// rejected by [`run`](Prune::run).
-    pub fn new(policy: Policy) -> Prune {
+    pub fn new(policy: KeepPolicy) -> Prune {
         Prune {
             policy,
             remote: "store".into(),

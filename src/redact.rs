@@ -18,9 +18,11 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 mod forms;
 mod headers;
+#[cfg(feature = "cli")]
 mod json;
 mod sources;
 
+#[cfg(feature = "cli")]
 pub(crate) use json::redact_json;
 pub(crate) use sources::{
     add_config_secrets, add_env_secrets, add_setting, has_url_password, mask_url_passwords,
@@ -149,7 +151,7 @@ fn is_token(text: &str, start: usize, end: usize) -> bool {
 
 /// `text` with every registered secret, in each of its forms, every
 /// password in a URL and the value of every credential header
-/// (`Authorization: Basic ...`) replaced by [`MASK`].
+/// (`Authorization: Basic ...`) replaced by `***`.
 pub fn redact(text: &str) -> String {
     let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
     let masked = match &registry.matcher {

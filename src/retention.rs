@@ -22,7 +22,7 @@
 //! in, so with [`chrono::Local`] (or a `chrono-tz` zone) days follow the local
 //! calendar across daylight-saving changes; weeks are ISO weeks.
 //!
-//! A caller checks the policy once ([`Policy::checked`]), then applies it to
+//! A caller checks the policy once ([`KeepPolicy::checked`]), then applies it to
 //! each group: `policy.apply(&manifests, |m| m.started_at, &chrono::Local)`
 //! returns one [`Decision`] per manifest, in the same order.
 
@@ -32,7 +32,7 @@ use crate::error::{Error, Result, Setting};
 
 /// Which backups to keep. `None` (or zero) leaves a rule unused.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Policy {
+pub struct KeepPolicy {
     /// Keep the N newest backups.
     pub keep_last: Option<u32>,
     /// Keep the newest backup of each of the N newest hours that have one.
@@ -65,11 +65,11 @@ pub const NOT_KEPT: &str = "not kept by any rule";
 /// The reason given for the newest backup when no rule kept it.
 pub const NEWEST: &str = "newest";
 
-/// The reason given for every backup when [`Policy::apply`] gets a policy
+/// The reason given for every backup when [`KeepPolicy::apply`] gets a policy
 /// that keeps nothing (it keeps everything rather than remove everything).
 pub const EMPTY_POLICY: &str = "policy is empty";
 
-impl Policy {
+impl KeepPolicy {
     /// Whether no rule can keep anything (every count unset or zero,
     /// `keep_within` unset or not positive).
     pub fn is_empty(&self) -> bool {
@@ -86,8 +86,8 @@ impl Policy {
     }
 
     /// The policy, or a configuration error if it keeps nothing or has a
-    /// `keep_within` that is negative or longer than
-    /// [`parse_duration`](crate::parse_duration) accepts (about 100 years).
+    /// `keep_within` that is negative or longer than 36600 days (about
+    /// 100 years).
     pub fn checked(self) -> Result<Self> {
         if self.keep_within.is_some_and(|d| d < Duration::zero()) {
             return Err(Error::config(
@@ -120,7 +120,7 @@ impl Policy {
     /// whether to keep it. `time_of` gives a backup's time; calendar buckets
     /// are computed in `tz`'s local time. The result is in the order of
     /// `items`. An empty policy keeps everything (reason `policy is empty`):
-    /// reject it first with [`Policy::checked`].
+    /// reject it first with [`KeepPolicy::checked`].
     pub fn apply<T, Tz: TimeZone>(
         &self,
         items: &[T],

@@ -37,8 +37,8 @@ const LAYERS: &[&[&str]] = &[
     // The operations on backups.
     &["backup", "restore"],
     &["verify", "check"],
-    // What a front end renders.
-    &["summary", "metrics", "diagnostics"],
+    // What only the command line uses.
+    &["diagnostics", "cli"],
 ];
 
 /// The top-level modules each module's files use, by module.

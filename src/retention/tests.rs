@@ -23,7 +23,7 @@ fn berlin(text: &str) -> DateTime<Utc> {
 }
 
 /// The policy applied to `times` in `tz`, rendered as `(kept, reasons)`.
-fn run<Tz: TimeZone>(policy: Policy, times: &[DateTime<Utc>], tz: &Tz) -> Vec<(bool, String)> {
+fn run<Tz: TimeZone>(policy: KeepPolicy, times: &[DateTime<Utc>], tz: &Tz) -> Vec<(bool, String)> {
     policy
         .apply(times, |t| *t, tz)
         .into_iter()
@@ -41,7 +41,7 @@ fn remove() -> (bool, String) {
 
 struct Case {
     name: &'static str,
-    policy: Policy,
+    policy: KeepPolicy,
     /// Backup times, in any order.
     times: Vec<DateTime<Utc>>,
     /// For each time, in the same order.
@@ -53,9 +53,9 @@ fn cases() -> Vec<Case> {
     vec![
         Case {
             name: "keep-last only, input in any order",
-            policy: Policy {
+            policy: KeepPolicy {
                 keep_last: Some(3),
-                ..Policy::default()
+                ..KeepPolicy::default()
             },
             times: [
                 "2026-11-27 10:00",
@@ -76,9 +76,9 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "monthly across month ends",
-            policy: Policy {
+            policy: KeepPolicy {
                 keep_monthly: Some(3),
-                ..Policy::default()
+                ..KeepPolicy::default()
             },
             times: [
                 "2026-01-30 12:00",
@@ -99,9 +99,9 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "weekly across the year boundary: 2026 has an ISO week 53",
-            policy: Policy {
+            policy: KeepPolicy {
                 keep_weekly: Some(3),
-                ..Policy::default()
+                ..KeepPolicy::default()
             },
             times: [
                 "2026-12-27 12:00",
@@ -122,10 +122,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "yearly and hourly",
-            policy: Policy {
+            policy: KeepPolicy {
                 keep_hourly: Some(2),
                 keep_yearly: Some(2),
-                ..Policy::default()
+                ..KeepPolicy::default()
             },
             times: [
                 "2025-12-31 23:59",
@@ -146,9 +146,9 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "keep-within counts back from the newest backup, not from now",
-            policy: Policy {
+            policy: KeepPolicy {
                 keep_within: Some(days(7)),
-                ..Policy::default()
+                ..KeepPolicy::default()
             },
             times: [
                 "2020-01-01 12:00",
@@ -169,12 +169,12 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "several rules keep the same backup and all are listed",
-            policy: Policy {
+            policy: KeepPolicy {
                 keep_last: Some(2),
                 keep_daily: Some(2),
                 keep_weekly: Some(2),
                 keep_within: Some(Duration::hours(36)),
-                ..Policy::default()
+                ..KeepPolicy::default()
             },
             // Sunday 2026-11-29 (W48) twice, Saturday, Sunday a week before (W47), and older.
             times: [
@@ -196,10 +196,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "equal times: the one listed first counts as the newer",
-            policy: Policy {
+            policy: KeepPolicy {
                 keep_last: Some(1),
                 keep_daily: Some(1),
-                ..Policy::default()
+                ..KeepPolicy::default()
             },
             times: ["2026-11-29 10:00", "2026-11-29 10:00", "2026-11-28 10:00"]
                 .map(utc)
@@ -208,9 +208,9 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "a calendar rule with buckets left keeps the oldest backup too",
-            policy: Policy {
+            policy: KeepPolicy {
                 keep_daily: Some(5),
-                ..Policy::default()
+                ..KeepPolicy::default()
             },
             times: [
                 "2026-11-28 08:00",
@@ -229,18 +229,18 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "one backup",
-            policy: Policy {
+            policy: KeepPolicy {
                 keep_monthly: Some(1),
-                ..Policy::default()
+                ..KeepPolicy::default()
             },
             times: vec![utc("2026-11-29 10:00")],
             expected: vec![keep("monthly 2026-11")],
         },
         Case {
             name: "no backups",
-            policy: Policy {
+            policy: KeepPolicy {
                 keep_last: Some(1),
-                ..Policy::default()
+                ..KeepPolicy::default()
             },
             times: vec![],
             expected: vec![],
@@ -269,9 +269,9 @@ fn daily_keeps_the_newest_backup_of_each_day() {
             times.push(utc(&format!("2026-11-{day} {hour}")));
         }
     }
-    let daily = |n| Policy {
+    let daily = |n| KeepPolicy {
         keep_daily: Some(n),
-        ..Policy::default()
+        ..KeepPolicy::default()
     };
     for (n, kept_days) in [(3, 27..30), (10, 20..30)] {
         let result = run(daily(n), &times, &Utc);
@@ -294,9 +294,9 @@ fn daily_keeps_the_newest_backup_of_each_day() {
 fn buckets_follow_the_time_zone_given() {
     // 23:30 UTC on 31 January is 1 February at UTC+02:00.
     let times = ["2026-01-31 12:00", "2026-01-31 23:30", "2026-02-01 12:00"].map(utc);
-    let monthly = Policy {
+    let monthly = KeepPolicy {
         keep_monthly: Some(2),
-        ..Policy::default()
+        ..KeepPolicy::default()
     };
     assert_eq!(
         run(monthly, &times, &Utc),
@@ -314,9 +314,9 @@ fn days_follow_the_local_calendar_across_daylight_saving_changes() {
     // Berlin springs forward on 2026-03-29 (23 hours) and falls back on
     // 2026-10-25 (25 hours). 00:30 and 23:30 local on the change days
     // are the same local day, though UTC puts them on different dates.
-    let daily = Policy {
+    let daily = KeepPolicy {
         keep_daily: Some(10),
-        ..Policy::default()
+        ..KeepPolicy::default()
     };
     for change in ["2026-03-29", "2026-10-25"] {
         let date = chrono::NaiveDate::parse_from_str(change, "%Y-%m-%d").unwrap();
@@ -344,9 +344,9 @@ fn days_follow_the_local_calendar_across_daylight_saving_changes() {
     // The repeated hour 02:00-03:00 of the fall-back day is one local hour.
     // 01:30 CEST, 02:30 CEST, 02:30 CET:
     let times = ["2026-10-24 23:30", "2026-10-25 00:30", "2026-10-25 01:30"].map(utc);
-    let hourly = Policy {
+    let hourly = KeepPolicy {
         keep_hourly: Some(5),
-        ..Policy::default()
+        ..KeepPolicy::default()
     };
     assert_eq!(
         run(hourly, &times, &Berlin),
@@ -360,13 +360,13 @@ fn days_follow_the_local_calendar_across_daylight_saving_changes() {
 
 #[test]
 fn a_policy_keeping_nothing_is_rejected() {
-    let zeros = Policy {
+    let zeros = KeepPolicy {
         keep_last: Some(0),
         keep_daily: Some(0),
         keep_within: Some(Duration::zero()),
-        ..Policy::default()
+        ..KeepPolicy::default()
     };
-    for policy in [Policy::default(), zeros] {
+    for policy in [KeepPolicy::default(), zeros] {
         assert!(policy.is_empty());
         let message = policy.checked().unwrap_err().to_string();
         assert!(
@@ -376,25 +376,25 @@ fn a_policy_keeping_nothing_is_rejected() {
         assert!(!message.contains('\n'));
         assert!(policy.checked().unwrap_err().is_usage());
     }
-    let negative = Policy {
+    let negative = KeepPolicy {
         keep_last: Some(1),
         keep_within: Some(Duration::days(-1)),
-        ..Policy::default()
+        ..KeepPolicy::default()
     };
     assert!(negative
         .checked()
         .unwrap_err()
         .to_string()
         .contains("negative"));
-    let fine = Policy {
+    let fine = KeepPolicy {
         keep_yearly: Some(1),
-        ..Policy::default()
+        ..KeepPolicy::default()
     };
     assert_eq!(fine.checked().unwrap(), fine);
     // Applied anyway, an empty policy removes nothing.
     let times = ["2026-01-01 00:00", "2026-01-02 00:00"].map(utc);
     assert_eq!(
-        run(Policy::default(), &times, &Utc),
+        run(KeepPolicy::default(), &times, &Utc),
         [keep(EMPTY_POLICY), keep(EMPTY_POLICY)]
     );
 }
@@ -417,7 +417,7 @@ fn the_newest_backup_is_always_kept_and_counts_hold() {
             .map(|_| start + Duration::minutes(next(60 * 24 * 800) as i64))
             .collect();
         let mut pick = || Some(next(6) as u32).filter(|n| *n > 0);
-        let mut policy = Policy {
+        let mut policy = KeepPolicy {
             keep_last: pick(),
             keep_hourly: pick(),
             keep_daily: pick(),
@@ -472,9 +472,9 @@ fn durations_are_short() {
 
 #[test]
 fn keep_within_out_of_range_is_refused_and_never_panics() {
-    let within = |d: Duration| Policy {
+    let within = |d: Duration| KeepPolicy {
         keep_within: Some(d),
-        ..Policy::default()
+        ..KeepPolicy::default()
     };
     for d in [Duration::MAX, Duration::days(crate::duration::MAX_DAYS + 1)] {
         let err = within(d).checked().unwrap_err().to_string();
@@ -494,11 +494,11 @@ fn keep_within_out_of_range_is_refused_and_never_panics() {
     let decisions = within(Duration::days(crate::duration::MAX_DAYS)).apply(&times, |t| *t, &Utc);
     let kept: Vec<bool> = decisions.iter().map(|d| d.keep).collect();
     assert_eq!(kept, [false, false, true], "{decisions:?}");
-    let calendar = Policy {
+    let calendar = KeepPolicy {
         keep_daily: Some(3),
         keep_weekly: Some(u32::MAX),
         keep_yearly: Some(2),
-        ..Policy::default()
+        ..KeepPolicy::default()
     };
     let decisions = calendar.apply(&times, |t| *t, &Berlin);
     assert!(decisions.iter().all(|d| d.keep), "{decisions:?}");

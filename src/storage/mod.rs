@@ -14,12 +14,14 @@ use crate::ffi::{self, error_kind, RawError};
 use crate::redact::redact;
 
 mod download;
+#[cfg(feature = "cli")]
 mod obscure;
 mod remote;
 mod sizing;
 mod upload;
 
 pub use download::Download;
+#[cfg(feature = "cli")]
 pub use obscure::obscure;
 pub use remote::Remote;
 pub use sizing::Sizing;
@@ -109,6 +111,7 @@ fn add_config_secrets() {
 /// redacted value by value (masking the text before parsing it could cut a
 /// string short: help texts mention `Authorization:` headers). For
 /// diagnostics only.
+#[cfg(feature = "cli")]
 pub fn rpc(method: &str, input: &serde_json::Value) -> Result<serde_json::Value> {
     init()?;
     let (status, out) = ffi::rpc(method, &input.to_string()).map_err(|e| map_error(None, e))?;

@@ -161,7 +161,7 @@ impl Remote {
 /// Shows the remote with secrets masked.
 impl fmt::Display for Remote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", redact::redact(&self.root), self.base)
+        write!(f, "{}{}", redact(&self.root), self.base)
     }
 }
 
@@ -386,7 +386,7 @@ mod tests {
             !shown.contains("named-Sec:ret-51") && shown.starts_with("store,region=eu-west-1,"),
             "{shown}"
         );
-        assert_eq!(redact::redact("named-Sec:ret-51"), "***");
+        assert_eq!(redact("named-Sec:ret-51"), "***");
         // What the prune after a backup does: the fs string parses back.
         assert_eq!(Remote::parse(&r.fs_string()).unwrap(), r);
         let r = Remote::parse("store,env_auth").unwrap();

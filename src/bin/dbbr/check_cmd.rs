@@ -46,7 +46,7 @@ pub fn run(args: CheckArgs) -> u8 {
         Ok(report) => (report, None),
         Err(e) => {
             let message = crate::settings::message(&e, Some(engine));
-            (None, Some(dbbr::mask_secrets(&message)))
+            (None, Some(dbbr::redact(&message)))
         }
     };
     let items: Vec<CheckItem> = report

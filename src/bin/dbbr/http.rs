@@ -155,7 +155,7 @@ impl Endpoint {
                 Err(ureq::Error::StatusCode(code)) if (400..500).contains(&code) => {
                     return Err(format!("{} answered HTTP {code}", self.shown));
                 }
-                Err(e) => last = dbbr::mask_secrets(&e.to_string()),
+                Err(e) => last = dbbr::redact(&e.to_string()),
             }
         }
         let tries = match tries {
@@ -208,7 +208,7 @@ mod tests {
             e.with_path_suffix("/start").url,
             "https://hc.example/ping/abc/start?x=1"
         );
-        assert_eq!(dbbr::mask_secrets("token /ping/abc?x=1"), "token ***");
+        assert_eq!(dbbr::redact("token /ping/abc?x=1"), "token ***");
         for bad in ["ftp://x/y", "not a url", "http://", "/just/a/path"] {
             let err = Endpoint::parse("NOTIFY_WEBHOOK_URL", bad).unwrap_err();
             assert!(

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use clap::{Args, ValueEnum};
-use dbbr::{Engine, Error, Identities, Result, RunId, RunSummary, Setting, Verify, Which};
+use dbbr::{Engine, Error, Identities, Result, RunId, Setting, Verify, Which};
+
+use crate::summary::RunSummary;
 
 use crate::backup_cmd::{self, BackupArgs};
 use crate::metrics_out::{MetricsArgs, MetricsSink};

@@ -2,7 +2,8 @@
 //! `prune` and `backup` (which prunes after a fully successful run).
 
 use clap::Args;
-use dbbr::{parse_duration, Error, KeepPolicy, Result, Setting};
+use dbbr::cli::parse_duration;
+use dbbr::{Error, KeepPolicy, Result, Setting};
 
 /// Which backups to keep, per engine and database.
 #[derive(Debug, Args)]

@@ -145,7 +145,7 @@ where
         let mut fields = String::new();
         ctx.field_format()
             .format_fields(Writer::new(&mut fields), event)?;
-        let fields = dbbr::mask_secrets(&fields);
+        let fields = dbbr::redact(&fields);
         writeln!(writer, "{time} {level:>5} run={}: {fields}", run_id())
     }
 }
@@ -203,12 +203,12 @@ impl Visit for Fields {
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.0
-            .insert(field.name().into(), dbbr::mask_secrets(value).into());
+            .insert(field.name().into(), dbbr::redact(value).into());
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.0.insert(
             field.name().into(),
-            dbbr::mask_secrets(&format!("{value:?}")).into(),
+            dbbr::redact(&format!("{value:?}")).into(),
         );
     }
 }

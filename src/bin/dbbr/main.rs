@@ -8,6 +8,7 @@ mod job;
 mod keep_args;
 mod list_cmd;
 mod logging;
+mod metrics;
 mod metrics_out;
 mod notify;
 mod prune_cmd;
@@ -16,6 +17,7 @@ mod restore_cmd;
 mod schedule;
 mod settings;
 mod storage_args;
+mod summary;
 mod verify_cmd;
 
 use std::process::ExitCode;
@@ -208,7 +210,7 @@ const CLEANUP_AT_EXIT: std::time::Duration = std::time::Duration::from_secs(2);
 fn main() -> ExitCode {
     // Let the embedded Go runtime finish starting before anything else reads
     // the environment (it adjusts RCLONE_* variables while it initialises).
-    dbbr::wait_ready();
+    dbbr::cli::wait_ready();
     let cli = Cli::parse();
     match logging::filter(&cli.log_level) {
         Ok(filter) => logging::init(cli.log_format, filter),

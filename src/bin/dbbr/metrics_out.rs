@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::metrics::Metrics;
+use crate::summary::RunSummary;
 use base64::Engine as _;
 use clap::Args;
-use dbbr::{Metrics, RunSummary};
 
 use crate::http::Endpoint;
 
@@ -84,7 +85,7 @@ impl MetricsSink {
                 let body = metrics.render_group(&engine, &database);
                 let url = gateway.with_path_suffix(&group);
                 if let Err(e) = url.post("text/plain; version=0.0.4", &body, deadline) {
-                    tracing::warn!("metrics not pushed: {}", dbbr::mask_secrets(&e));
+                    tracing::warn!("metrics not pushed: {}", dbbr::redact(&e));
                 }
             }
         }

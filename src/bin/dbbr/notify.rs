@@ -8,7 +8,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use dbbr::{RunId, RunSummary};
+use dbbr::RunId;
+
+use crate::summary::RunSummary;
 
 use crate::http::Endpoint;
 
@@ -145,7 +147,7 @@ fn send(what: &str, endpoint: &Endpoint, content_type: &str, body: &str, deadlin
         Ok(()) => tracing::debug!("{what} notification sent to {}", endpoint.shown),
         Err(e) => tracing::warn!(
             "{what} notification failed (the run's result stands): {}",
-            dbbr::mask_secrets(&e)
+            dbbr::redact(&e)
         ),
     }
 }

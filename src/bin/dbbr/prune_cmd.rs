@@ -2,7 +2,8 @@
 //! [--orphans-older-than DURATION]`.
 
 use clap::Args;
-use dbbr::{parse_duration, Error, KeepPolicy, Prune, Result, Setting};
+use dbbr::cli::parse_duration;
+use dbbr::{Error, KeepPolicy, Prune, Result, Setting};
 
 use crate::backup_cmd::EngineArg;
 

@@ -112,7 +112,7 @@ pub fn run(args: RemoteArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
             let input = serde_json::from_str(&input).map_err(|e| {
                 Error::config(Setting::Storage, format!("rc input is not JSON: {e}"))
             })?;
-            let reply = dbbr::diagnostics::rpc(&method, &input)?;
+            let reply = dbbr::cli::rpc(&method, &input)?;
             println!("{:#}", crate::settings::masked_json(reply));
             Ok(())
         }
@@ -171,6 +171,6 @@ fn obscure_stdin() -> Result<()> {
             "standard input has several lines: give the password alone, on one line",
         ));
     }
-    println!("{}", dbbr::obscure(clear)?);
+    println!("{}", dbbr::cli::obscure(clear)?);
     Ok(())
 }

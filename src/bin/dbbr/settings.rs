@@ -108,7 +108,7 @@ pub fn name_given(flag: &str, value: &str) -> Result<()> {
 
 /// `text` with every secret dbbr knows masked, for stdout.
 pub fn masked(text: &str) -> String {
-    dbbr::mask_secrets(text)
+    dbbr::redact(text)
 }
 
 /// A JSON document with every string in it (keys included) masked, so

@@ -4,11 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Engine;
-use crate::error::Error;
-use crate::report::Report;
-use crate::run_id::RunId;
-use crate::verify::VerifyReport;
+use dbbr::{Engine, Error, Report, RunId, VerifyReport};
 
 /// A run's outcome, as notifications and metrics report it (schema 1, see
 /// the README's "Notifications").
@@ -295,36 +291,25 @@ fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{BackupStats, DatabaseReport};
+    use dbbr::cli::samples;
     use std::time::Duration;
 
     fn report() -> Report {
-        Report {
-            run_id: RunId::new(),
-            databases: vec![
-                DatabaseReport {
-                    database: "app".into(),
-                    object: Some("app.sql.gz".into()),
-                    result: Ok(BackupStats {
-                        raw_bytes: 100,
-                        stored_bytes: 40,
-                        sha256: "ab".into(),
-                        manifest: "app.sql.gz.manifest.json".into(),
-                        elapsed: Duration::from_millis(1500),
-                        storage_retries: 0,
-                    }),
-                },
-                DatabaseReport {
+        samples::report(vec![
+            samples::database_report(
+                "app",
+                Some("app.sql.gz"),
+                Ok(samples::backup_stats(100, 40, Duration::from_millis(1500))),
+            ),
+            samples::database_report(
+                "billing",
+                Some("billing.sql.gz"),
+                Err(Error::Dump {
                     database: "billing".into(),
-                    object: Some("billing.sql.gz".into()),
-                    result: Err(Error::Dump {
-                        database: "billing".into(),
-                        message: "exit status 1".into(),
-                    }),
-                },
-            ],
-            prune: None,
-        }
+                    message: "exit status 1".into(),
+                }),
+            ),
+        ])
     }
 
     #[test]

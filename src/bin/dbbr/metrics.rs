@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use dbbr::{Error, Result};
+
 use crate::summary::RunSummary;
 
 /// Every metric dbbr writes: name, help.
@@ -307,33 +308,18 @@ fn parse_labels(text: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{BackupStats, DatabaseReport, Report};
-    use crate::{Engine, RunId};
     use chrono::Utc;
+    use dbbr::cli::samples;
+    use dbbr::Engine;
     use std::time::Duration;
 
     fn summary(ok: bool, database: &str) -> RunSummary {
         let result = if ok {
-            Ok(BackupStats {
-                raw_bytes: 1000,
-                stored_bytes: 300,
-                sha256: "ab".into(),
-                manifest: "m".into(),
-                elapsed: Duration::from_secs(2),
-                storage_retries: 0,
-            })
+            Ok(samples::backup_stats(1000, 300, Duration::from_secs(2)))
         } else {
             Err(Error::Interrupted)
         };
-        let report = Report {
-            run_id: RunId::new(),
-            databases: vec![DatabaseReport {
-                database: database.into(),
-                object: None,
-                result,
-            }],
-            prune: None,
-        };
+        let report = samples::report(vec![samples::database_report(database, None, result)]);
         RunSummary::of_backup(Engine::Postgres, Utc::now(), &report)
     }
 
