@@ -111,6 +111,7 @@ mod restore;
 mod retention;
 mod run_id;
 mod storage;
+mod stored;
 mod verify;
 
 pub use backup::Backup;

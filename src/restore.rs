@@ -27,12 +27,12 @@ use crate::catalog::{Catalog, Lookup, State, StoredBackup};
 use crate::decode::Decoder;
 use crate::encode::Identities;
 use crate::engine::{Connection, DatabaseKind, DatabaseState, Destination, Engine};
-use crate::error::Stage;
-use crate::error::{Error, Result, Setting};
+use crate::error::{Error, Result, Setting, Stage};
 use crate::manifest::Kind;
 use crate::report::{NoProgress, Progress};
 use crate::run_id::RunId;
 use crate::storage::Remote;
+use crate::stored::{read_through, Opened, CHUNK};
 
 mod archive;
 mod client;
@@ -50,8 +50,6 @@ use retarget::Retarget;
 use roles::ExistingRoles;
 use unmovable::Unmovable;
 
-/// Bytes moved per step.
-const CHUNK: usize = 256 * 1024;
 /// How often progress is reported.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// How often a blocked restore looks at its cancel flag.
@@ -471,15 +469,8 @@ impl Restore {
                 format!("{object} is encrypted: give the identity file that decrypts it"),
             ));
         }
-        let engine = Engine::from_name(&manifest.engine).ok_or_else(|| {
-            Error::config(
-                Setting::Selection,
-                format!(
-                    "{object} was written for engine `{}`, which this dbbr does not know",
-                    manifest.engine
-                ),
-            )
-        })?;
+        let opened = Opened::new(remote, backup)?;
+        let engine = opened.engine;
         if let Some(wanted) = self.engine.filter(|e| *e != engine) {
             return Err(Error::config(
                 Setting::Selection,
@@ -518,17 +509,13 @@ impl Restore {
             _ => {}
         }
         self.check_client_args(Some((engine, manifest.is_archive())))?;
-        let connection = match &self.password_file {
-            Some(path) => Connection::from_password_file(path)?,
-            None => Connection::from_env(engine)?,
-        }
-        .with_args(&self.client_args);
+        let connection = opened
+            .connect(self.password_file.as_deref())?
+            .with_args(&self.client_args);
         let ctx = Context {
             restore: self,
-            remote,
-            backup,
+            opened,
             identities: identities.as_deref(),
-            engine,
             connection,
         };
         let clock = Instant::now();
@@ -595,10 +582,8 @@ fn staging_name() -> String {
 /// One restore, resolved.
 struct Context<'a> {
     restore: &'a Restore,
-    remote: &'a Remote,
-    backup: &'a StoredBackup,
+    opened: Opened<'a>,
     identities: Option<&'a Identities>,
-    engine: Engine,
     connection: Connection,
 }
 
@@ -608,7 +593,7 @@ type Totals = (u64, u64, bool);
 
 impl Context<'_> {
     fn kind(&self) -> &'static dyn DatabaseKind {
-        self.engine.kind()
+        self.opened.engine.kind()
     }
 
     fn run(&self, sink: Sink) -> Result<Totals> {
@@ -662,7 +647,7 @@ impl Context<'_> {
             .unwrap_or(kind.dump_names_its_database());
         if verify {
             let found = self.verify_whole()?;
-            if !found.is_empty() && !restore.scratch && self.engine == Engine::MariaDb {
+            if !found.is_empty() && !restore.scratch && self.opened.engine == Engine::MariaDb {
                 return Err(Error::config(
                     Setting::Selection,
                     format!(
@@ -670,7 +655,7 @@ impl Context<'_> {
                          cannot be restored all-or-nothing and nothing was changed: restore it \
                          by hand (`dbbr restore ... --to-stdout | mariadb DB`), which is not \
                          all-or-nothing",
-                        self.backup.object(),
+                        self.opened.backup.object(),
                         found.join(", ")
                     ),
                 ));
@@ -682,7 +667,7 @@ impl Context<'_> {
             }
             self.stream(self.client(Destination::Database(name))?)?
         } else {
-            match self.engine {
+            match self.opened.engine {
                 Engine::Postgres if missing => self.to_new_database(name)?,
                 Engine::Postgres => self.stream(self.client(Destination::Database(name))?)?,
                 _ => self.staged(name, missing)?,
@@ -747,13 +732,13 @@ impl Context<'_> {
     /// only when dbbr says so.
     fn client(&self, to: Destination<'_>) -> Result<Box<dyn Finish>> {
         let kind = self.kind();
-        let manifest = &self.backup.manifest;
+        let manifest = &self.opened.backup.manifest;
         let archive = manifest.is_archive();
         let args = &self.restore.client_args;
         let (cmd, program) = kind.restore_command(to, archive, args, &self.connection);
         let client = self.start_client(cmd, &program)?;
         let into_database = matches!(to, Destination::Database(_));
-        let sink: Box<dyn Finish> = match self.engine {
+        let sink: Box<dyn Finish> = match self.opened.engine {
             // One transaction, whose COMMIT dbbr writes.
             Engine::Postgres if into_database => {
                 let conn = self.connection.clone();
@@ -789,47 +774,29 @@ impl Context<'_> {
     }
 
     fn decoder(&self) -> Result<Decoder<crate::storage::Download>> {
-        let manifest = &self.backup.manifest;
-        let download = self
-            .remote
-            .download(self.backup.object())
-            .map_err(|e| match e {
-                Error::Interrupted => Error::Interrupted,
-                e => self.failed(Stage::Download, e.to_string()),
-            })?;
-        manifest
-            .stored_codec()
-            .and_then(|codec| {
-                Decoder::new(
-                    download,
-                    codec,
-                    self.identities.filter(|_| manifest.encrypted),
-                    manifest.expected(),
-                )
-            })
-            .map_err(|e| self.decode_failed(e))
+        self.opened.decoder(self.identities).map_err(|e| match e {
+            Error::Interrupted => Error::Interrupted,
+            e @ Error::Decode { .. } => self.decode_failed(e),
+            e => self.failed(Stage::Download, e.to_string()),
+        })
     }
 
     /// Reads and checks the whole backup without running a client; for a
     /// MariaDB dump, what it holds that cannot move between databases.
     fn verify_whole(&self) -> Result<Vec<&'static str>> {
-        let mut decoder = self.decoder()?;
+        let decoder = self.decoder()?;
         let mut scan = Unmovable::default();
-        let scanning = self.engine == Engine::MariaDb;
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            if self.restore.cancel.load(Ordering::Relaxed) {
-                return Err(Error::Interrupted);
+        let scanning = self.opened.engine == Engine::MariaDb;
+        let stop = || self.restore.cancel.load(Ordering::Relaxed);
+        read_through(decoder, stop, |piece| {
+            if scanning {
+                scan.update(piece);
             }
-            match decoder.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) if scanning => scan.update(&buf[..n]),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break,
-            }
-        }
-        decoder.finish().map_err(|e| self.decode_failed(e))?;
+        })
+        .map_err(|e| match e {
+            Error::Interrupted => Error::Interrupted,
+            e => self.decode_failed(e),
+        })?;
         Ok(scan.found().to_vec())
     }
 
@@ -863,12 +830,14 @@ impl Context<'_> {
         mut decoder: Decoder<crate::storage::Download>,
         mut out: Box<dyn Finish>,
     ) -> Result<(u64, u64)> {
-        let label = &self.backup.manifest.database;
+        let label = &self.opened.backup.manifest.database;
         let cancelled = || self.restore.cancel.load(Ordering::Relaxed);
-        self.restore.progress.started(label, self.backup.object());
         self.restore
             .progress
-            .sized(label, self.backup.manifest.stored_bytes);
+            .started(label, self.opened.backup.object());
+        self.restore
+            .progress
+            .sized(label, self.opened.backup.manifest.stored_bytes);
         let clock = Instant::now();
         let mut last = Instant::now();
         let mut buf = vec![0u8; CHUNK];
@@ -936,14 +905,14 @@ impl Context<'_> {
 
     fn failed(&self, stage: Stage, message: String) -> Error {
         Error::Restore {
-            backup: self.backup.object().into(),
+            backup: self.opened.backup.object().into(),
             stage,
             message,
         }
     }
 
     fn decode_failed(&self, e: Error) -> Error {
-        at_stage(self.backup.object(), e)
+        at_stage(self.opened.backup.object(), e)
     }
 }
 

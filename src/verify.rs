@@ -10,22 +10,23 @@
 //! an error and records nothing, so an earlier record stays as it was.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read};
+use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Utc;
 
 use crate::catalog::{Catalog, Lookup, State, StoredBackup};
-use crate::decode::{check_stored, Decoder};
+use crate::decode::check_stored;
 use crate::encode::Identities;
-use crate::engine::{Connection, DatabaseState, Engine};
+use crate::engine::{DatabaseState, Engine};
 use crate::error::Stage;
 use crate::error::{Error, Result, Setting};
 use crate::evidence::DumpInspector;
 use crate::manifest::{Kind, Verification, VerifyLevel, VERIFIED_SUFFIX};
 use crate::restore::Restore;
 use crate::storage::Remote;
+use crate::stored::{read_through, Opened};
 
 /// Which backups to verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -353,16 +354,9 @@ impl Verify {
         scratch: &str,
     ) -> Result<String> {
         let manifest = &backup.manifest;
-        let engine = Engine::from_name(&manifest.engine).ok_or_else(|| {
-            Error::config(
-                Setting::Selection,
-                format!("unknown engine `{}`", manifest.engine),
-            )
-        })?;
-        let connection = match &self.password_file {
-            Some(path) => Connection::from_password_file(path)?,
-            None => Connection::from_env(engine)?,
-        };
+        let opened = Opened::new(remote, backup)?;
+        let engine = opened.engine;
+        let connection = opened.connect(self.password_file.as_deref())?;
         if engine.kind().database_state(scratch, &connection)? != DatabaseState::Missing {
             return Err(Error::config(
                 Setting::Selection,
@@ -539,34 +533,14 @@ fn quick(remote: &Remote, backup: &StoredBackup) -> Result<()> {
 /// checksums, and the rows and completion line against the manifest.
 fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>) -> Result<String> {
     let manifest = &backup.manifest;
-    let download = remote
-        .download(backup.object())
-        .map_err(|e| verdict(backup, e))?;
-    let mut decoder = manifest
-        .stored_codec()
-        .and_then(|codec| {
-            Decoder::new(
-                download,
-                codec,
-                identities.filter(|_| manifest.encrypted),
-                manifest.expected(),
-            )
-        })
+    let decoder = Opened::new(remote, backup)
+        .and_then(|opened| opened.decoder(identities))
         .map_err(|e| verdict(backup, e))?;
     let mut inspector = DumpInspector::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        if crate::interrupt::interrupted() {
-            return Err(Error::Interrupted);
-        }
-        match decoder.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => inspector.update(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        }
-    }
-    decoder.finish().map_err(|e| verdict(backup, e))?;
+    read_through(decoder, crate::interrupt::interrupted, |piece| {
+        inspector.update(piece)
+    })
+    .map_err(|e| verdict(backup, e))?;
     let seen = inspector.finish();
     let Some(recorded) = &manifest.dump else {
         return Ok(

@@ -34,6 +34,8 @@ const LAYERS: &[&[&str]] = &[
     &["leftovers"],
     &["prune"],
     &["report"],
+    // Opening a stored backup to read it back.
+    &["stored"],
     // The operations on backups.
     &["backup", "restore"],
     &["verify", "check"],

@@ -559,7 +559,12 @@ fn verify_records_verdicts_about_the_backup_only() {
         dbbr_at(tmp.path(), &["verify", "v.sql.gz.age"]).env("ENCRYPT_IDENTITY_FILE", &key),
         1,
     );
-    assert!(err.contains("backup v.sql.gz.age failed at"), "{err}");
+    // The verdict names the backup and the stage, never a restore.
+    assert!(
+        err.contains("backup v.sql.gz.age failed at integrity"),
+        "{err}"
+    );
+    assert!(!err.contains("restore of"), "{err}");
     assert!(std::fs::read_to_string(&record)
         .unwrap()
         .contains("\"ok\": false"));
