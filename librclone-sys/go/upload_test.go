@@ -83,49 +83,6 @@ func TestConcurrentUploadsOfOneNameNeverReplaceEachOther(t *testing.T) {
 	}
 }
 
-func TestALiveClaimKeepsOthersAway(t *testing.T) {
-	defer func(w time.Duration) { claimWait = w }(claimWait)
-	claimWait = 300 * time.Millisecond
-	dir := t.TempDir()
-	foreign := filepath.Join(dir, ".x.gz.0123456789ab.claim")
-	if err := os.WriteFile(foreign, []byte("{}"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := uploadTo(dir, "x.gz", []byte("data"), nil)
-	if kindOf(err) != kindBusy {
-		t.Fatalf("want a busy error, got %v", err)
-	}
-	if h := hidden(t, dir); len(h) != 1 || h[0] != filepath.Base(foreign) {
-		t.Errorf("want only the foreign claim left, got %v", h)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "x.gz")); !os.IsNotExist(err) {
-		t.Errorf("x.gz was written: %v", err)
-	}
-}
-
-func TestAStaleClaimIsRemovedAndIgnored(t *testing.T) {
-	dir := t.TempDir()
-	stale := filepath.Join(dir, ".x.gz.0123456789ab.claim")
-	if err := os.WriteFile(stale, []byte("{}"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	old := time.Now().Add(-2 * claimStale)
-	if err := os.Chtimes(stale, old, old); err != nil {
-		t.Fatal(err)
-	}
-	// A claim on another name that merely shares a prefix is not touched.
-	other := filepath.Join(dir, ".x.gz.old.0123456789ab.claim")
-	if err := os.WriteFile(other, []byte("{}"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := uploadTo(dir, "x.gz", []byte("data"), nil); err != nil {
-		t.Fatal(err)
-	}
-	if h := hidden(t, dir); len(h) != 1 || h[0] != filepath.Base(other) {
-		t.Errorf("want only the other name's claim left, got %v", h)
-	}
-}
-
 func TestCommitRefusesAnObjectWrittenMeanwhile(t *testing.T) {
 	dir := t.TempDir()
 	final := filepath.Join(dir, "x.gz")
