@@ -1,8 +1,5 @@
 package main
 
-// #include <stdlib.h>
-import "C"
-
 import (
 	"encoding/json"
 	"errors"
@@ -91,17 +88,4 @@ func oneLine(msg string) string {
 		parts = append(parts, line)
 	}
 	return strings.Join(parts, "; ")
-}
-
-// cError converts err into a malloc'd JSON error, or NULL for nil.
-func cError(err error) *C.char {
-	if err == nil {
-		return nil
-	}
-	return C.CString(errorJSON(err))
-}
-
-// setErr stores err (or NULL) in *out.
-func setErr(out **C.char, err error) {
-	*out = cError(err)
 }

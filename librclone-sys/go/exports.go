@@ -3,6 +3,10 @@ package main
 // Every function of the C API, as thin wrappers: they convert C values and
 // leave the work to the file of their concern. See the package doc for the
 // conventions shared by all of them.
+//
+// This is the only file that uses cgo: C types, C strings and C memory
+// stop here, and every other file is plain Go (errors, for one, reach this
+// file as Go errors and leave it as C strings of their JSON).
 
 /*
 #include <stdint.h>
@@ -247,4 +251,17 @@ func cResult(out string, e error, err **C.char) *C.char {
 		return nil
 	}
 	return C.CString(out)
+}
+
+// cError converts err into a malloc'd JSON error, or NULL for nil.
+func cError(err error) *C.char {
+	if err == nil {
+		return nil
+	}
+	return C.CString(errorJSON(err))
+}
+
+// setErr stores err (or NULL) in *out.
+func setErr(out **C.char, err error) {
+	*out = cError(err)
 }
