@@ -82,8 +82,16 @@ func initLogging() {
 }
 
 // lowLevelRetries counts the requests rclone retried (a 5xx, a reset
-// connection): rclone announces each only in a debug line.
+// connection): rclone has no counter of them (its pacer does not count
+// and its stats do not see them) and announces each only in a debug line,
+// which countingLogger looks for.
 var lowLevelRetries atomic.Int64
+
+// retryLine is what the line of a low-level retry holds: rclone's pacer
+// (fs/pacer.go) logs "low level retry %d/%d (error %v)" with "pacer" as
+// its object. logging_test.go drives a real retry and fails if rclone's
+// line no longer holds it.
+const retryLine = "pacer: low level retry"
 
 // userLevel is the least severe level of rclone's lines the user asked for
 // (RCLONE_LOG_LEVEL, RCLONE_VERBOSE); rclone itself then runs at debug so
@@ -108,7 +116,7 @@ func countRetries() {
 // countingLogger counts rclone's retry lines and passes the lines at the
 // user's level on to the host.
 func countingLogger(level slog.Level, text string) {
-	if strings.Contains(text, "pacer: low level retry") {
+	if strings.Contains(text, retryLine) {
 		lowLevelRetries.Add(1)
 	}
 	if level >= userLevel && hostLogger != nil {

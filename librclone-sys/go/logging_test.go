@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rclone/rclone/fs"
+	fslog "github.com/rclone/rclone/fs/log"
+)
+
+// hostLines is a host logger that keeps the lines it is given.
+type hostLines struct {
+	mu    sync.Mutex
+	lines []string
+	debug int // how many of them are at debug level
+}
+
+func (h *hostLines) log(level slog.Level, text string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lines = append(h.lines, text)
+	if level == slog.LevelDebug {
+		h.debug++
+	}
+}
+
+// with returns the lines that hold s.
+func (h *hostLines) with(s string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, line := range h.lines {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// countInto sets rclone's logging up as DbbrSetLogger and DbbrInit do for
+// a host logging at userLevel (countRetries), with host as the host's
+// logger, and puts the process's logging back afterwards.
+func countInto(t *testing.T, level fs.LogLevel, host *hostLines) {
+	t.Helper()
+	ci := fs.GetConfig(context.Background())
+	oldHost, oldUser, oldLevel := hostLogger, userLevel, ci.LogLevel
+	oldHandlerLevel := fslog.Handler.SetLevel(fs.LogLevelToSlog(ci.LogLevel))
+	t.Cleanup(func() {
+		fslog.Handler.ResetOutput() // countingLogger
+		fslog.Handler.ResetOutput() // host.log
+		fslog.Handler.SetLevel(oldHandlerLevel)
+		hostLogger, userLevel, ci.LogLevel = oldHost, oldUser, oldLevel
+	})
+	ci.LogLevel = level
+	setHostLogger(host.log)
+	countRetries()
+}
+
+// failingOnce is a WebDAV server on loopback that answers its first
+// request with 500 (which rclone retries) and every later one with 404.
+func failingOnce(t *testing.T) string {
+	t.Helper()
+	var failed atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failed.CompareAndSwap(false, true) {
+			http.Error(w, "try again", http.StatusInternalServerError)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return ":webdav,url='" + srv.URL + "/',vendor=other:"
+}
+
+// TestARetryIsCountedFromRclonesLine drives one real low-level retry and
+// checks that it is counted once. rclone has no counter of these retries:
+// lowLevelRetries counts the debug lines that hold retryLine, so an rclone
+// whose line says it differently must fail here rather than count nothing.
+func TestARetryIsCountedFromRclonesLine(t *testing.T) {
+	if err := initialise(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		level fs.LogLevel
+		shown bool // whether the retry line reaches the host
+	}{
+		{"the user asked for debug lines", fs.LogLevelDebug, true},
+		{"the user did not ask for debug lines", fs.LogLevelNotice, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			host := &hostLines{}
+			countInto(t, c.level, host)
+			remote := failingOnce(t)
+			before := lowLevelRetries.Load()
+			// One PROPFIND answered 500, retried, then answered 404.
+			_, err := statJSON(remote, "x.gz")
+			if kindOf(err) != kindNotFound {
+				t.Fatalf("stat: want kind %q after the retry, got %q: %v", kindNotFound, kindOf(err), err)
+			}
+			if got := lowLevelRetries.Load() - before; got != 1 {
+				t.Errorf("counted %d retries, want 1; rclone's lines: %q", got, host.lines)
+			}
+			shown := host.with(retryLine)
+			if !c.shown {
+				if len(shown) != 0 || host.debug != 0 {
+					t.Errorf("debug lines reached a host that did not ask for them: %q", host.lines)
+				}
+				return
+			}
+			if len(shown) != 1 {
+				t.Fatalf("want one line holding %q, got %q; all lines: %q", retryLine, shown, host.lines)
+			}
+			// The line as rclone writes it: the pacer, the try of how many,
+			// and the error that caused it.
+			for _, want := range []string{"DEBUG : " + retryLine + " 1/", "500"} {
+				if !strings.Contains(shown[0], want) {
+					t.Errorf("the retry line %q does not hold %q", shown[0], want)
+				}
+			}
+		})
+	}
+}
