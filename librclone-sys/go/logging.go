@@ -83,25 +83,29 @@ func initLogging() {
 
 // lowLevelRetries counts the requests rclone retried (a 5xx, a reset
 // connection): rclone has no counter of them (its pacer does not count
-// and its stats do not see them) and announces each only in a debug line,
-// which countingLogger looks for.
+// and its stats do not see them) and announces each only in a debug log
+// record, which retryCounter looks for.
 var lowLevelRetries atomic.Int64
 
-// retryLine is what the line of a low-level retry holds: rclone's pacer
-// (fs/pacer.go) logs "low level retry %d/%d (error %v)" with "pacer" as
-// its object. logging_test.go drives a real retry and fails if rclone's
-// line no longer holds it.
-const retryLine = "pacer: low level retry"
+// The log record of a low-level retry: rclone's pacer (fs/pacer.go) logs
+// "low level retry %d/%d (error %v)" with "pacer" as its object.
+// logging_test.go drives a real retry and fails if rclone's record no
+// longer reads so.
+const (
+	retryObject  = "pacer"
+	retryMessage = "low level retry "
+)
 
 // userLevel is the least severe level of rclone's lines the user asked for
 // (RCLONE_LOG_LEVEL, RCLONE_VERBOSE); rclone itself then runs at debug so
-// that its retry lines can be counted.
+// that its retry records can be counted.
 var userLevel = slog.LevelInfo
 
 // countRetries makes rclone log at debug level, remembering the level the
-// user chose (call it once the log level flags are applied);
-// countingLogger drops what the user did not ask for. Without a host
-// logger it does nothing: rclone's own output would show every line.
+// user chose (call it once the log level flags are applied), and counts
+// the retry records; userLogger drops the lines the user did not ask for.
+// Without a host logger it does nothing: rclone's own output would show
+// every line.
 func countRetries() {
 	if hostLogger == nil {
 		return
@@ -110,16 +114,50 @@ func countRetries() {
 	userLevel = fs.LogLevelToSlog(ci.LogLevel)
 	ci.LogLevel = fs.LogLevelDebug
 	fslog.Handler.SetLevel(slog.LevelDebug)
-	fslog.Handler.SetOutput(countingLogger)
+	fslog.Handler.SetOutput(userLogger)
+	fs.SetLogger(retryCounter{fslog.Handler})
 }
 
-// countingLogger counts rclone's retry lines and passes the lines at the
-// user's level on to the host.
-func countingLogger(level slog.Level, text string) {
-	if strings.Contains(text, retryLine) {
-		lowLevelRetries.Add(1)
-	}
+// userLogger passes the lines at the user's level on to the host.
+func userLogger(level slog.Level, text string) {
 	if level >= userLevel && hostLogger != nil {
 		hostLogger(level, text)
 	}
+}
+
+// retryCounter is rclone's log handler, counting the records of low-level
+// retries in lowLevelRetries on the way. It sees each record before it is
+// formatted, so the count does not depend on the format of the lines
+// (RCLONE_LOG_FORMAT, RCLONE_USE_JSON_LOG).
+type retryCounter struct{ slog.Handler }
+
+func (h retryCounter) Handle(ctx context.Context, r slog.Record) error {
+	if isRetry(r) {
+		lowLevelRetries.Add(1)
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h retryCounter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return retryCounter{h.Handler.WithAttrs(attrs)}
+}
+
+func (h retryCounter) WithGroup(name string) slog.Handler {
+	return retryCounter{h.Handler.WithGroup(name)}
+}
+
+// isRetry tells whether r is the record of a low-level retry.
+func isRetry(r slog.Record) bool {
+	if !strings.HasPrefix(r.Message, retryMessage) {
+		return false
+	}
+	object := ""
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "object" {
+			object = a.Value.String()
+			return false
+		}
+		return true
+	})
+	return object == retryObject
 }

@@ -43,16 +43,17 @@ func (h *hostLines) with(s string) []string {
 	return out
 }
 
-// countInto sets rclone's logging up as DbbrSetLogger and DbbrInit do for
-// a host logging at userLevel (countRetries), with host as the host's
-// logger, and puts the process's logging back afterwards.
+// countInto sets rclone's logging up as DbbrSetLogger and DbbrInit do (see
+// countRetries) for a user who asked for lines at level, with host as the
+// host's logger, and puts the process's logging back afterwards.
 func countInto(t *testing.T, level fs.LogLevel, host *hostLines) {
 	t.Helper()
 	ci := fs.GetConfig(context.Background())
 	oldHost, oldUser, oldLevel := hostLogger, userLevel, ci.LogLevel
 	oldHandlerLevel := fslog.Handler.SetLevel(fs.LogLevelToSlog(ci.LogLevel))
 	t.Cleanup(func() {
-		fslog.Handler.ResetOutput() // countingLogger
+		fs.SetLogger(fslog.Handler) // without retryCounter
+		fslog.Handler.ResetOutput() // userLogger
 		fslog.Handler.ResetOutput() // host.log
 		fslog.Handler.SetLevel(oldHandlerLevel)
 		hostLogger, userLevel, ci.LogLevel = oldHost, oldUser, oldLevel
@@ -78,23 +79,47 @@ func failingOnce(t *testing.T) string {
 	return ":webdav,url='" + srv.URL + "/',vendor=other:"
 }
 
-// TestARetryIsCountedFromRclonesLine drives one real low-level retry and
+// logIn makes rclone write its lines in format (as RCLONE_LOG_FORMAT
+// would), until the test ends.
+func logIn(t *testing.T, format string) {
+	t.Helper()
+	old := fslog.Opt.Format
+	t.Cleanup(func() {
+		fslog.Opt.Format = old
+		initLogging()
+	})
+	if err := fslog.Opt.Format.Set(format); err != nil {
+		t.Fatal(err)
+	}
+	initLogging()
+}
+
+// TestARetryIsCountedFromRclonesRecord drives one real low-level retry and
 // checks that it is counted once. rclone has no counter of these retries:
-// lowLevelRetries counts the debug lines that hold retryLine, so an rclone
-// whose line says it differently must fail here rather than count nothing.
-func TestARetryIsCountedFromRclonesLine(t *testing.T) {
+// lowLevelRetries counts the log records that read as one (retryObject,
+// retryMessage), so an rclone that announces them differently must fail
+// here rather than count nothing.
+func TestARetryIsCountedFromRclonesRecord(t *testing.T) {
 	if err := initialise(); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		name  string
-		level fs.LogLevel
-		shown bool // whether the retry line reaches the host
+		name   string
+		level  fs.LogLevel
+		format string
+		// shown: what the line of the retry holds, as the host gets it;
+		// nil if the host does not get it.
+		shown []string
 	}{
-		{"the user asked for debug lines", fs.LogLevelDebug, true},
-		{"the user did not ask for debug lines", fs.LogLevelNotice, false},
+		{"text lines, the user asked for debug", fs.LogLevelDebug, "date,time",
+			[]string{"DEBUG : " + retryObject + ": " + retryMessage + "1/", "500"}},
+		{"text lines, the user did not ask for debug", fs.LogLevelNotice, "date,time", nil},
+		{"JSON lines, the user asked for debug", fs.LogLevelDebug, "json",
+			[]string{`"msg":"` + retryMessage + "1/", `"object":"` + retryObject + `"`, "500"}},
+		{"JSON lines, the user did not ask for debug", fs.LogLevelNotice, "json", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			logIn(t, c.format)
 			host := &hostLines{}
 			countInto(t, c.level, host)
 			remote := failingOnce(t)
@@ -107,19 +132,17 @@ func TestARetryIsCountedFromRclonesLine(t *testing.T) {
 			if got := lowLevelRetries.Load() - before; got != 1 {
 				t.Errorf("counted %d retries, want 1; rclone's lines: %q", got, host.lines)
 			}
-			shown := host.with(retryLine)
-			if !c.shown {
+			shown := host.with(retryMessage)
+			if c.shown == nil {
 				if len(shown) != 0 || host.debug != 0 {
 					t.Errorf("debug lines reached a host that did not ask for them: %q", host.lines)
 				}
 				return
 			}
 			if len(shown) != 1 {
-				t.Fatalf("want one line holding %q, got %q; all lines: %q", retryLine, shown, host.lines)
+				t.Fatalf("want one line holding %q, got %q; all lines: %q", retryMessage, shown, host.lines)
 			}
-			// The line as rclone writes it: the pacer, the try of how many,
-			// and the error that caused it.
-			for _, want := range []string{"DEBUG : " + retryLine + " 1/", "500"} {
+			for _, want := range c.shown {
 				if !strings.Contains(shown[0], want) {
 					t.Errorf("the retry line %q does not hold %q", shown[0], want)
 				}
