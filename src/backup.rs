@@ -94,14 +94,14 @@ impl Backup {
         self
     }
 
-    /// With [`Backup::every_database`]: leave out the databases matching
-    /// these names or globs (`*`, `?`, `[...]`); an item may itself be a
-    /// comma-separated list.
+    /// With [`Backup::every_database`] (called before or after): leave out
+    /// the databases matching these names or globs (`*`, `?`, `[...]`); an
+    /// item may itself be a comma-separated list. With another selection,
+    /// [`run`](Backup::run) refuses them.
     pub fn exclude<I: IntoIterator<Item = S>, S: Into<String>>(mut self, patterns: I) -> Backup {
-        let more: Vec<String> = patterns.into_iter().map(Into::into).collect();
-        if let Selection::Every { exclude } = &mut self.options.selection {
-            exclude.extend(more);
-        }
+        self.options
+            .exclude
+            .extend(patterns.into_iter().map(Into::into));
         self
     }
 
@@ -144,8 +144,8 @@ impl Backup {
     }
 
     /// rclone remote name, `name:path` or connection string (see
-    /// [`crate::Remote::parse`]). Default `store`.
-    pub fn remote(mut self, remote: impl Into<String>) -> Backup {
+    /// [`crate::Remote::parse`]), or a [`crate::Remote`]. Default `store`.
+    pub fn remote(mut self, remote: impl Into<crate::RemoteSpec>) -> Backup {
         self.options.remote = remote.into();
         self
     }
@@ -231,25 +231,9 @@ impl Backup {
     /// backing up every database, a listing of them that failed or left
     /// none. Otherwise the [`Report`] says how each database went.
     pub fn run(mut self) -> Result<Report> {
-        let mut plan = self.options.validate()?;
-        if let Some(policy) = self.keep {
-            policy.checked()?;
-        }
         let started = Utc::now();
-        // Names that do not render are found before any I/O; those of
-        // databases yet to be listed, once they are.
-        object_names(&plan, started)?;
+        let (mut plan, _) = preflight(&mut self.options, self.keep, started, true)?;
         let kind = plan.engine.kind();
-        // The dump tool of databases yet to be listed must be there too.
-        let listed = plan
-            .discover
-            .as_ref()
-            .map(|_| Target::Database("postgres".into()));
-        for target in plan.targets.iter().chain(&listed) {
-            kind.dump_command(target, &plan.dump_args, &plan.connection)
-                .check_installed()?;
-        }
-        plan.remote.check()?;
         let jobs = jobs(&plan)?;
         plan.targets = jobs.iter().map(|j| j.target.clone()).collect();
         let objects = object_names(&plan, started)?;
@@ -296,15 +280,48 @@ impl Backup {
                 .iter()
                 .map(|t| (plan.engine, kind_of(t), t.label().to_string()))
                 .collect();
-            report.prune = Some(
-                Prune::new(policy)
-                    .at(plan.remote.clone())
-                    .groups(groups)
-                    .run(),
-            );
+            report.prune = Some(Prune::new(policy).remote(&plan.remote).groups(groups).run());
         }
         Ok(report)
     }
+}
+
+/// What a backup checks before any I/O, the same for [`Backup::run`],
+/// [`Backup::validate`] and [`crate::Check`]: every setting, the retention
+/// policy, the object names (those of databases yet to be listed once they
+/// are), with `tools` that the dump tool is installed (a check reports it
+/// instead), and the remote's configuration. The plan and the names.
+pub(crate) fn preflight(
+    options: &mut Options,
+    keep: Option<KeepPolicy>,
+    at: DateTime<Utc>,
+    tools: bool,
+) -> Result<(Plan, Vec<String>)> {
+    let plan = options.validate()?;
+    if let Some(policy) = keep {
+        policy.checked()?;
+    }
+    let objects = object_names(&plan, at)?;
+    if tools {
+        tools_installed(&plan)?;
+    }
+    plan.remote.check()?;
+    Ok((plan, objects))
+}
+
+/// Whether the dump tool of every target is installed, and of databases
+/// yet to be listed.
+pub(crate) fn tools_installed(plan: &Plan) -> Result<()> {
+    let listed = plan
+        .discover
+        .as_ref()
+        .map(|_| Target::Database("postgres".into()));
+    plan.targets.iter().chain(&listed).try_for_each(|target| {
+        plan.engine
+            .kind()
+            .dump_command(target, &plan.dump_args, &plan.connection)
+            .check_installed()
+    })
 }
 
 /// Every object name of the run, rendered before any I/O: a name that does

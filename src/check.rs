@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::backup::{object_names, Backup};
+use crate::backup::{preflight, Backup};
 use crate::decode::{Decoder, Expected};
 use crate::encode::{Codec, Encoder, Identities};
 use crate::engine::Target;
@@ -106,18 +106,7 @@ impl Backup {
     /// no database, storage or network I/O: `Err` is the configuration
     /// error `run` would return. Useful before starting a scheduler.
     pub fn validate(mut self) -> Result<()> {
-        let plan = self.options.validate()?;
-        if let Some(policy) = self.keep {
-            policy.checked()?;
-        }
-        object_names(&plan, Utc::now())?;
-        for target in &plan.targets {
-            plan.engine
-                .kind()
-                .dump_command(target, &plan.dump_args, &plan.connection)
-                .check_installed()?;
-        }
-        plan.remote.check()
+        preflight(&mut self.options, self.keep, Utc::now(), true).map(|_| ())
     }
 }
 
@@ -182,14 +171,9 @@ impl Check {
             ref run_id,
             ..
         } = self.backup;
-        let mut plan = options.validate()?;
-        if let Some(policy) = keep {
-            policy.checked()?;
-        }
-        let objects = object_names(&plan, Utc::now())?;
+        let (mut plan, objects) = preflight(options, keep, Utc::now(), false)?;
         let identities =
             Identities::given_or_read(self.identities.take(), self.identity_file.as_deref())?;
-        plan.remote.check()?;
         let mut report = CheckReport {
             run_id: run_id.to_string(),
             checks: Vec::new(),

@@ -9,8 +9,8 @@ use crate::encode::{Codec, Recipients};
 use crate::engine::{Connection, Engine, Target};
 use crate::error::{Error, Result, Setting};
 use crate::naming::NamePattern;
-use crate::redact::{redact, MASK};
-use crate::storage::{Remote, Sizing};
+use crate::redact::redact;
+use crate::storage::{Remote, RemoteSpec, Sizing};
 
 /// Which databases a backup covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +35,11 @@ pub enum Selection {
 pub(crate) struct Options {
     pub engine: Engine,
     pub selection: Selection,
+    /// Databases to leave out of a backup of every database, given apart
+    /// from the selection so that the order of the calls does not matter.
+    pub exclude: Vec<String>,
     pub file_name: Option<String>,
-    pub remote: String,
+    pub remote: RemoteSpec,
     pub prefix: String,
     pub recipients_text: Option<String>,
     pub recipients_file: Option<PathBuf>,
@@ -56,7 +59,7 @@ impl fmt::Debug for Options {
             .field("engine", &self.engine)
             .field("selection", &self.selection)
             .field("file_name", &self.file_name)
-            .field("remote", &shown_remote(&self.remote))
+            .field("remote", &self.remote)
             .field("prefix", &self.prefix)
             .field("recipients_text", &self.recipients_text)
             .field("recipients_file", &self.recipients_file)
@@ -71,21 +74,13 @@ impl fmt::Debug for Options {
     }
 }
 
-/// A remote as given (name or connection string) with its secrets masked;
-/// one that does not parse is masked whole.
-pub(crate) fn shown_remote(spec: &str) -> String {
-    match Remote::parse(spec) {
-        Ok(remote) => remote.to_string(),
-        Err(_) => MASK.to_string(),
-    }
-}
-
 impl Options {
     /// Defaults: no databases yet, remote `store`, no prefix, gzip.
     pub(crate) fn new(engine: Engine) -> Options {
         Options {
             engine,
             selection: Selection::Databases(Vec::new()),
+            exclude: Vec::new(),
             file_name: None,
             remote: "store".into(),
             prefix: String::new(),
@@ -117,10 +112,22 @@ impl Options {
                 names.into_iter().map(Target::Database).collect()
             }
             Selection::Every { exclude } => {
-                discover = Some(Exclude::parse(exclude)?);
+                let all: Vec<String> = exclude.iter().chain(&self.exclude).cloned().collect();
+                discover = Some(Exclude::parse(&all)?);
                 Vec::new()
             }
         };
+        let excluding = self
+            .exclude
+            .iter()
+            .any(|e| e.split(',').any(|p| !p.trim().is_empty()));
+        if excluding && !matches!(self.selection, Selection::Every { .. }) {
+            return Err(Error::config(
+                Setting::Exclude,
+                "databases to exclude are for a backup of every database: select every \
+                 database, or drop the exclusions",
+            ));
+        }
         if self.globals {
             if self.selection == Selection::All {
                 return Err(Error::config(
@@ -148,7 +155,7 @@ impl Options {
             Some(p) => NamePattern::parse(p, count)?,
             None => NamePattern::default_for(all),
         };
-        let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
+        let remote = self.remote.resolve(&self.prefix)?;
         // Recipients that were given but name no one are an error, never
         // plaintext: only a backup that never asked for encryption is plain.
         let from_config = Recipients::from_config(
@@ -308,8 +315,25 @@ mod tests {
         );
         o.remote = ":s3,secret_access_key=dbg-Unclosed-44".into();
         assert!(!format!("{o:?}").contains("dbg-Unclosed-44"));
-        let plan = options_with(&o.remote.replace("44", "44:b")).validate();
+        let plan = options_with(":s3,secret_access_key=dbg-Unclosed-44:b").validate();
         assert!(!format!("{plan:?}").contains("dbg-Unclosed-44"));
+    }
+
+    #[test]
+    fn exclusions_hold_in_any_order_and_only_for_every_database() {
+        let mut o = options_with(":local:/tmp");
+        o.exclude = vec!["test_*".into()];
+        let err = o.validate().unwrap_err();
+        assert_eq!(err.setting(), Some(Setting::Exclude), "{err}");
+        o.selection = Selection::Every {
+            exclude: vec!["a".into()],
+        };
+        let plan = o.validate().unwrap();
+        let exclude = plan.discover.expect("every database");
+        assert!(exclude.excludes("test_1") && exclude.excludes("a") && !exclude.excludes("b"));
+        let mut o = options_with(":local:/tmp");
+        o.exclude = vec![" , ".into()];
+        assert!(o.validate().is_ok());
     }
 
     fn options_with(remote: &str) -> Options {

@@ -131,7 +131,7 @@ pub use restore::{Restore, Restored};
 pub use retention::KeepPolicy;
 pub use run_id::RunId;
 pub use storage::{
-    finish_cleanup, interrupt, rclone_version, Committed, Download, Entry, Remote, Sizing, Upload,
-    UploadAborter,
+    finish_cleanup, interrupt, rclone_version, Committed, Download, Entry, Remote, RemoteSpec,
+    Sizing, Upload, UploadAborter,
 };
 pub use verify::{Verified, Verify, VerifyReport, Which};

@@ -21,7 +21,7 @@ use crate::leftovers::Leftovers;
 use crate::manifest::{Kind, VERIFIED_SUFFIX};
 use crate::naming::NamePattern;
 use crate::retention::KeepPolicy;
-use crate::storage::Remote;
+use crate::storage::{Remote, RemoteSpec};
 
 /// A prune run, configured with chained calls.
 ///
@@ -35,9 +35,8 @@ use crate::storage::Remote;
 /// ```
 pub struct Prune {
     policy: KeepPolicy,
-    remote: String,
+    remote: RemoteSpec,
     prefix: String,
-    parsed: Option<Remote>,
     databases: Option<Vec<String>>,
     engine: Option<Engine>,
     groups: Option<Vec<(Engine, Kind, String)>>,
@@ -96,7 +95,6 @@ impl Prune {
             policy,
             remote: "store".into(),
             prefix: String::new(),
-            parsed: None,
             databases: None,
             engine: None,
             groups: None,
@@ -106,8 +104,9 @@ impl Prune {
         }
     }
 
-    /// rclone remote name, `name:path` or connection string. Default `store`.
-    pub fn remote(mut self, remote: impl Into<String>) -> Prune {
+    /// rclone remote name, `name:path` or connection string, or a
+    /// [`Remote`]. Default `store`.
+    pub fn remote(mut self, remote: impl Into<RemoteSpec>) -> Prune {
         self.remote = remote.into();
         self
     }
@@ -115,12 +114,6 @@ impl Prune {
     /// Path below the remote where the backups are.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Prune {
         self.prefix = prefix.into();
-        self
-    }
-
-    /// The remote (with its prefix) as already parsed.
-    pub(crate) fn at(mut self, remote: Remote) -> Prune {
-        self.parsed = Some(remote);
         self
     }
 
@@ -194,10 +187,7 @@ impl Prune {
             Some(age) => Some(self.leftovers(age)?),
             None => None,
         };
-        let remote = match &self.parsed {
-            Some(remote) => remote.clone(),
-            None => Remote::parse(&self.remote)?.with_prefix(&self.prefix),
-        };
+        let remote = self.remote.resolve(&self.prefix)?;
         remote.check()?;
         let catalog = Catalog::read(&remote)?;
         catalog

@@ -31,7 +31,7 @@ use crate::error::{Error, Result, Setting, Stage};
 use crate::manifest::Kind;
 use crate::report::{NoProgress, Progress};
 use crate::run_id::RunId;
-use crate::storage::Remote;
+use crate::storage::{Remote, RemoteSpec};
 use crate::stored::{read_through, Opened, CHUNK};
 
 mod archive;
@@ -91,9 +91,8 @@ pub struct Restore {
     create: bool,
     force: bool,
     engine: Option<Engine>,
-    remote: String,
+    remote: RemoteSpec,
     prefix: String,
-    parsed: Option<Remote>,
     identity_file: Option<PathBuf>,
     identities: Option<Arc<Identities>>,
     password_file: Option<PathBuf>,
@@ -147,7 +146,6 @@ impl Restore {
             engine: None,
             remote: "store".into(),
             prefix: String::new(),
-            parsed: None,
             identity_file: None,
             identities: None,
             password_file: None,
@@ -174,8 +172,9 @@ impl Restore {
         self
     }
 
-    /// rclone remote name, `name:path` or connection string. Default `store`.
-    pub fn remote(mut self, remote: impl Into<String>) -> Restore {
+    /// rclone remote name, `name:path` or connection string, or a
+    /// [`Remote`]. Default `store`.
+    pub fn remote(mut self, remote: impl Into<RemoteSpec>) -> Restore {
         self.remote = remote.into();
         self
     }
@@ -290,10 +289,7 @@ impl Restore {
     pub fn run(mut self) -> Result<Restored> {
         let sink = self.take_sink()?;
         self.check_settings(&sink)?;
-        let remote = match self.parsed.take() {
-            Some(remote) => remote,
-            None => Remote::parse(&self.remote)?.with_prefix(&self.prefix),
-        };
+        let remote = self.remote.resolve(&self.prefix)?;
         let identities = self.take_identities()?;
         remote.check()?;
         let catalog = Catalog::read(&remote)?;
@@ -788,7 +784,7 @@ impl Context<'_> {
         let mut scan = Unmovable::default();
         let scanning = self.opened.engine == Engine::MariaDb;
         let stop = || self.restore.cancel.load(Ordering::Relaxed);
-        read_through(decoder, stop, |piece| {
+        read_through(decoder, stop, |piece, _| {
             if scanning {
                 scan.update(piece);
             }

@@ -80,13 +80,14 @@ impl<'a> Opened<'a> {
     }
 }
 
-/// Reads `decoder` to its end, giving each piece of the dump to `each`;
-/// [`Error::Interrupted`] as soon as `stop` says so. A read error ends the
-/// reading: [`Decoder::finish`] then says which stage failed.
+/// Reads `decoder` to its end, giving each piece of the dump to `each`
+/// with the decoder (for its counts); [`Error::Interrupted`] as soon as
+/// `stop` says so. A read error ends the reading: [`Decoder::finish`] then
+/// says which stage failed.
 pub(crate) fn read_through<R: Read>(
     mut decoder: Decoder<R>,
     stop: impl Fn() -> bool,
-    mut each: impl FnMut(&[u8]),
+    mut each: impl FnMut(&[u8], &Decoder<R>),
 ) -> Result<DecodeStats> {
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -95,7 +96,7 @@ pub(crate) fn read_through<R: Read>(
         }
         match decoder.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => each(&buf[..n]),
+            Ok(n) => each(&buf[..n], &decoder),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => break,
         }

@@ -12,7 +12,9 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
@@ -20,12 +22,12 @@ use crate::catalog::{Catalog, Lookup, State, StoredBackup};
 use crate::decode::check_stored;
 use crate::encode::Identities;
 use crate::engine::{DatabaseState, Engine};
-use crate::error::Stage;
-use crate::error::{Error, Result, Setting};
+use crate::error::{Error, Result, Setting, Stage};
 use crate::evidence::DumpInspector;
 use crate::manifest::{Kind, Verification, VerifyLevel, VERIFIED_SUFFIX};
+use crate::report::{NoProgress, Progress};
 use crate::restore::Restore;
-use crate::storage::Remote;
+use crate::storage::{Remote, RemoteSpec};
 use crate::stored::{read_through, Opened};
 
 /// Which backups to verify.
@@ -54,7 +56,7 @@ pub struct Verify {
     which: Which,
     engine: Option<Engine>,
     kind: Option<Kind>,
-    remote: String,
+    remote: RemoteSpec,
     prefix: String,
     level: VerifyLevel,
     scratch: Option<String>,
@@ -62,6 +64,8 @@ pub struct Verify {
     identities: Option<Arc<Identities>>,
     password_file: Option<PathBuf>,
     record: bool,
+    progress: Arc<dyn Progress>,
+    cancel: Arc<AtomicBool>,
 }
 
 /// The outcome for one backup.
@@ -111,6 +115,8 @@ impl Verify {
             identities: None,
             password_file: None,
             record: true,
+            progress: Arc::new(NoProgress),
+            cancel: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -129,8 +135,9 @@ impl Verify {
         self
     }
 
-    /// rclone remote name, `name:path` or connection string. Default `store`.
-    pub fn remote(mut self, remote: impl Into<String>) -> Verify {
+    /// rclone remote name, `name:path` or connection string, or a
+    /// [`Remote`]. Default `store`.
+    pub fn remote(mut self, remote: impl Into<RemoteSpec>) -> Verify {
         self.remote = remote.into();
         self
     }
@@ -181,6 +188,22 @@ impl Verify {
         self
     }
 
+    /// Receives progress while a backup is read in full (or restored in a
+    /// drill): `started`, `sized` and `advanced` about once a second, with
+    /// the backup's database and object.
+    pub fn progress(mut self, progress: Arc<dyn Progress>) -> Verify {
+        self.progress = progress;
+        self
+    }
+
+    /// A flag that stops the run when set (e.g. from a signal handler):
+    /// [`run`](Verify::run) then returns [`Error::Interrupted`], and a drill
+    /// drops its scratch database. Verdicts recorded before it stand.
+    pub fn cancel_flag(mut self, flag: Arc<AtomicBool>) -> Verify {
+        self.cancel = flag;
+        self
+    }
+
     /// Verifies each selected backup; a damaged one does not stop the
     /// others. `Err` when the run could not start (settings, storage,
     /// nothing selected, a manifest that could not be read while choosing
@@ -195,7 +218,7 @@ impl Verify {
                 ));
             }
         }
-        let remote = Remote::parse(&self.remote)?.with_prefix(&self.prefix);
+        let remote = self.remote.resolve(&self.prefix)?;
         let identities =
             Identities::given_or_read(self.identities.take(), self.identity_file.as_deref())?;
         remote.check()?;
@@ -203,6 +226,9 @@ impl Verify {
         let selected = self.select(&catalog)?;
         let mut report = VerifyReport::default();
         for backup in selected {
+            if self.cancelled() {
+                return Err(Error::Interrupted);
+            }
             let (level, result) = match self.one(&remote, backup, identities.as_ref()) {
                 Outcome::Verdict(level, result) => (level, result),
                 Outcome::Environment(e) => return Err(e),
@@ -316,7 +342,7 @@ impl Verify {
             });
             return Outcome::of(VerifyLevel::Quick, result);
         }
-        let full = match full(remote, backup, identities.map(|i| &**i)) {
+        let full = match self.full(remote, backup, identities.map(|i| &**i)) {
             // The object is what was written, and does not decrypt: the
             // identity is not one of its recipients.
             Err(e) if decrypt_failed(&e) && quick(remote, backup).is_ok() => {
@@ -369,7 +395,9 @@ impl Verify {
         let mut restore = Restore::object(backup.object())
             .to_database(scratch)
             .create(true)
-            .verify_first(false);
+            .verify_first(false)
+            .progress(Arc::clone(&self.progress))
+            .cancel_flag(Arc::clone(&self.cancel));
         if let Some(ids) = identities {
             restore = restore.identities(Arc::clone(ids));
         }
@@ -529,18 +557,53 @@ fn quick(remote: &Remote, backup: &StoredBackup) -> Result<()> {
     check_stored(download, &backup.manifest.expected()).map_err(|e| verdict(backup, e))
 }
 
-/// Reads the whole stream: age authentication, the compressed stream's
-/// checksums, and the rows and completion line against the manifest.
-fn full(remote: &Remote, backup: &StoredBackup, identities: Option<&Identities>) -> Result<String> {
-    let manifest = &backup.manifest;
-    let decoder = Opened::new(remote, backup)
-        .and_then(|opened| opened.decoder(identities))
+impl Verify {
+    /// Whether the run was cancelled or the process interrupted.
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || crate::interrupt::interrupted()
+    }
+
+    /// Reads the whole stream: age authentication, the compressed stream's
+    /// checksums, and the rows and completion line against the manifest.
+    fn full(
+        &self,
+        remote: &Remote,
+        backup: &StoredBackup,
+        identities: Option<&Identities>,
+    ) -> Result<String> {
+        let manifest = &backup.manifest;
+        let decoder = Opened::new(remote, backup)
+            .and_then(|opened| opened.decoder(identities))
+            .map_err(|e| verdict(backup, e))?;
+        let label = &manifest.database;
+        self.progress.started(label, backup.object());
+        self.progress.sized(label, manifest.stored_bytes);
+        let mut inspector = DumpInspector::new();
+        let clock = Instant::now();
+        let mut last = Instant::now();
+        read_through(
+            decoder,
+            || self.cancelled(),
+            |piece, decoder| {
+                inspector.update(piece);
+                if last.elapsed() >= PROGRESS_EVERY {
+                    last = Instant::now();
+                    let (raw, stored) = (decoder.raw_bytes(), decoder.stored_bytes());
+                    self.progress.advanced(label, raw, stored, clock.elapsed());
+                }
+            },
+        )
         .map_err(|e| verdict(backup, e))?;
-    let mut inspector = DumpInspector::new();
-    read_through(decoder, crate::interrupt::interrupted, |piece| {
-        inspector.update(piece)
-    })
-    .map_err(|e| verdict(backup, e))?;
+        verdict_on_rows(backup, inspector)
+    }
+}
+
+/// How often progress is reported while a backup is read.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// What a full read saw, against the manifest's rows and completion line.
+fn verdict_on_rows(backup: &StoredBackup, inspector: DumpInspector) -> Result<String> {
+    let manifest = &backup.manifest;
     let seen = inspector.finish();
     let Some(recorded) = &manifest.dump else {
         return Ok(

@@ -23,7 +23,7 @@ mod upload;
 pub use download::Download;
 #[cfg(feature = "cli")]
 pub use obscure::obscure;
-pub use remote::Remote;
+pub use remote::{Remote, RemoteSpec};
 pub use sizing::Sizing;
 pub use upload::{Committed, Upload, UploadAborter};
 

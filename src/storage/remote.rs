@@ -171,6 +171,69 @@ impl fmt::Debug for Remote {
     }
 }
 
+/// A remote as a builder takes it: text (an rclone remote name,
+/// `name:path` or a connection string), parsed when the run starts, or a
+/// [`Remote`] parsed already. Every builder's `remote` takes either.
+#[derive(Clone, PartialEq, Eq)]
+pub enum RemoteSpec {
+    /// Text to parse with [`Remote::parse`].
+    Text(String),
+    /// A remote parsed already.
+    Parsed(Remote),
+}
+
+impl RemoteSpec {
+    /// The remote, with `prefix` below its own path.
+    pub(crate) fn resolve(&self, prefix: &str) -> Result<Remote> {
+        let remote = match self {
+            RemoteSpec::Text(text) => Remote::parse(text)?,
+            RemoteSpec::Parsed(remote) => remote.clone(),
+        };
+        Ok(remote.with_prefix(prefix))
+    }
+}
+
+/// Shows the remote with its secrets masked; text that does not parse is
+/// masked whole.
+impl fmt::Debug for RemoteSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.resolve("") {
+            Ok(remote) => write!(f, "{remote:?}"),
+            Err(_) => f.write_str(redact::MASK),
+        }
+    }
+}
+
+impl From<&str> for RemoteSpec {
+    fn from(text: &str) -> Self {
+        RemoteSpec::Text(text.to_string())
+    }
+}
+
+impl From<String> for RemoteSpec {
+    fn from(text: String) -> Self {
+        RemoteSpec::Text(text)
+    }
+}
+
+impl From<&String> for RemoteSpec {
+    fn from(text: &String) -> Self {
+        RemoteSpec::Text(text.clone())
+    }
+}
+
+impl From<Remote> for RemoteSpec {
+    fn from(remote: Remote) -> Self {
+        RemoteSpec::Parsed(remote)
+    }
+}
+
+impl From<&Remote> for RemoteSpec {
+    fn from(remote: &Remote) -> Self {
+        RemoteSpec::Parsed(remote.clone())
+    }
+}
+
 /// Where the backend (or remote name) and its options end in `body` (the
 /// remote without a connection string's leading `:`): the first `:` outside
 /// quotes.
