@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::backend_checks::*;
+use crate::common::backend_checks::*;
 use crate::common::*;
 
 /// The blobs below `container/postgres/` as Azurite lists them, with

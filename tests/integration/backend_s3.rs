@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::backend_checks::*;
+use crate::common::backend_checks::*;
 use crate::common::*;
 
 /// The recipe `name` for a fresh bucket of the test server, the secret key

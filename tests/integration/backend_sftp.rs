@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::backend_checks::*;
+use crate::common::backend_checks::*;
 use crate::common::*;
 
 /// A known_hosts file that pins the test server's host key.

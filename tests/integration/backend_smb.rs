@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::backend_checks::*;
+use crate::common::backend_checks::*;
 use crate::common::*;
 
 #[test]

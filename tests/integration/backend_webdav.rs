@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::backend_checks::*;
+use crate::common::backend_checks::*;
 use crate::common::*;
 
 #[test]

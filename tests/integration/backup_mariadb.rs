@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::common::mariadb::*;
 use crate::common::*;
-use crate::mariadb::*;
 
 #[test]
 fn single_database_restores_with_gunzip_and_mariadb() {

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use dbbr::{Backup, DatabaseReport, Engine, Manifest, Progress};
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 #[test]
 fn single_database_restores_with_gunzip_and_psql() {

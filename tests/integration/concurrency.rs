@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// Where a test writes: the remote dbbr is given, and where its objects
 /// land on this machine.

@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 #[test]
 fn dump_tool_gets_the_password_by_environment_and_no_storage_secrets() {

@@ -24,7 +24,7 @@ fn stamp(object: &str) -> &str {
 
 mod postgres {
     use super::*;
-    use crate::pg::*;
+    use crate::common::pg::*;
 
     fn dbbr_to(cluster: &Cluster, dir: &Path, args: &[&str]) -> Command {
         let mut cmd = dbbr();
@@ -242,7 +242,7 @@ mod postgres {
 
 mod mariadb {
     use super::*;
-    use crate::mariadb::*;
+    use crate::common::mariadb::*;
 
     /// `dbbr ARGS -- --no-defaults` as root over the instance's socket (the
     /// system's option files may name another socket).

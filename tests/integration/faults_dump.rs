@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// A `pg_dump` stand-in first on PATH that runs the real one and passes its
 /// output on at about 2 MB/s, writing how many bytes it passed to

@@ -7,8 +7,8 @@
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// A database whose gzip dump is about 7 MiB: larger than one 5 MiB
 /// multipart chunk, so parts are sent while the dump runs.

@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// `dbbr ARGS` against the shared server and the local remote `dir`.
 fn dbbr_at(dir: &Path, args: &[&str]) -> Command {
@@ -572,7 +572,7 @@ fn verify_records_verdicts_about_the_backup_only() {
 
 #[test]
 fn mariadb_connection_options_after_dashes_reach_every_connection() {
-    use crate::mariadb;
+    use crate::common::mariadb;
     let server = mariadb::Server::shared();
     let db = mariadb::TestDb::tables_only();
     let tmp = tempfile::tempdir().unwrap();

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::common::mariadb::*;
 use crate::common::*;
-use crate::mariadb::*;
 
 /// `dbbr ARGS` over TCP as the password user, against the local remote `dir`.
 fn dbbr_at(dir: &Path, args: &[&str]) -> Command {

@@ -6,8 +6,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// `dbbr SUBCOMMAND` against the shared server and the local remote `dir`.
 fn dbbr_at(dir: &Path, args: &[&str]) -> Command {

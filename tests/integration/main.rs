@@ -2,10 +2,9 @@
 //! `bash scripts/test`, which installs and starts PostgreSQL, MariaDB, an
 //! SFTP server (OpenSSH) and an S3 server and exports their addresses.
 //! Helpers every test shares are in `common`; PostgreSQL's and MariaDB's
-//! own are in `pg` and `mariadb`.
+//! own are in `common::pg` and `common::mariadb`.
 
 mod backend_azure;
-mod backend_checks;
 mod backend_s3;
 mod backend_sftp;
 mod backend_smb;
@@ -23,13 +22,11 @@ mod faults_storage;
 mod faults_stored;
 mod lifecycle_mariadb;
 mod lifecycle_postgres;
-mod mariadb;
 mod ops_check;
 mod ops_metrics;
 mod ops_notify;
 mod ops_schedule;
 mod passwords;
-mod pg;
 mod pg_dump_version;
 mod rclone_settings;
 mod restore_atomic;

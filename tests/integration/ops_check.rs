@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// `dbbr check postgresql` against the shared server, into `remote`.
 fn check_pg(remote: &Path) -> Command {
@@ -208,7 +208,7 @@ fn storage_modes_for_restricted_credentials() {
 
 #[test]
 fn a_mariadb_deployment_passes() {
-    let db = crate::mariadb::TestDb::sample(false);
+    let db = mariadb::TestDb::sample(false);
     let remote = tempfile::tempdir().unwrap();
     let mut cmd = dbbr();
     for (k, _) in std::env::vars() {
@@ -216,7 +216,7 @@ fn a_mariadb_deployment_passes() {
             cmd.env_remove(k);
         }
     }
-    crate::mariadb::over_tcp(&mut cmd);
+    mariadb::over_tcp(&mut cmd);
     let out = exits(
         cmd.args(["check", "mariadb"])
             .env("REMOTE_NAME", local_remote(remote.path()))

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// `name{labels} value` lines of `text` whose labels include `label`:
 /// metric name -> (line, value).

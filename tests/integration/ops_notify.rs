@@ -6,8 +6,8 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// The start ping first, then the end's notifications, which are sent at
 /// the same time (in any order): `got`'s (method, path) in that order, the

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 #[test]
 fn the_schedule_runs_backups_until_sigterm() {

@@ -19,7 +19,7 @@ impl PgRole {
     pub fn create(password: &str) -> PgRole {
         let name = unique("pgrole");
         let mut cmd = Command::new("psql");
-        crate::pg::Server::shared().env(&mut cmd).args([
+        pg::Server::shared().env(&mut cmd).args([
             "-X",
             "-q",
             "-v",
@@ -36,11 +36,11 @@ impl PgRole {
     }
 
     /// The shared server, logging in as this role with `password`.
-    pub fn server(&self, password: &str) -> crate::pg::Server {
-        crate::pg::Server {
+    pub fn server(&self, password: &str) -> pg::Server {
+        pg::Server {
             user: self.name.clone(),
             password: Some(password.to_string()),
-            ..crate::pg::Server::shared()
+            ..pg::Server::shared()
         }
     }
 }
@@ -48,7 +48,7 @@ impl PgRole {
 impl Drop for PgRole {
     fn drop(&mut self) {
         let mut cmd = Command::new("psql");
-        crate::pg::Server::shared()
+        pg::Server::shared()
             .env(&mut cmd)
             .args(["-X", "-q", "-d", "postgres"]);
         let _ = feed(
@@ -74,7 +74,7 @@ impl MariaUser {
                  GRANT ALL PRIVILEGES ON *.* TO '{name}'@'{host}';\n"
             ));
         }
-        crate::mariadb::Server::shared().sql(&sql);
+        mariadb::Server::shared().sql(&sql);
         MariaUser { name }
     }
 }
@@ -85,16 +85,13 @@ impl Drop for MariaUser {
         for host in ["%", "localhost", "127.0.0.1"] {
             sql.push_str(&format!("DROP USER IF EXISTS '{}'@'{host}';\n", self.name));
         }
-        let _ = feed(
-            &mut crate::mariadb::Server::shared().client(),
-            sql.as_bytes(),
-        );
+        let _ = feed(&mut mariadb::Server::shared().client(), sql.as_bytes());
     }
 }
 
 #[test]
 fn postgres_backup_and_restore_with_an_awkward_password() {
-    use crate::pg::*;
+    use crate::common::pg::*;
     let password = awkward_password("pg-e2e");
     let role = PgRole::create(&password);
     let server = role.server(&password);
@@ -127,7 +124,7 @@ fn postgres_backup_and_restore_with_an_awkward_password() {
 
 #[test]
 fn mariadb_backup_and_restore_with_an_awkward_password() {
-    use crate::mariadb::*;
+    use crate::common::mariadb::*;
     let password = awkward_password("my-e2e");
     let user = MariaUser::create(&password);
     let db = TestDb::tables_only();

@@ -2,8 +2,8 @@
 //! stored, naming both versions and the image tag that fits: the most
 //! common failure of backup images built with an old client.
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// A `pg_dump` that reports `version` and records any other call (a dump)
 /// in the returned marker file. Returns (PATH value, marker).

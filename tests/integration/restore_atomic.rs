@@ -24,7 +24,7 @@ fn gone(pid: u32) -> bool {
 
 mod postgres {
     use super::*;
-    use crate::pg::{Cluster, Server};
+    use crate::common::pg::{Cluster, Server};
 
     /// A cluster with database `src` (a large table and a small one) backed
     /// up into `dir`.
@@ -250,7 +250,7 @@ mod postgres {
 
 mod mariadb {
     use super::*;
-    use crate::mariadb::{Instance, Server};
+    use crate::common::mariadb::{Instance, Server};
 
     fn dbbr_on(server: &Server, dir: &Path, args: &[&str]) -> Command {
         let mut cmd = dbbr();

@@ -4,8 +4,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// `s` quoted as Go's `%q` quotes it, without the quotes.
 fn go_quoted(s: &str) -> String {

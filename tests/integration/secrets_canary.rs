@@ -15,9 +15,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
+use crate::common::pg::{backup_cmd_for, Server, TestDb};
 use crate::common::*;
 use crate::passwords::PgRole;
-use crate::pg::{backup_cmd_for, Server, TestDb};
 use crate::secrets::proc_file;
 
 /// The canaries of one test run.
@@ -456,7 +456,7 @@ fn every_command_at_trace_shows_no_canary() {
     let password_file = tmp.path().join("pw");
     write_private(&password_file, &format!("{}\n", s.get("pg-file")));
     let maria_user = crate::passwords::MariaUser::create(s.get("mysql-pwd"));
-    let maria_db = crate::mariadb::TestDb::sample(false);
+    let maria_db = mariadb::TestDb::sample(false);
     let maria_password_file = tmp.path().join("mysql-pw");
     write_private(&maria_password_file, &format!("{}\n", s.get("mysql-pwd")));
     let bucket = unique("sweep");
@@ -593,7 +593,7 @@ fn every_command_at_trace_shows_no_canary() {
         // MariaDB, the password by variable and by file.
         for by_file in [false, true] {
             let mut cmd = dbbr();
-            crate::mariadb::over_tcp(&mut cmd);
+            mariadb::over_tcp(&mut cmd);
             with_env(&mut cmd, format);
             cmd.args(["backup", "mariadb"])
                 .env("MYSQL_USER", &maria_user.name)

@@ -4,8 +4,8 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 #[test]
 fn sigterm_stops_a_backup_whose_dump_is_blocked() {

@@ -10,8 +10,8 @@ use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// How long a command may take to end after the signal.
 const LIMIT: Duration = Duration::from_secs(5);

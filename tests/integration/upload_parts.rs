@@ -5,8 +5,8 @@
 
 use std::process::Stdio;
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// Backs up `db` (about 13 MB of dump, stored as it is) through a proxy
 /// with `vars`; the number of parts uploaded.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::common::wait_until;
-use crate::{mariadb, pg};
+use crate::common::{mariadb, pg};
 
 use super::plan::Engine;
 

@@ -20,7 +20,6 @@ use chrono::{DateTime, Utc};
 use dbbr::Manifest;
 
 use crate::common::*;
-use crate::pg;
 
 use super::dbs::{self, Sums};
 use super::plan::{Engine, STORED};
@@ -360,11 +359,11 @@ impl World {
                     .unwrap()
             }
             Engine::Maria => {
-                let instance = crate::mariadb::Instance::start();
+                let instance = mariadb::Instance::start();
                 instance
                     .server()
                     .sql("CREATE DATABASE wsdb; CREATE TABLE wsdb.w (id INT PRIMARY KEY); INSERT INTO wsdb.w VALUES (1);");
-                crate::mariadb::backup_to(&dir)
+                mariadb::backup_to(&dir)
                     .env("UPLOAD_PREFIX", super::prefix::PREFIX)
                     .env("BACKUP_ALL", "true")
                     .env("MYSQL_UNIX_PORT", instance.server().socket())
@@ -500,7 +499,7 @@ impl Drop for World {
             format!("DROP ROLE IF EXISTS \"{}\";", self.pg_role).as_bytes(),
         );
         let _ = feed(
-            &mut crate::mariadb::Server::shared().client(),
+            &mut mariadb::Server::shared().client(),
             format!("DROP USER IF EXISTS '{}'@'127.0.0.1';", self.my_user).as_bytes(),
         );
     }

@@ -1,7 +1,13 @@
 //! Helpers shared by every integration test, whatever the engine: settings
 //! of the test servers, remotes, files, running commands and processes, the
-//! backups a run leaves, and keys. Engine-specific helpers live in `pg.rs`
-//! and `mariadb.rs`.
+//! backups a run leaves, and keys. Engine-specific helpers are in `pg` and
+//! `mariadb`, and what every storage backend is put through in
+//! `backend_checks`: those are used by their module path, not re-exported,
+//! since both engines name their helpers alike.
+
+pub mod backend_checks;
+pub mod mariadb;
+pub mod pg;
 
 mod backups;
 mod commands;

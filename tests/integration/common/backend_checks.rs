@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::common::pg::*;
 use crate::common::*;
-use crate::pg::*;
 
 /// One backend under test.
 pub struct Backend {
