@@ -1,7 +1,7 @@
 //! Bad input of every kind is refused before any database or network I/O:
 //! exit 2, one message naming the setting, no database tool started, no
 //! connection to storage, nothing stored. Extends the cases of
-//! `backup_postgres::configuration_errors_exit_2_before_any_io`.
+//! `backup::postgres::configuration_errors_exit_2_before_any_io`.
 
 use std::ffi::OsString;
 use std::net::TcpListener;

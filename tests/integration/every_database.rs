@@ -42,8 +42,9 @@ mod postgres {
         )
     }
 
+    /// The users are roles, which own tables.
     #[test]
-    fn every_database_goes_to_its_own_file_and_restores_with_its_roles() {
+    fn every_database_goes_to_its_own_file_and_users_come_back_first() {
         let origin = Cluster::start();
         let server = &origin.server;
         for db in ["app_one", "app_two", "scratch_1", "scratch_2"] {

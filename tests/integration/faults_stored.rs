@@ -463,42 +463,6 @@ fn restore_settings_are_checked_before_any_io() {
 }
 
 #[test]
-fn connection_options_after_dashes_reach_every_connection() {
-    let server = Server::shared();
-    let db = TestDb::small();
-    let tmp = tempfile::tempdir().unwrap();
-    backup_as(tmp.path(), &db.name, &format!("{}-x", db.name));
-    let user = unique("bk");
-    // A member of the role the dump's objects are owned by.
-    server.psql(
-        "postgres",
-        &format!(
-            "CREATE ROLE \"{user}\" LOGIN CREATEDB PASSWORD 'bk-Pw-5521'; GRANT \"{}\" TO \"{user}\"",
-            server.user
-        ),
-    );
-    let copy = unique("pgcopy");
-    let _guard = TestDb { name: copy.clone() };
-    // No PG* connection settings: everything comes from the arguments.
-    let mut cmd = dbbr();
-    cmd.env("REMOTE_NAME", local_remote(tmp.path()))
-        .env("PGPASSWORD", "bk-Pw-5521")
-        .env("PGHOST", "/nonexistent")
-        .env("PGUSER", "nobody")
-        .env("PGPASSFILE", "/nonexistent/pgpass")
-        .args([
-            "restore", "--latest", &db.name, "--to", &copy, "--create", "--",
-        ])
-        .args(["-h", &server.host, "-p", &server.port, "-U", &user]);
-    succeed(&mut cmd);
-    assert_eq!(server.checksums(&copy), db.checksums());
-    server.psql(
-        "postgres",
-        &format!("DROP DATABASE \"{copy}\" WITH (FORCE); DROP ROLE \"{user}\""),
-    );
-}
-
-#[test]
 fn verify_records_verdicts_about_the_backup_only() {
     let db = TestDb::small();
     let tmp = tempfile::tempdir().unwrap();
@@ -568,44 +532,6 @@ fn verify_records_verdicts_about_the_backup_only() {
     assert!(std::fs::read_to_string(&record)
         .unwrap()
         .contains("\"ok\": false"));
-}
-
-#[test]
-fn mariadb_connection_options_after_dashes_reach_every_connection() {
-    use crate::common::mariadb;
-    let server = mariadb::Server::shared();
-    let db = mariadb::TestDb::tables_only();
-    let tmp = tempfile::tempdir().unwrap();
-    succeed(
-        mariadb::over_tcp(&mut mariadb::backup_to(tmp.path())).env("BACKUP_DATABASES", &db.name),
-    );
-    let user = unique("bk");
-    server.sql(&format!(
-        "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'bk-Pw-6631'; \
-         GRANT ALL PRIVILEGES ON *.* TO '{user}'@'127.0.0.1';"
-    ));
-    let copy = unique("mycopy");
-    let _guard = mariadb::TestDb { name: copy.clone() };
-    let mut cmd = dbbr();
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MYSQL_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("REMOTE_NAME", local_remote(tmp.path()))
-        .env("MYSQL_PWD", "bk-Pw-6631")
-        .args([
-            "restore", "--latest", &db.name, "--to", &copy, "--create", "--",
-        ])
-        .args([
-            "--no-defaults",
-            &format!("--user={user}"),
-            "--host=127.0.0.1",
-        ])
-        .arg(format!("--port={}", setting("DBBR_TEST_MYSQL_PORT")));
-    succeed(&mut cmd);
-    assert_eq!(server.checksums(&copy), server.checksums(&db.name));
-    server.sql(&format!("DROP USER '{user}'@'127.0.0.1';"));
 }
 
 /// Whether `line` reads (GETs) the manifest of an object whose name holds
@@ -715,4 +641,84 @@ fn leftovers_are_never_removed_through_a_symbolic_link() {
         victim.exists(),
         "a file outside the prefix was deleted: {err}"
     );
+}
+
+mod postgres {
+    use super::*;
+
+    #[test]
+    fn connection_options_after_dashes_reach_every_connection() {
+        let server = Server::shared();
+        let db = TestDb::small();
+        let tmp = tempfile::tempdir().unwrap();
+        backup_as(tmp.path(), &db.name, &format!("{}-x", db.name));
+        let user = unique("bk");
+        // A member of the role the dump's objects are owned by.
+        server.psql(
+            "postgres",
+            &format!(
+                "CREATE ROLE \"{user}\" LOGIN CREATEDB PASSWORD 'bk-Pw-5521'; GRANT \"{}\" TO \"{user}\"",
+                server.user
+            ),
+        );
+        let copy = unique("pgcopy");
+        let _guard = TestDb { name: copy.clone() };
+        // No PG* connection settings: everything comes from the arguments.
+        let mut cmd = dbbr();
+        cmd.env("REMOTE_NAME", local_remote(tmp.path()))
+            .env("PGPASSWORD", "bk-Pw-5521")
+            .env("PGHOST", "/nonexistent")
+            .env("PGUSER", "nobody")
+            .env("PGPASSFILE", "/nonexistent/pgpass")
+            .args([
+                "restore", "--latest", &db.name, "--to", &copy, "--create", "--",
+            ])
+            .args(["-h", &server.host, "-p", &server.port, "-U", &user]);
+        succeed(&mut cmd);
+        assert_eq!(server.checksums(&copy), db.checksums());
+        server.psql(
+            "postgres",
+            &format!("DROP DATABASE \"{copy}\" WITH (FORCE); DROP ROLE \"{user}\""),
+        );
+    }
+}
+
+mod mariadb {
+    use crate::common::mariadb::*;
+    use crate::common::*;
+
+    #[test]
+    fn connection_options_after_dashes_reach_every_connection() {
+        let server = Server::shared();
+        let db = TestDb::tables_only();
+        let tmp = tempfile::tempdir().unwrap();
+        succeed(over_tcp(&mut backup_to(tmp.path())).env("BACKUP_DATABASES", &db.name));
+        let user = unique("bk");
+        server.sql(&format!(
+            "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'bk-Pw-6631'; \
+             GRANT ALL PRIVILEGES ON *.* TO '{user}'@'127.0.0.1';"
+        ));
+        let copy = unique("mycopy");
+        let _guard = TestDb { name: copy.clone() };
+        let mut cmd = dbbr();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MYSQL_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("REMOTE_NAME", local_remote(tmp.path()))
+            .env("MYSQL_PWD", "bk-Pw-6631")
+            .args([
+                "restore", "--latest", &db.name, "--to", &copy, "--create", "--",
+            ])
+            .args([
+                "--no-defaults",
+                &format!("--user={user}"),
+                "--host=127.0.0.1",
+            ])
+            .arg(format!("--port={}", setting("DBBR_TEST_MYSQL_PORT")));
+        succeed(&mut cmd);
+        assert_eq!(server.checksums(&copy), server.checksums(&db.name));
+        server.sql(&format!("DROP USER '{user}'@'127.0.0.1';"));
+    }
 }

@@ -2,15 +2,16 @@
 //! `bash scripts/test`, which installs and starts PostgreSQL, MariaDB, an
 //! SFTP server (OpenSSH) and an S3 server and exports their addresses.
 //! Helpers every test shares are in `common`; PostgreSQL's and MariaDB's
-//! own are in `common::pg` and `common::mariadb`.
+//! own are in `common::pg` and `common::mariadb`. A case run once per
+//! engine has the same name in a `postgres` and a `mariadb` module (as in
+//! `backup::postgres` and `backup::mariadb`).
 
 mod backend_azure;
 mod backend_s3;
 mod backend_sftp;
 mod backend_smb;
 mod backend_webdav;
-mod backup_mariadb;
-mod backup_postgres;
+mod backup;
 mod bad_input;
 mod chaos;
 mod common;
@@ -20,8 +21,7 @@ mod every_database;
 mod faults_dump;
 mod faults_storage;
 mod faults_stored;
-mod lifecycle_mariadb;
-mod lifecycle_postgres;
+mod lifecycle;
 mod ops_check;
 mod ops_metrics;
 mod ops_notify;

@@ -28,46 +28,6 @@ fn line<'a>(text: &'a str, check: &str) -> &'a str {
 }
 
 #[test]
-fn a_working_deployment_passes_every_check_and_leaves_nothing() {
-    let db = TestDb::small();
-    let keys = tempfile::tempdir().unwrap();
-    let (identity, recipient) = age_key(keys.path());
-    let remote = tempfile::tempdir().unwrap();
-    let out = exits(
-        check_pg(remote.path())
-            .env("BACKUP_DATABASES", &db.name)
-            .env("UPLOAD_PREFIX", "nightly")
-            .env("ENCRYPT_RECIPIENTS", &recipient)
-            .env("ENCRYPT_IDENTITY_FILE", &identity),
-        0,
-    );
-    let text = stdout(&out);
-    assert!(
-        line(&text, "settings").starts_with("settings: ok: postgresql backup"),
-        "{text}"
-    );
-    assert!(
-        line(&text, "dump_tool").contains(": ok: pg_dump (PostgreSQL)"),
-        "{text}"
-    );
-    let database = line(&text, &format!("database {}", db.name));
-    assert!(database.contains(": ok: reachable, server "), "{text}");
-    assert!(
-        line(&text, "tool_version").contains(": ok: dump tool "),
-        "{text}"
-    );
-    let storage = line(&text, "storage");
-    assert!(
-        storage.contains(": ok: wrote, read back and deleted .dbbr-check-"),
-        "{text}"
-    );
-    assert!(line(&text, "recipients").contains(&recipient), "{text}");
-    assert!(line(&text, "identity").contains(": ok: "), "{text}");
-    assert_eq!(text.lines().count(), 7, "{text}");
-    assert_eq!(files_below(remote.path()), Vec::<String>::new(), "{text}");
-}
-
-#[test]
 fn each_broken_part_is_named_in_json() {
     let db = TestDb::small();
     let keys = tempfile::tempdir().unwrap();
@@ -206,28 +166,78 @@ fn storage_modes_for_restricted_credentials() {
         .starts_with("dbbr check "));
 }
 
-#[test]
-fn a_mariadb_deployment_passes() {
-    let db = mariadb::TestDb::sample(false);
-    let remote = tempfile::tempdir().unwrap();
-    let mut cmd = dbbr();
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MYSQL_") {
-            cmd.env_remove(k);
-        }
+mod postgres {
+    use super::*;
+
+    #[test]
+    fn a_working_deployment_passes_every_check_and_leaves_nothing() {
+        let db = TestDb::small();
+        let keys = tempfile::tempdir().unwrap();
+        let (identity, recipient) = age_key(keys.path());
+        let remote = tempfile::tempdir().unwrap();
+        let out = exits(
+            check_pg(remote.path())
+                .env("BACKUP_DATABASES", &db.name)
+                .env("UPLOAD_PREFIX", "nightly")
+                .env("ENCRYPT_RECIPIENTS", &recipient)
+                .env("ENCRYPT_IDENTITY_FILE", &identity),
+            0,
+        );
+        let text = stdout(&out);
+        assert!(
+            line(&text, "settings").starts_with("settings: ok: postgresql backup"),
+            "{text}"
+        );
+        assert!(
+            line(&text, "dump_tool").contains(": ok: pg_dump (PostgreSQL)"),
+            "{text}"
+        );
+        let database = line(&text, &format!("database {}", db.name));
+        assert!(database.contains(": ok: reachable, server "), "{text}");
+        assert!(
+            line(&text, "tool_version").contains(": ok: dump tool "),
+            "{text}"
+        );
+        let storage = line(&text, "storage");
+        assert!(
+            storage.contains(": ok: wrote, read back and deleted .dbbr-check-"),
+            "{text}"
+        );
+        assert!(line(&text, "recipients").contains(&recipient), "{text}");
+        assert!(line(&text, "identity").contains(": ok: "), "{text}");
+        assert_eq!(text.lines().count(), 7, "{text}");
+        assert_eq!(files_below(remote.path()), Vec::<String>::new(), "{text}");
     }
-    mariadb::over_tcp(&mut cmd);
-    let out = exits(
-        cmd.args(["check", "mariadb"])
-            .env("REMOTE_NAME", local_remote(remote.path()))
-            .env("BACKUP_DATABASES", &db.name),
-        0,
-    );
-    let text = stdout(&out);
-    assert!(
-        line(&text, &format!("database {}", db.name)).contains(": ok: reachable, server "),
-        "{text}"
-    );
-    assert!(line(&text, "tool_version").contains(": ok: "), "{text}");
-    assert_empty(remote.path(), &text);
+}
+
+mod mariadb {
+    use super::{line, stdout};
+    use crate::common::mariadb::*;
+    use crate::common::*;
+
+    #[test]
+    fn a_working_deployment_passes_every_check_and_leaves_nothing() {
+        let db = TestDb::sample(false);
+        let remote = tempfile::tempdir().unwrap();
+        let mut cmd = dbbr();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MYSQL_") {
+                cmd.env_remove(k);
+            }
+        }
+        over_tcp(&mut cmd);
+        let out = exits(
+            cmd.args(["check", "mariadb"])
+                .env("REMOTE_NAME", local_remote(remote.path()))
+                .env("BACKUP_DATABASES", &db.name),
+            0,
+        );
+        let text = stdout(&out);
+        assert!(
+            line(&text, &format!("database {}", db.name)).contains(": ok: reachable, server "),
+            "{text}"
+        );
+        assert!(line(&text, "tool_version").contains(": ok: "), "{text}");
+        assert_empty(remote.path(), &text);
+    }
 }

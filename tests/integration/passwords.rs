@@ -74,7 +74,7 @@ impl MariaUser {
                  GRANT ALL PRIVILEGES ON *.* TO '{name}'@'{host}';\n"
             ));
         }
-        mariadb::Server::shared().sql(&sql);
+        crate::common::mariadb::Server::shared().sql(&sql);
         MariaUser { name }
     }
 }
@@ -85,74 +85,85 @@ impl Drop for MariaUser {
         for host in ["%", "localhost", "127.0.0.1"] {
             sql.push_str(&format!("DROP USER IF EXISTS '{}'@'{host}';\n", self.name));
         }
-        let _ = feed(&mut mariadb::Server::shared().client(), sql.as_bytes());
+        let _ = feed(
+            &mut crate::common::mariadb::Server::shared().client(),
+            sql.as_bytes(),
+        );
     }
 }
 
-#[test]
-fn postgres_backup_and_restore_with_an_awkward_password() {
+mod postgres {
+    use super::*;
     use crate::common::pg::*;
-    let password = awkward_password("pg-e2e");
-    let role = PgRole::create(&password);
-    let server = role.server(&password);
-    let db = TestDb::sample();
-    let source = Server::shared().checksums(&db.name);
-    let tmp = tempfile::tempdir().unwrap();
-    // The password by variable for the backup...
-    let out = succeed(
-        backup_cmd_for(&server)
-            .env("REMOTE_NAME", local_remote(tmp.path()))
-            .env("BACKUP_DATABASES", &db.name),
-    );
-    assert!(!stderr(&out).contains(&password));
-    // ...and by file for the restore.
-    let file = tmp.path().join("pw");
-    write_private(&file, &format!("{password}\n"));
-    let copy = unique("pgcopy");
-    let _guard = TestDb { name: copy.clone() };
-    let mut restore = dbbr();
-    server.env(&mut restore);
-    succeed(
-        restore
-            .env_remove("PGPASSWORD")
-            .env("PGPASSWORD_FILE", &file)
-            .env("REMOTE_NAME", local_remote(tmp.path()))
-            .args(["restore", "--latest", &db.name, "--to", &copy, "--create"]),
-    );
-    assert_eq!(Server::shared().checksums(&copy), source);
+
+    #[test]
+    fn backup_and_restore_with_an_awkward_password() {
+        let password = awkward_password("pg-e2e");
+        let role = PgRole::create(&password);
+        let server = role.server(&password);
+        let db = TestDb::sample();
+        let source = Server::shared().checksums(&db.name);
+        let tmp = tempfile::tempdir().unwrap();
+        // The password by variable for the backup...
+        let out = succeed(
+            backup_cmd_for(&server)
+                .env("REMOTE_NAME", local_remote(tmp.path()))
+                .env("BACKUP_DATABASES", &db.name),
+        );
+        assert!(!stderr(&out).contains(&password));
+        // ...and by file for the restore.
+        let file = tmp.path().join("pw");
+        write_private(&file, &format!("{password}\n"));
+        let copy = unique("pgcopy");
+        let _guard = TestDb { name: copy.clone() };
+        let mut restore = dbbr();
+        server.env(&mut restore);
+        succeed(
+            restore
+                .env_remove("PGPASSWORD")
+                .env("PGPASSWORD_FILE", &file)
+                .env("REMOTE_NAME", local_remote(tmp.path()))
+                .args(["restore", "--latest", &db.name, "--to", &copy, "--create"]),
+        );
+        assert_eq!(Server::shared().checksums(&copy), source);
+    }
 }
 
-#[test]
-fn mariadb_backup_and_restore_with_an_awkward_password() {
+mod mariadb {
+    use super::*;
     use crate::common::mariadb::*;
-    let password = awkward_password("my-e2e");
-    let user = MariaUser::create(&password);
-    let db = TestDb::tables_only();
-    let server = Server::shared();
-    let source = server.checksums(&db.name);
-    let tmp = tempfile::tempdir().unwrap();
-    let tcp = |cmd: &mut Command| {
-        over_tcp(cmd).env("MYSQL_USER", &user.name);
-    };
-    let mut backup = backup_to(tmp.path());
-    tcp(&mut backup);
-    succeed(
-        backup
-            .env("MYSQL_PWD", &password)
-            .env("BACKUP_DATABASES", &db.name),
-    );
-    let file = tmp.path().join("pw");
-    write_private(&file, &format!("{password}\n"));
-    let copy = unique("mycopy");
-    let _guard = TestDb { name: copy.clone() };
-    let mut restore = dbbr();
-    tcp(&mut restore);
-    succeed(
-        restore
-            .env_remove("MYSQL_PWD")
-            .env("MYSQL_PWD_FILE", &file)
-            .env("REMOTE_NAME", local_remote(tmp.path()))
-            .args(["restore", "--latest", &db.name, "--to", &copy, "--create"]),
-    );
-    assert_eq!(server.checksums(&copy), source);
+
+    #[test]
+    fn backup_and_restore_with_an_awkward_password() {
+        let password = awkward_password("my-e2e");
+        let user = MariaUser::create(&password);
+        let db = TestDb::tables_only();
+        let server = Server::shared();
+        let source = server.checksums(&db.name);
+        let tmp = tempfile::tempdir().unwrap();
+        let tcp = |cmd: &mut Command| {
+            over_tcp(cmd).env("MYSQL_USER", &user.name);
+        };
+        let mut backup = backup_to(tmp.path());
+        tcp(&mut backup);
+        succeed(
+            backup
+                .env("MYSQL_PWD", &password)
+                .env("BACKUP_DATABASES", &db.name),
+        );
+        let file = tmp.path().join("pw");
+        write_private(&file, &format!("{password}\n"));
+        let copy = unique("mycopy");
+        let _guard = TestDb { name: copy.clone() };
+        let mut restore = dbbr();
+        tcp(&mut restore);
+        succeed(
+            restore
+                .env_remove("MYSQL_PWD")
+                .env("MYSQL_PWD_FILE", &file)
+                .env("REMOTE_NAME", local_remote(tmp.path()))
+                .args(["restore", "--latest", &db.name, "--to", &copy, "--create"]),
+        );
+        assert_eq!(server.checksums(&copy), source);
+    }
 }

@@ -309,8 +309,10 @@ mod mariadb {
         (child, client)
     }
 
+    /// Stopped (SIGTERM) too, which the PostgreSQL module checks in
+    /// `stopped_or_client_killed_mid_restore_leaves_nothing`.
     #[test]
-    fn killed_or_stopped_mid_restore_leaves_the_target_as_it_was() {
+    fn killed_mid_restore_leaves_the_target_as_it_was() {
         let tmp = tempfile::tempdir().unwrap();
         let instance = backed_up(tmp.path());
         let s = instance.server();

@@ -44,8 +44,10 @@ fn encrypted_backup(dir: &Path, db: &str, recipient: &str, name: &str) -> String
     format!("{name}.sql.gz.age")
 }
 
+/// Backup, list, restore into a new database; then `--to-stdout`, and what
+/// a restore refuses.
 #[test]
-fn backup_list_restore_round_trip_with_age() {
+fn round_trip_with_age_into_another_database() {
     let db = TestDb::sample();
     let source = db.checksums();
     let tmp = tempfile::tempdir().unwrap();
@@ -277,8 +279,9 @@ fn damage(kind: &str, dir: &Path, object: &str, other: &str) {
     std::fs::write(&path, bytes).unwrap();
 }
 
+/// Each kind of damage `damage` makes.
 #[test]
-fn every_kind_of_damage_is_caught_and_a_restore_changes_nothing() {
+fn a_damaged_backup_is_caught_and_a_restore_changes_nothing() {
     let db = TestDb::sample();
     let tmp = tempfile::tempdir().unwrap();
     let (key, recipient) = age_key(tmp.path());

@@ -11,8 +11,9 @@ use dbbr::{Backup, DatabaseReport, Engine, Manifest, Progress};
 use crate::common::pg::*;
 use crate::common::*;
 
+/// Restored with `gunzip | psql`.
 #[test]
-fn single_database_restores_with_gunzip_and_psql() {
+fn single_database_restores_with_gunzip_and_the_client() {
     let db = TestDb::sample();
     let source = db.checksums();
     assert_eq!(
@@ -45,7 +46,7 @@ fn single_database_restores_with_gunzip_and_psql() {
 }
 
 #[test]
-fn age_x25519_backup_decrypts_with_age_and_restores() {
+fn age_x25519_backup_restores_with_age() {
     let db = TestDb::sample();
     let keys = tempfile::tempdir().unwrap();
     let (key, recipient) = age_key(keys.path());
@@ -54,7 +55,7 @@ fn age_x25519_backup_decrypts_with_age_and_restores() {
 }
 
 #[test]
-fn ssh_ed25519_recipients_file_decrypts_with_the_ssh_key() {
+fn ssh_ed25519_recipients_file_backup_restores_with_age() {
     let db = TestDb::small();
     let keys = tempfile::tempdir().unwrap();
     let (key, public, fingerprint) = ssh_key(keys.path());
@@ -88,7 +89,7 @@ fn encrypted_backup_restores_with_age(
 }
 
 #[test]
-fn backup_all_restores_a_whole_cluster_into_another() {
+fn backup_all_restores_a_whole_server_into_another() {
     let origin = Cluster::start();
     let (a, b) = (unique("pga"), unique("pgb"));
     for name in [&a, &b] {
@@ -261,6 +262,7 @@ fn remote_as_s3_connection_string() {
     assert!(!stderr(&out).contains(&secret), "{}", stderr(&out));
 }
 
+/// The password comes from `PGPASSWORD_FILE`.
 #[test]
 fn password_from_file_is_used() {
     let db = TestDb::small();
@@ -285,7 +287,7 @@ fn password_from_file_is_used() {
 }
 
 #[test]
-fn wrong_password_fails_cleanly_without_showing_it() {
+fn wrong_password_fails_leaving_nothing_and_revealing_nothing() {
     let db = TestDb::small();
     let real = setting("DBBR_TEST_PG_PASSWORD");
     let tmp = tempfile::tempdir().unwrap();
@@ -312,7 +314,7 @@ fn wrong_password_fails_cleanly_without_showing_it() {
 }
 
 #[test]
-fn missing_database_fails_and_leaves_nothing() {
+fn missing_database_fails_leaving_nothing() {
     let missing = unique("pgmissing");
     let tmp = tempfile::tempdir().unwrap();
     let err = fail_with(backup_to(tmp.path()).env("BACKUP_DATABASES", &missing), 1);
@@ -339,7 +341,7 @@ fn a_failing_database_does_not_stop_the_others() {
 }
 
 #[test]
-fn killed_dump_leaves_nothing_behind() {
+fn dump_killed_mid_stream_fails_leaving_nothing() {
     let db = TestDb::create();
     // About 70 MB of dump text: seconds of gzip, created in a few seconds.
     Server::shared().psql(
@@ -358,8 +360,9 @@ fn killed_dump_leaves_nothing_behind() {
     );
 }
 
+/// The dump tool is `pg_dump`.
 #[test]
-fn arguments_after_double_dash_reach_pg_dump() {
+fn arguments_after_double_dash_reach_the_dump_tool() {
     let db = TestDb::sample();
     let tmp = tempfile::tempdir().unwrap();
     succeed(

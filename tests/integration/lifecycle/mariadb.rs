@@ -20,8 +20,10 @@ fn dbbr_at(dir: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// Backup, then restore into a new database, verified in full first;
+/// then a restore drill.
 #[test]
-fn restores_under_another_name_and_verifies_first() {
+fn round_trip_with_age_into_another_database() {
     let server = Server::shared();
     let db = TestDb::tables_only();
     let source = server.checksums(&db.name);
@@ -156,7 +158,7 @@ fn what_cannot_move_into_place_at_once_is_refused_and_drilled() {
 }
 
 #[test]
-fn a_damaged_backup_changes_nothing() {
+fn a_damaged_backup_is_caught_and_a_restore_changes_nothing() {
     let server = Server::shared();
     let db = TestDb::sample(false);
     let tmp = tempfile::tempdir().unwrap();

@@ -11,8 +11,9 @@ use std::time::Duration;
 use crate::common::mariadb::*;
 use crate::common::*;
 
+/// Restored with `gunzip | mariadb`.
 #[test]
-fn single_database_restores_with_gunzip_and_mariadb() {
+fn single_database_restores_with_gunzip_and_the_client() {
     let server = Server::shared();
     let db = TestDb::sample(true);
     server.assert_sample(&db.name, true);
@@ -88,7 +89,7 @@ fn encrypted_backup_restores_with_age(
 }
 
 #[test]
-fn all_databases_of_a_server_restore_into_another_server() {
+fn backup_all_restores_a_whole_server_into_another() {
     let (source, target) = std::thread::scope(|s| {
         let a = s.spawn(Instance::start);
         let b = s.spawn(Instance::start);
@@ -172,8 +173,9 @@ fn dump_is_one_consistent_transaction_that_takes_no_locks() {
     );
 }
 
+/// The password comes from `MYSQL_PWD_FILE`.
 #[test]
-fn password_from_mysql_pwd_file() {
+fn password_from_file_is_used() {
     let db = TestDb::sample(false);
     let secrets = tempfile::tempdir().unwrap();
     let file = secrets.path().join("pw");
@@ -227,7 +229,7 @@ fn missing_database_fails_leaving_nothing() {
 }
 
 #[test]
-fn missing_database_does_not_stop_the_others() {
+fn a_failing_database_does_not_stop_the_others() {
     let db = TestDb::sample(false);
     let missing = unique("mymissing");
     let tmp = tempfile::tempdir().unwrap();
@@ -261,8 +263,9 @@ fn dump_killed_mid_stream_fails_leaving_nothing() {
     );
 }
 
+/// The dump tool is `mariadb-dump`.
 #[test]
-fn arguments_after_double_dash_reach_mariadb_dump() {
+fn arguments_after_double_dash_reach_the_dump_tool() {
     let db = TestDb::sample(false);
     let tmp = tempfile::tempdir().unwrap();
     succeed(
