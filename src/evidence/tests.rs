@@ -2,8 +2,6 @@
 //! made from small databases with awkward data) and on hand-written
 //! snippets, each fed whole and cut at every byte position.
 
-use std::time::Instant;
-
 use super::*;
 
 fn inspect_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Evidence {
@@ -315,93 +313,6 @@ fn evidence_as_json() {
     assert_eq!(archive["format"], "custom");
     assert!(archive["completion_line"].is_null());
     assert!(archive.get("completion").is_none());
-}
-
-/// Run by hand: `cargo test --release --lib evidence::tests::throughput --
-/// --ignored --nocapture`. Prints MB/s for COPY text, extended INSERT text
-/// and single-row INSERT text.
-#[test]
-#[ignore = "a measurement, run by hand (see above)"]
-fn throughput() {
-    const SIZE: usize = 200 << 20;
-    const CHUNK: usize = 64 << 10;
-    let mut copy =
-        String::from("COPY public.orders (id, customer, note, amount, at) FROM stdin;\n");
-    let mut insert = String::new();
-    let (mut copy_rows, mut insert_rows) = (0u64, 0u64);
-    while copy.len() < SIZE {
-        let i = copy_rows;
-        copy.push_str(&format!(
-            "{i}\tcustomer {}\tnote with \\t tab and \\\\ backslash {i}\t{}.{:02}\t2026-11-29 14:{:02}:00+00\n",
-            i % 977,
-            i % 10_000,
-            i % 100,
-            i % 60
-        ));
-        copy_rows += 1;
-    }
-    copy.push_str("\\.\n");
-    while insert.len() < SIZE {
-        insert.push_str("INSERT INTO `orders` VALUES ");
-        for j in 0..200 {
-            let i = insert_rows;
-            if j > 0 {
-                insert.push(',');
-            }
-            insert.push_str(&format!(
-                "({i},'customer {}','note with \\' quote ),( and ; {i}',{}.{:02},'2026-11-29 14:{:02}:00')",
-                i % 977,
-                i % 10_000,
-                i % 100,
-                i % 60
-            ));
-            insert_rows += 1;
-        }
-        insert.push_str(";\n");
-    }
-    // mariadb-dump --skip-extended-insert: a statement per row.
-    let mut single = String::new();
-    let mut single_rows = 0u64;
-    while single.len() < SIZE {
-        let i = single_rows;
-        single.push_str(&format!(
-            "INSERT INTO `orders` VALUES ({i},'customer {}','note {i}',{}.{:02},'2026-11-29 14:{:02}:00');\n",
-            i % 977,
-            i % 10_000,
-            i % 100,
-            i % 60
-        ));
-        single_rows += 1;
-    }
-    for (name, text, key, expected) in [
-        ("COPY", &copy, "public.orders", copy_rows),
-        ("INSERT", &insert, "orders", insert_rows),
-        ("INSERT, a row each", &single, "orders", single_rows),
-    ] {
-        let (start, cpu_start) = (Instant::now(), thread_cpu_ns());
-        let evidence = inspect_chunks(text.as_bytes().chunks(CHUNK));
-        let seconds = start.elapsed().as_secs_f64();
-        let cpu_seconds = thread_cpu_ns()
-            .zip(cpu_start)
-            .map(|(end, start)| (end - start) as f64 / 1e9);
-        assert_eq!(evidence.rows[key], expected);
-        let mb = text.len() as f64 / 1e6;
-        print!(
-            "{name}: {mb:.0} MB in {seconds:.3} s = {:.0} MB/s",
-            mb / seconds
-        );
-        match cpu_seconds {
-            Some(cpu) => println!(" ({cpu:.3} s on the CPU = {:.0} MB/s)", mb / cpu),
-            None => println!(),
-        }
-    }
-}
-
-/// This thread's time on the CPU so far (Linux), which a busy machine does
-/// not inflate the way it does wall time.
-fn thread_cpu_ns() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    stat.split_whitespace().next()?.parse().ok()
 }
 
 use proptest::strategy::Strategy as _;
