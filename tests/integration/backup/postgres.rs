@@ -4,6 +4,7 @@
 
 use std::ffi::OsStr;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use dbbr::{Backup, DatabaseReport, Engine, Manifest, Progress};
@@ -596,6 +597,43 @@ fn library_run_reports_what_it_stored() {
     let file = below.join(&object);
     Server::shared().restore(&copy.name, GUNZIP, &[&file], true);
     assert_eq!(copy.checksums(), db.checksums());
+
+    // Verified through the library: a parsed Remote, progress, and a
+    // cancel flag that stops the run.
+    let parsed = dbbr::Remote::parse(&local_remote(&remote)).unwrap();
+    let verify = || {
+        dbbr::Verify::new(dbbr::Which::Objects(vec![object.clone()]))
+            .remote(&parsed)
+            .prefix("p")
+            .record(false)
+    };
+    let seen = Arc::new(Recorder::default());
+    let verified = verify().progress(seen.clone()).run().unwrap();
+    assert!(verified.all_ok(), "{verified:?}");
+    assert_eq!(
+        *seen.0.lock().unwrap(),
+        [format!("started {} {object}", db.name)]
+    );
+    let cancelled = verify()
+        .cancel_flag(Arc::new(AtomicBool::new(true)))
+        .run()
+        .unwrap_err();
+    assert!(matches!(cancelled, dbbr::Error::Interrupted), "{cancelled}");
+}
+
+#[test]
+fn library_builders_refuse_what_does_not_combine_in_run() {
+    // Exclusions are kept whatever the order of the calls; with a list of
+    // databases they are refused, before any I/O, not dropped.
+    let err = Backup::new(Engine::Postgres)
+        .exclude(["test_*"])
+        .databases(["app"])
+        .remote(":local:/nonexistent-dbbr-remote")
+        .run()
+        .unwrap_err();
+    assert!(err.is_usage(), "{err}");
+    assert_eq!(err.setting(), Some(dbbr::Setting::Exclude), "{err}");
+    assert!(!Path::new("/nonexistent-dbbr-remote").exists());
 }
 
 #[test]
