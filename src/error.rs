@@ -268,14 +268,63 @@ impl Error {
         }
     }
 
-    /// An [`Error::Io`] with context.
+    /// An [`Error::Io`] with context; an I/O error that carries one of
+    /// dbbr's errors (a storage upload or download failed) is that error,
+    /// kind and all.
     pub fn io(context: impl Into<String>, source: io::Error) -> Self {
+        let source = if source.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            let kind = source.kind();
+            match source.into_inner().map(|inner| inner.downcast::<Error>()) {
+                Some(Ok(inner)) => return *inner,
+                Some(Err(other)) => io::Error::new(kind, other),
+                None => io::Error::from(kind),
+            }
+        } else {
+            source
+        };
         Error::Io {
             context: context.into(),
             source,
+        }
+    }
+
+    /// Whether trying again later may succeed: storage that failed or was
+    /// busy, or a stored object that could not be read. Settings, damage,
+    /// a missing object, a refused overwrite and an interruption are not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Storage(_) | Error::Busy(_) => true,
+            Error::Decode { stage, .. } | Error::Restore { stage, .. } => *stage == Stage::Download,
+            _ => false,
         }
     }
 }
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_carried_by_io_keeps_its_kind() {
+        let carried = io::Error::other(Error::Busy("x.sql.gz".into()));
+        let e = Error::io("streaming the backup of app", carried);
+        assert!(
+            matches!(e, Error::Busy(ref name) if name == "x.sql.gz"),
+            "{e:?}"
+        );
+        assert!(e.is_transient());
+        let plain = Error::io("writing", io::Error::other("disk full"));
+        assert!(matches!(plain, Error::Io { .. }), "{plain:?}");
+        assert!(!plain.is_transient());
+        assert!(Error::Storage("503".into()).is_transient());
+        assert!(!Error::Interrupted.is_transient());
+        let damaged = Error::Decode {
+            stage: Stage::Integrity,
+            message: "sha256".into(),
+        };
+        assert!(!damaged.is_transient());
+    }
+}

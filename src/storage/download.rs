@@ -3,7 +3,6 @@
 use std::io::{self, Read};
 
 use crate::ffi;
-use crate::redact::redact;
 
 /// A download; [`Read`] reports an error rather than a clean end if the
 /// backend's hash of the object does not match what was read.
@@ -27,7 +26,7 @@ impl Read for Download {
             return Ok(0);
         }
         let n = ffi::download_read(self.handle, buf)
-            .map_err(|e| io::Error::other(redact(&e.message)))?;
+            .map_err(|e| io::Error::other(super::map_error(None, e)))?;
         if n == 0 {
             self.done = true;
         }

@@ -7,9 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{map_error, parse_json, Remote};
-use crate::error::{Error, Result};
-use crate::ffi;
-use crate::redact::redact;
+use crate::error::Result;
+use crate::ffi::{self, RawError};
 
 /// How many bytes [`Upload`] gathers before handing them to rclone.
 const UPLOAD_CHUNK: usize = 1 << 20;
@@ -35,7 +34,8 @@ pub struct Committed {
 pub struct Upload {
     handle: u64,
     buf: Vec<u8>,
-    failed: Option<String>,
+    /// Why sending failed, as rclone said: every later call fails with it.
+    failed: Option<RawError>,
     remote: Remote,
 }
 
@@ -59,13 +59,10 @@ impl Upload {
 
     /// Ends the input and makes the object visible under its name.
     pub fn commit(mut self) -> Result<Committed> {
-        if let Some(message) = self.failed.take() {
+        if self.send_buffer().is_err() {
             self.finish_abort();
-            return Err(Error::Storage(message));
-        }
-        if let Err(e) = self.send_buffer() {
-            self.finish_abort();
-            return Err(Error::Storage(e.to_string()));
+            let raw = self.failed.take().expect("a failed send records why");
+            return Err(map_error(Some(&self.remote), raw));
         }
         let handle = std::mem::take(&mut self.handle);
         let out = ffi::upload_commit(handle).map_err(|e| map_error(Some(&self.remote), e))?;
@@ -88,23 +85,28 @@ impl Upload {
         if self.buf.is_empty() {
             return Ok(());
         }
-        if let Some(message) = &self.failed {
-            return Err(io::Error::other(message.clone()));
+        if let Some(raw) = &self.failed {
+            return Err(self.io_error(raw.clone()));
         }
         let sent = ffi::upload_write(self.handle, &self.buf);
         self.buf.clear();
-        sent.map_err(|e| {
-            let message = redact(&e.message);
-            self.failed = Some(message.clone());
-            io::Error::other(message)
+        sent.map_err(|raw| {
+            self.failed = Some(raw.clone());
+            self.io_error(raw)
         })
+    }
+
+    /// rclone's error as an I/O error that carries the storage error, kind
+    /// and all (see [`Error::io`]).
+    fn io_error(&self, raw: RawError) -> io::Error {
+        io::Error::other(map_error(Some(&self.remote), raw))
     }
 }
 
 impl Write for Upload {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if let Some(message) = &self.failed {
-            return Err(io::Error::other(message.clone()));
+        if let Some(raw) = &self.failed {
+            return Err(self.io_error(raw.clone()));
         }
         let n = data.len().min(UPLOAD_CHUNK - self.buf.len());
         self.buf.extend_from_slice(&data[..n]);
