@@ -147,6 +147,20 @@ pub struct Catalog {
     pub strays: Vec<Stray>,
 }
 
+/// Which backups a command acts on: the one selection restore (one
+/// backup) and verify (any number) take. A lookup among a database's
+/// backups is a [`Lookup`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Which {
+    /// These backups, by object (or manifest) name.
+    Objects(Vec<String>),
+    /// The newest backup of this database (a label, as in [`Lookup`]).
+    Latest(String),
+    /// Every backup.
+    All,
+}
+
 /// Which backups of a database a lookup is about. The database is a
 /// label: a database's name, `all` for a whole server, `globals` for the
 /// globals; the kind and engine, when not given, must be the same for every

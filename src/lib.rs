@@ -115,7 +115,7 @@ mod stored;
 mod verify;
 
 pub use backup::Backup;
-pub use catalog::{Catalog, Lookup, State, StoredBackup, Stray, StrayKind, Unreadable};
+pub use catalog::{Catalog, Lookup, State, StoredBackup, Stray, StrayKind, Unreadable, Which};
 pub use check::{Check, CheckItem, CheckReport, CheckStatus, StorageProbe};
 pub use config::Selection;
 pub use decode::{DecodeStats, Decoder, Expected};
@@ -134,4 +134,4 @@ pub use storage::{
     finish_cleanup, interrupt, rclone_version, Committed, Download, Entry, Remote, RemoteSpec,
     Sizing, Upload, UploadAborter,
 };
-pub use verify::{Verified, Verify, VerifyReport, Which};
+pub use verify::{Verified, Verify, VerifyReport};

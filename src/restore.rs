@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::catalog::{Catalog, Lookup, State, StoredBackup};
+use crate::catalog::{Catalog, Lookup, State, StoredBackup, Which};
 use crate::decode::Decoder;
 use crate::encode::Identities;
 use crate::engine::{Connection, DatabaseKind, DatabaseState, Destination, Engine};
@@ -55,15 +55,6 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// How often a blocked restore looks at its cancel flag.
 const CANCEL_POLL: Duration = Duration::from_millis(100);
 
-/// Which backup to restore.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Source {
-    /// A backup by its object (or manifest) name.
-    Object(String),
-    /// The newest intact backup of a database.
-    Latest(String),
-}
-
 /// Where the backup goes.
 enum Sink {
     Database(String),
@@ -85,7 +76,7 @@ enum Sink {
 /// # Ok::<(), dbbr::Error>(())
 /// ```
 pub struct Restore {
-    source: Source,
+    source: Which,
     sink: Option<Sink>,
     before: Option<DateTime<Utc>>,
     create: bool,
@@ -127,16 +118,19 @@ pub struct Restored {
 impl Restore {
     /// Restores the backup stored as `object` (or its manifest's name).
     pub fn object(object: impl Into<String>) -> Restore {
-        Restore::with_source(Source::Object(object.into()))
+        Restore::new(Which::Objects(vec![object.into()]))
     }
 
     /// Restores the newest intact backup of `database` (for a server-wide
     /// backup: `all`, or `globals`).
     pub fn latest(database: impl Into<String>) -> Restore {
-        Restore::with_source(Source::Latest(database.into()))
+        Restore::new(Which::Latest(database.into()))
     }
 
-    fn with_source(source: Source) -> Restore {
+    /// Restores the backup `which` names: one object, or the newest intact
+    /// backup of a database ([`run`](Restore::run) refuses any other
+    /// selection).
+    pub fn new(source: Which) -> Restore {
         Restore {
             source,
             sink: None,
@@ -320,12 +314,14 @@ impl Restore {
     fn check_settings(&self, sink: &Sink) -> Result<()> {
         let selection = |message: &str| Err(Error::config(Setting::Selection, message));
         let name = match &self.source {
-            Source::Object(name) | Source::Latest(name) => name,
+            Which::Objects(names) if names.len() == 1 => &names[0],
+            Which::Latest(name) => name,
+            _ => return selection("a restore reads one backup: name one object, or a database"),
         };
         if name.trim().is_empty() || name.contains('\0') {
             return selection("name the backup to restore: an object name, or a database");
         }
-        if self.before.is_some() && !matches!(self.source, Source::Latest(_)) {
+        if self.before.is_some() && !matches!(self.source, Which::Latest(_)) {
             return selection(
                 "a time (before) selects among the backups of a database: give the database \
                  (latest) instead of an object name",
@@ -390,8 +386,7 @@ impl Restore {
     /// The backup the source names, of a kind the sink takes, intact.
     fn select<'a>(&self, catalog: &'a Catalog, sink: &Sink) -> Result<&'a StoredBackup> {
         let backup = match &self.source {
-            Source::Object(name) => catalog.find(name)?,
-            Source::Latest(database) => {
+            Which::Latest(database) => {
                 let kinds: &[Kind] = match sink {
                     Sink::Database(_) => &[Kind::Database],
                     Sink::Server => &[Kind::Server, Kind::Globals],
@@ -419,6 +414,12 @@ impl Restore {
                 }
                 found
             }
+            // check_settings let only one object through.
+            Which::Objects(names) => match names.as_slice() {
+                [name] => catalog.find(name)?,
+                _ => return Err(Error::config(Setting::Selection, "name one backup")),
+            },
+            Which::All => return Err(Error::config(Setting::Selection, "name one backup")),
         };
         match &backup.state {
             State::Ok => Ok(backup),
@@ -947,5 +948,26 @@ fn with_tail(e: Error, tail: &str) -> Error {
             message: format!("{message} (client: {tail})"),
         },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restore_reads_exactly_one_backup() {
+        for which in [
+            Which::All,
+            Which::Objects(vec![]),
+            Which::Objects(vec!["a.sql.gz".into(), "b.sql.gz".into()]),
+        ] {
+            let err = Restore::new(which.clone())
+                .remote(":local:/nonexistent-dbbr-remote")
+                .to_writer(Vec::new())
+                .run()
+                .unwrap_err();
+            assert_eq!(err.setting(), Some(Setting::Selection), "{which:?}: {err}");
+        }
     }
 }

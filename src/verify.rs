@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use crate::catalog::{Catalog, Lookup, State, StoredBackup};
+use crate::catalog::{Catalog, Lookup, State, StoredBackup, Which};
 use crate::decode::check_stored;
 use crate::encode::Identities;
 use crate::engine::{DatabaseState, Engine};
@@ -29,18 +29,6 @@ use crate::report::{NoProgress, Progress};
 use crate::restore::Restore;
 use crate::storage::{Remote, RemoteSpec};
 use crate::stored::{read_through, Opened};
-
-/// Which backups to verify.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Which {
-    /// These backups, by object (or manifest) name.
-    Objects(Vec<String>),
-    /// The newest backup of this database.
-    Latest(String),
-    /// Every backup.
-    All,
-}
 
 /// A verification run, configured with chained calls.
 ///
