@@ -12,6 +12,7 @@ mod metrics;
 mod metrics_out;
 mod notify;
 mod prune_cmd;
+mod reference;
 mod remote_cmd;
 mod restore_cmd;
 mod schedule;
@@ -66,6 +67,9 @@ enum Command {
     Prune(prune_cmd::PruneArgs),
     /// Inspect or test the storage remote.
     Remote(remote_cmd::RemoteArgs),
+    /// Print the command-line reference in Markdown (docs/reference.md).
+    #[command(hide = true)]
+    Reference,
 }
 
 /// `text` on one line: line breaks and other control characters escaped, so
@@ -174,6 +178,7 @@ fn what_stops(command: &Command) -> &'static str {
             }
             _ => "the command was stopped",
         },
+        Command::Reference => "the reference was not finished",
     }
 }
 
@@ -243,6 +248,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify_cmd::run(args, &run_id),
         Command::Prune(args) => prune_cmd::run(args),
         Command::Remote(args) => remote_cmd::run(args, interrupted).map(|()| true),
+        Command::Reference => Ok(reference::print()),
     };
     match (signalled.load(Ordering::SeqCst), result) {
         // Stopped by a signal: whatever the command returned, it did not
