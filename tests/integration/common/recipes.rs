@@ -1,32 +1,61 @@
-//! The README's storage recipes, run as written: a block marked
-//! `<!-- recipe: NAME -->` is evaluated by bash with the test servers'
-//! values swapped in for the example ones, and the variables it exports are
-//! what a test gives dbbr. The README stays the source of truth.
+//! The documentation's shell examples, run as written: a block marked
+//! `<!-- recipe: NAME -->` in README.md or a page of docs/ is evaluated by
+//! bash with the test servers' values swapped in for the example ones, and
+//! the variables it exports are what a test gives dbbr. The documentation
+//! stays the source of truth.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::stderr;
 
-/// The text of the README's fenced block after `<!-- recipe: NAME -->`.
+/// README.md and the pages of docs/, the files that hold recipes.
+pub fn doc_files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    files.extend(pages);
+    files
+}
+
+/// The text of the fenced block after `<!-- recipe: NAME -->`, in whichever
+/// documentation file has it (exactly one must).
 pub fn recipe_text(name: &str) -> String {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let marker = format!("<!-- recipe: {name} -->");
-    let after = readme
-        .split_once(&marker)
-        .unwrap_or_else(|| panic!("README.md has no `{marker}`"))
-        .1;
+    let mut found: Vec<(PathBuf, String)> = doc_files()
+        .into_iter()
+        .filter_map(|file| {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let after = text.split_once(&marker)?.1.to_string();
+            Some((file, after))
+        })
+        .collect();
+    assert!(
+        found.len() == 1 && found[0].1.matches(&marker).count() == 0,
+        "`{marker}` must be in exactly one place of README.md and docs/*.md, found in {:?}",
+        found.iter().map(|(f, _)| f).collect::<Vec<_>>()
+    );
+    let (file, after) = found.pop().unwrap();
     let block = after
         .trim_start()
         .strip_prefix("```sh\n")
-        .unwrap_or_else(|| panic!("`{marker}` is not followed by a ```sh block"));
+        .unwrap_or_else(|| {
+            panic!(
+                "`{marker}` in {} is not followed by a ```sh block",
+                file.display()
+            )
+        });
     block.split_once("\n```").unwrap().0.to_string()
 }
 
-/// The variables the README's recipe `name` exports, with each example
-/// value `from` replaced by `to` first (every one must occur: an example
-/// value the README no longer has fails the test). `dbbr` in the recipe
+/// The variables the recipe `name` exports, with each example value
+/// `from` replaced by `to` first (every one must occur: an example value
+/// the documentation no longer has fails the test). `dbbr` in the recipe
 /// is the binary under test.
 pub fn recipe(name: &str, swaps: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut text = recipe_text(name);
