@@ -50,7 +50,7 @@ pub enum Codec {
 
 /// gzip's default level: libdeflate's level 2, which on dump-like data
 /// writes output a few percent smaller than `gzip -6`, about twice as fast
-/// as zlib's level 6 (see the README's performance section).
+/// as zlib's level 6 (see docs/performance.md).
 const GZIP_DEFAULT_LEVEL: u32 = 2;
 /// Bytes per zstd worker job.
 const ZSTD_JOB: u32 = 2 << 20;

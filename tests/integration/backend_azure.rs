@@ -1,4 +1,4 @@
-//! Azure Blob (Azurite) configured by the README's recipes: a SAS URL, and
+//! Azure Blob (Azurite) configured by the recipes of docs/storage.md: a SAS URL, and
 //! the account name and key.
 
 use std::process::Command;
@@ -100,8 +100,8 @@ fn backends_azure_account_and_key() {
         .next()
         .unwrap();
     // The Azure SDK retries a refused connection with growing delays, and
-    // rclone retries that 10 times: about 3 minutes by default (see the
-    // README). One low-level retry keeps this test short.
+    // rclone retries that 10 times: about 3 minutes by default (see
+    // docs/storage.md). One low-level retry keeps this test short.
     let mut unreachable = with_var(
         &vars,
         "RCLONE_CONFIG_STORE_ENDPOINT",

@@ -1,5 +1,5 @@
-//! S3 (versitygw, which checks access keys) configured by the README's
-//! recipes: access keys, the AWS SDK's own credentials (`ENV_AUTH`), and
+//! S3 (versitygw, which checks access keys) configured by the recipes
+//! of docs/storage.md: access keys, the AWS SDK's own credentials (`ENV_AUTH`), and
 //! SSE-C.
 
 use std::path::Path;
@@ -60,7 +60,7 @@ fn backends_s3_access_keys() {
     let endpoint = setting("DBBR_TEST_S3C_ENDPOINT");
     let port = endpoint.rsplit(':').next().unwrap();
     // rclone and the AWS SDK both retry a refused connection, with growing
-    // delays: minutes by default (see the README). One low-level retry
+    // delays: minutes by default (see docs/storage.md). One low-level retry
     // keeps this test short.
     let mut unreachable = with_var(
         &vars,
@@ -107,8 +107,8 @@ fn backends_s3_env_auth() {
 
 /// versitygw accepts the SSE-C headers but does not encrypt (it stores and
 /// serves the plain bytes, key or no key), so this proves only that the
-/// recipe's settings work end to end, not that a server encrypts: see the
-/// README.
+/// recipe's settings work end to end, not that a server encrypts: see
+/// docs/storage.md.
 #[test]
 fn backends_s3_sse_c_settings_round_trip() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1,4 +1,4 @@
-//! SFTP (OpenSSH) configured by the README's recipes: key file and key in
+//! SFTP (OpenSSH) configured by docs/storage.md's recipes: key file and key in
 //! a variable, the server's key pinned, relative and absolute prefixes.
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! SMB (Samba) configured by the README's recipe, its password obscured
+//! SMB (Samba) configured by docs/storage.md's recipe, its password obscured
 //! by `dbbr remote obscure`.
 
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! WebDAV (`rclone serve webdav`) configured by the README's recipe.
+//! WebDAV (`rclone serve webdav`) configured by docs/storage.md's recipe.
 
 use std::path::Path;
 

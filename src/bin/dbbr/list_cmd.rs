@@ -17,7 +17,7 @@ pub struct ListArgs {
     /// Only the backups of this database.
     #[arg(long, value_parser = crate::settings::text())]
     database: Option<String>,
-    /// One JSON document (schema in the README) instead of a table.
+    /// One JSON document (schema in docs/restore-and-verify.md) instead of a table.
     #[arg(long)]
     json: bool,
     /// Also objects that are not backups (no manifest: failed or killed runs,

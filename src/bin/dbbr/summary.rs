@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use dbbr::{Engine, Error, Report, RunId, VerifyReport};
 
 /// A run's outcome, as notifications and metrics report it (schema 1, see
-/// the README's "Notifications").
+/// "Notifications" in docs/operations.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RunSummary {

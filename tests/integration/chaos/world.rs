@@ -143,7 +143,7 @@ impl World {
             self.sources[engine as usize].get_or_init(|| self.create_sources(engine));
             let template = if special {
                 // MariaDB's globals backup fails on the anonymous accounts
-                // the test server has (see the README): PostgreSQL's only.
+                // the test server has (see docs/backup.md): PostgreSQL's only.
                 let globals = engine == Engine::Pg;
                 let runs = [
                     ("all,globals", false),

@@ -1,5 +1,5 @@
-//! What every storage backend is put through, configured only by a README
-//! recipe (see `common::recipes`), with PostgreSQL as the database: backup,
+//! What every storage backend is put through, configured only by a recipe
+//! of docs/storage.md (see `common::recipes`), with PostgreSQL as the database: backup,
 //! list, restore and prune; an unreachable server and wrong credentials;
 //! and an upload aborted mid-stream, checked through the server's own view
 //! of what it holds (hidden files, unfinished uploads and uncommitted
