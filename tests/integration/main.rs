@@ -16,6 +16,7 @@ mod bad_input;
 mod chaos;
 mod common;
 mod concurrency;
+mod docs;
 mod dump_env;
 mod every_database;
 mod faults_dump;

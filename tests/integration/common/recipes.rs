@@ -1,8 +1,9 @@
 //! The documentation's shell examples, run as written: a block marked
 //! `<!-- recipe: NAME -->` in README.md or a page of docs/ is evaluated by
 //! bash with the test servers' values swapped in for the example ones, and
-//! the variables it exports are what a test gives dbbr. The documentation
-//! stays the source of truth.
+//! the variables it exports are what a test gives dbbr (the examples that
+//! run commands are run by `docs_examples`). The documentation stays the
+//! source of truth.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -53,11 +54,10 @@ pub fn recipe_text(name: &str) -> String {
     block.split_once("\n```").unwrap().0.to_string()
 }
 
-/// The variables the recipe `name` exports, with each example value
-/// `from` replaced by `to` first (every one must occur: an example value
-/// the documentation no longer has fails the test). `dbbr` in the recipe
-/// is the binary under test.
-pub fn recipe(name: &str, swaps: &[(&str, &str)]) -> Vec<(String, String)> {
+/// The text of recipe `name` with each example value `from` replaced by
+/// `to` (every one must occur: an example value the documentation no longer
+/// has fails the test).
+pub fn recipe_swapped(name: &str, swaps: &[(&str, &str)]) -> String {
     let mut text = recipe_text(name);
     for (from, to) in swaps {
         assert!(
@@ -66,6 +66,14 @@ pub fn recipe(name: &str, swaps: &[(&str, &str)]) -> Vec<(String, String)> {
         );
         text = text.replace(from, to);
     }
+    text
+}
+
+/// The variables the recipe `name` exports, with the example values
+/// swapped first (see [`recipe_swapped`]). `dbbr` in the recipe
+/// is the binary under test.
+pub fn recipe(name: &str, swaps: &[(&str, &str)]) -> Vec<(String, String)> {
+    let text = recipe_swapped(name, swaps);
     let bin = Path::new(env!("CARGO_BIN_EXE_dbbr")).parent().unwrap();
     let out = Command::new("bash")
         .args(["-c", &format!("set -euo pipefail\n{text}\nenv -0")])
