@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::common::pg::{backup_to, Server, TestDb};
 use crate::common::*;
-use crate::common::pg::{Server, TestDb};
 
 /// How to bring docs/reference.md up to date.
 const REGENERATE: &str = "cargo run --bin dbbr -- reference > docs/reference.md";
@@ -141,7 +141,7 @@ fn recipes_restore_by_hand() {
     let (identity, recipient) = age_key(tmp.path());
     let remote = tmp.path().join("remote");
     succeed(
-        crate::common::pg::backup_to(&remote)
+        backup_to(&remote)
             .env("BACKUP_DATABASES", &source.name)
             .env("ENCRYPT_RECIPIENTS", &recipient),
     );
