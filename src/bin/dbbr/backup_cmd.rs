@@ -243,7 +243,7 @@ impl LogProgress {
 
 impl Progress for LogProgress {
     fn started(&self, database: &str, object: &str) {
-        let database = &*crate::one_line(database);
+        let database = &*crate::show::one_line(database);
         if self.json {
             tracing::info!(database, object, "backing up {database} to {object}");
         } else {
@@ -258,8 +258,8 @@ impl Progress for LogProgress {
             let _ = write!(
                 err,
                 "\r\x1b[2K{database}: {} dumped, {} stored, {rate:.1} MB/s, {}s",
-                bytes(raw),
-                bytes(stored),
+                crate::show::bytes(raw),
+                crate::show::bytes(stored),
                 elapsed.as_secs()
             );
             let _ = err.flush();
@@ -271,14 +271,14 @@ impl Progress for LogProgress {
 
     fn finished(&self, outcome: &DatabaseReport) {
         self.clear_line();
-        let database = &*crate::one_line(&outcome.database);
+        let database = &*crate::show::one_line(&outcome.database);
         let object = outcome.object.as_deref().unwrap_or("");
         match &outcome.result {
             Ok(s) => {
                 let mut summary = format!(
                     "{database}: {} in, {} out ({:.1}%), {:.1}s, {:.1} MB/s -> {object}",
-                    bytes(s.raw_bytes),
-                    bytes(s.stored_bytes),
+                    crate::show::bytes(s.raw_bytes),
+                    crate::show::bytes(s.stored_bytes),
                     s.ratio() * 100.0,
                     s.elapsed.as_secs_f64(),
                     s.raw_mb_per_second(),
@@ -302,7 +302,7 @@ impl Progress for LogProgress {
                 }
             }
             Err(e) => {
-                let e = crate::one_line(&e.to_string()).into_owned();
+                let e = crate::show::one_line(&e.to_string()).into_owned();
                 if self.json {
                     tracing::error!(database, object, "{database}: backup failed: {e}");
                 } else {
@@ -310,21 +310,5 @@ impl Progress for LogProgress {
                 }
             }
         }
-    }
-}
-
-/// 1234567 -> "1.2 MB".
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }

@@ -67,7 +67,7 @@ pub fn run(args: CheckArgs) -> u8 {
         });
         println!("{:#}", crate::settings::masked_json(document));
     } else if let Some(message) = &rejected {
-        println!("settings: failed: {}", crate::one_line(message));
+        println!("settings: failed: {}", crate::show::one_line(message));
     } else {
         for item in &items {
             let status = match item.status {
@@ -76,10 +76,10 @@ pub fn run(args: CheckArgs) -> u8 {
                 _ => "skipped",
             };
             let what = match &item.database {
-                Some(db) => format!("{} {}", item.check, crate::one_line(db)),
+                Some(db) => format!("{} {}", item.check, crate::show::one_line(db)),
                 None => item.check.to_string(),
             };
-            let line = format!("{what}: {status}: {}", crate::one_line(&item.detail));
+            let line = format!("{what}: {status}: {}", crate::show::one_line(&item.detail));
             println!("{}", crate::settings::masked(&line));
         }
     }

@@ -171,7 +171,7 @@ pub fn backup(args: BackupArgs, stop: Arc<AtomicBool>, json: bool) -> Result<boo
             };
             if let Err(e) = done {
                 let message = crate::settings::message(&e, Some(args.engine.engine()));
-                tracing::error!("{}", crate::one_line(&message));
+                tracing::error!("{}", crate::show::one_line(&message));
             }
         },
         |kind, when| {
@@ -219,7 +219,7 @@ fn backup_run(args: &BackupArgs, ops: &Ops, stop: &Arc<AtomicBool>, json: bool) 
         }
         Err(e) => {
             let message = crate::settings::message(&e, Some(engine));
-            tracing::error!("{}", crate::one_line(&message));
+            tracing::error!("{}", crate::show::one_line(&message));
             RunSummary::of_error(&run_id, engine, started, &e)
         }
     };
@@ -304,7 +304,10 @@ fn verify_into(summary: &mut RunSummary, args: &BackupArgs, ops: &Ops, which: Wh
             summary.add_verify(&report);
         }
         Err(e) => {
-            tracing::error!("verification failed: {}", crate::one_line(&e.to_string()));
+            tracing::error!(
+                "verification failed: {}",
+                crate::show::one_line(&e.to_string())
+            );
             summary.add_error(&e);
         }
     }

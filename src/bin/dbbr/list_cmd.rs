@@ -122,10 +122,10 @@ fn table(
             "{:<11} {:<8} {:<16} {:<20} {:>10} {:>10} {:<6} {:<4} {:<40} {}",
             m.engine,
             b.kind().name(),
-            crate::one_line(&m.database),
+            crate::show::one_line(&m.database),
             m.started_at.format("%Y-%m-%d %H:%M:%S"),
-            crate::backup_cmd::bytes(m.stored_bytes),
-            crate::backup_cmd::bytes(m.raw_bytes),
+            crate::show::bytes(m.stored_bytes),
+            crate::show::bytes(m.raw_bytes),
             m.codec,
             if m.encrypted { "age" } else { "no" },
             b.object(),
@@ -150,7 +150,7 @@ fn table(
             } else {
                 "manifest unreadable"
             },
-            crate::one_line(&u.reason),
+            crate::show::one_line(&u.reason),
         )?;
     }
     if let Some(strays) = strays {

@@ -17,6 +17,7 @@ mod remote_cmd;
 mod restore_cmd;
 mod schedule;
 mod settings;
+mod show;
 mod storage_args;
 mod summary;
 mod verify_cmd;
@@ -70,25 +71,6 @@ enum Command {
     /// Print the command-line reference in Markdown (docs/reference.md).
     #[command(hide = true)]
     Reference,
-}
-
-/// `text` on one line: line breaks and other control characters escaped, so
-/// that a database name or a tool's output cannot forge a log line.
-pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(|c| c.is_control() && c != '\t') {
-        text.chars()
-            .map(|c| {
-                if c.is_control() && c != '\t' {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect::<String>()
-            .into()
-    } else {
-        text.into()
-    }
 }
 
 /// On SIGINT or SIGTERM, sets `interrupted` (the run then stops its dumps
@@ -203,7 +185,7 @@ fn stopped_by(signal: i32, what: &str, error: Option<String>) -> ExitCode {
     tracing::error!(
         "interrupted by {}: {what}{}",
         signal_name(signal),
-        one_line(&cause)
+        show::one_line(&cause)
     );
     ExitCode::from(128u8.saturating_add(signal as u8))
 }
@@ -268,23 +250,8 @@ fn main() -> ExitCode {
         (_, Ok(true)) => ExitCode::SUCCESS,
         (_, Ok(false)) => ExitCode::from(1),
         (_, Err(e)) => {
-            tracing::error!("{}", one_line(&settings::message(&e, engine)));
+            tracing::error!("{}", show::one_line(&settings::message(&e, engine)));
             ExitCode::from(if e.is_usage() { 2 } else { 1 })
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::one_line;
-
-    #[test]
-    fn control_characters_cannot_start_a_new_log_line() {
-        assert_eq!(one_line("app"), "app");
-        assert_eq!(one_line("a\tb"), "a\tb");
-        assert_eq!(
-            one_line("x\n2026-01-01T00:00:00Z ERROR forged\r"),
-            "x\\n2026-01-01T00:00:00Z ERROR forged\\r"
-        );
     }
 }

@@ -61,9 +61,9 @@ pub fn run(args: PruneArgs) -> Result<bool> {
         let line = format!(
             "{verb:<12} {} {} {} {} ({})",
             d.engine,
-            crate::one_line(&d.database),
+            crate::show::one_line(&d.database),
             d.time.format("%Y-%m-%d %H:%M:%S"),
-            crate::one_line(&d.object),
+            crate::show::one_line(&d.object),
             d.reasons.join(", ")
         );
         println!("{}", crate::settings::masked(&line));
@@ -74,12 +74,12 @@ pub fn run(args: PruneArgs) -> Result<bool> {
         } else {
             "removed"
         };
-        let line = format!("{verb:<12} leftover {}", crate::one_line(orphan));
+        let line = format!("{verb:<12} leftover {}", crate::show::one_line(orphan));
         println!("{}", crate::settings::masked(&line));
     }
     for (object, why) in &report.broken {
         let line = format!("broken       {object} ({why}: not counted by any rule, left in place)");
-        println!("{}", crate::settings::masked(&crate::one_line(&line)));
+        println!("{}", crate::settings::masked(&crate::show::one_line(&line)));
         tracing::error!("{object} is broken: {why}");
     }
     Ok(report.broken.is_empty())

@@ -93,7 +93,11 @@ pub fn run(args: RemoteArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
             for e in remote.list(&dir, recursive)? {
                 let time = e.mod_time.map(|t| t.to_rfc3339()).unwrap_or_default();
                 let kind = if e.is_dir { "dir" } else { "file" };
-                let line = format!("{kind}\t{}\t{time}\t{}", e.size, crate::one_line(&e.path));
+                let line = format!(
+                    "{kind}\t{}\t{time}\t{}",
+                    e.size,
+                    crate::show::one_line(&e.path)
+                );
                 writeln!(out, "{}", crate::settings::masked(&line))
                     .map_err(|e| Error::io("stdout", e))?;
             }

@@ -158,8 +158,8 @@ pub fn run(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
     tracing::info!(
         "restored {} ({} of dump, {} read) in {:.1}s{}",
         done.object,
-        crate::backup_cmd::bytes(done.raw_bytes),
-        crate::backup_cmd::bytes(done.stored_bytes),
+        crate::show::bytes(done.raw_bytes),
+        crate::show::bytes(done.stored_bytes),
         done.elapsed.as_secs_f64(),
         if done.verified_first {
             ", verified in full first"
@@ -192,9 +192,9 @@ impl Progress for RestoreProgress {
         let _ = write!(
             err,
             "\r\x1b[2K{database}: {} of {} read, {} restored, {:.1} MB/s, about {:.0}s left",
-            crate::backup_cmd::bytes(stored),
-            crate::backup_cmd::bytes(total),
-            crate::backup_cmd::bytes(raw),
+            crate::show::bytes(stored),
+            crate::show::bytes(total),
+            crate::show::bytes(raw),
             rate / 1e6,
             left
         );

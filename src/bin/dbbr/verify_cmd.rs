@@ -106,15 +106,15 @@ pub fn log_results(report: &dbbr::VerifyReport) {
                 tracing::info!(
                     "{} ({}): ok, {}: {detail}",
                     b.object,
-                    crate::one_line(&b.database),
+                    crate::show::one_line(&b.database),
                     b.level
                 )
             }
             Err(e) => tracing::error!(
                 "{} ({}): FAILED: {}",
                 b.object,
-                crate::one_line(&b.database),
-                crate::one_line(&e.to_string())
+                crate::show::one_line(&b.database),
+                crate::show::one_line(&e.to_string())
             ),
         }
     }
