@@ -5,19 +5,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use dbbr::{Backup, Codec, DatabaseReport, Engine, Error, Progress, Report, Result, Setting};
 
-/// Database engine on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EngineArg {
-    /// PostgreSQL: pg_dump, or pg_dumpall with BACKUP_ALL.
-    #[value(alias = "postgres", alias = "pg")]
-    Postgresql,
-    /// MariaDB or MySQL: mariadb-dump (or mysqldump).
-    #[value(alias = "mysql")]
-    Mariadb,
-}
+use crate::engine_args::EngineArg;
+use crate::settings::parse_bool;
 
 /// Every option is also an environment variable, as in the container images.
 #[derive(Debug, Args)]
@@ -77,29 +69,10 @@ pub struct BackupArgs {
     pub keep: crate::keep_args::KeepArgs,
     /// Schedule, verification, notifications and metrics.
     #[command(flatten)]
-    pub ops: crate::job::OpsArgs,
+    pub ops: crate::ops_args::OpsArgs,
     /// Arguments after `--` go unchanged to the dump tool.
     #[arg(last = true)]
     pub dump_args: Vec<String>,
-}
-
-/// `true`/`false` and the usual spellings (`1`, `yes`, `on`, ...).
-pub fn parse_bool(v: &str) -> std::result::Result<bool, String> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "" | "0" | "false" | "no" | "off" => Ok(false),
-        other => Err(format!("`{other}` is not true or false")),
-    }
-}
-
-impl EngineArg {
-    /// The library's engine.
-    pub fn engine(self) -> Engine {
-        match self {
-            EngineArg::Postgresql => Engine::Postgres,
-            EngineArg::Mariadb => Engine::MariaDb,
-        }
-    }
 }
 
 /// The library's backup as `args` configure it (no progress, no cancel

@@ -93,7 +93,7 @@ pub fn run(args: CheckArgs) -> u8 {
 fn checked(args: CheckArgs) -> Result<Option<CheckReport>> {
     // The operations settings are checked too: a bad schedule or URL would
     // stop the first run.
-    let ops = crate::job::Ops::new(&args.backup.ops, true)?;
+    let ops = crate::ops_args::Ops::new(&args.backup.ops, true)?;
     let backup = crate::backup_cmd::builder(&args.backup)?;
     let mut check = Check::new(backup).storage_probe(match args.storage_check {
         StorageCheck::Write => StorageProbe::Write,

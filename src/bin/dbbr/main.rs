@@ -3,7 +3,9 @@
 
 mod backup_cmd;
 mod check_cmd;
+mod engine_args;
 mod http;
+mod identity;
 mod job;
 mod keep_args;
 mod list_cmd;
@@ -11,6 +13,7 @@ mod logging;
 mod metrics;
 mod metrics_out;
 mod notify;
+mod ops_args;
 mod prune_cmd;
 mod reference;
 mod remote_cmd;

@@ -5,8 +5,7 @@ use clap::Args;
 use dbbr::cli::parse_duration;
 use dbbr::{Error, KeepPolicy, Prune, Result, Setting};
 
-use crate::backup_cmd::EngineArg;
-
+use crate::engine_args::EngineArg;
 use crate::keep_args::KeepArgs;
 use crate::storage_args::StorageArgs;
 

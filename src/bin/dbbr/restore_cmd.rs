@@ -2,15 +2,16 @@
 //! [--force] | --to-server | --to-stdout) [-- CLIENT_ARGS]`.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{ArgGroup, Args};
-use dbbr::{Error, Identities, Progress, Restore, Result, Setting};
+use dbbr::{Error, Progress, Restore, Result, Setting};
 
+use crate::identity::identities;
 use crate::storage_args::StorageArgs;
 
 /// Which backup, and where it goes.
@@ -29,7 +30,7 @@ pub struct RestoreArgs {
     /// Only a backup of this engine (needed when the database has backups
     /// of several).
     #[arg(long, value_enum)]
-    engine: Option<crate::backup_cmd::EngineArg>,
+    engine: Option<crate::engine_args::EngineArg>,
     /// With --latest: the newest backup that started before this time
     /// (RFC 3339, or `YYYY-MM-DD[THH:MM:SS]` in UTC).
     #[arg(long, value_name = "TIME", requires = "latest", value_parser = parse_time)]
@@ -85,19 +86,6 @@ fn parse_time(text: &str) -> std::result::Result<DateTime<Utc>, String> {
     Err(format!(
         "`{text}` is not a time: use RFC 3339 or YYYY-MM-DD[THH:MM:SS] (UTC)"
     ))
-}
-
-/// Loads the identities, asking for a passphrase only on a terminal.
-pub fn identities(path: &Path) -> Result<Identities> {
-    if io::stdin().is_terminal() && io::stderr().is_terminal() {
-        Identities::from_file_with_passphrase(path, |prompt| {
-            rpassword::prompt_password(format!("{prompt}: "))
-                .ok()
-                .map(Into::into)
-        })
-    } else {
-        Identities::from_file(path)
-    }
 }
 
 /// Runs the restore.

@@ -93,6 +93,15 @@ fn setting_name(arg: &clap::Arg) -> String {
     }
 }
 
+/// `true`/`false` and the usual spellings (`1`, `yes`, `on`, ...).
+pub fn parse_bool(v: &str) -> std::result::Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(format!("`{other}` is not true or false")),
+    }
+}
+
 /// Refuses an empty or blank name given with `flag` (a database, an object,
 /// a path): it would select nothing, or everything. (A backup trims the
 /// names it is given, so no backup has a blank name.)

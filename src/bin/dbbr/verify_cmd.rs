@@ -23,7 +23,7 @@ pub struct VerifyArgs {
     /// Only backups of this engine (needed with --latest when the database
     /// has backups of several).
     #[arg(long, value_enum)]
-    engine: Option<crate::backup_cmd::EngineArg>,
+    engine: Option<crate::engine_args::EngineArg>,
     /// Every backup.
     #[arg(long)]
     all: bool,
@@ -87,7 +87,7 @@ pub fn run(args: VerifyArgs, run_id: &dbbr::RunId) -> Result<bool> {
         verify = verify.restore_into(scratch);
     }
     if let Some(path) = &args.identity_file {
-        verify = verify.identities(crate::restore_cmd::identities(path)?);
+        verify = verify.identities(crate::identity::identities(path)?);
     }
     if let Some(path) = args.pgpassword_file.or(args.mysql_pwd_file) {
         verify = verify.password_file(path);
