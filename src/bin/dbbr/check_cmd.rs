@@ -4,7 +4,7 @@
 use clap::{Args, ValueEnum};
 use dbbr::{Check, CheckItem, CheckReport, CheckStatus, Result, StorageProbe};
 
-use crate::backup_cmd::BackupArgs;
+use crate::backup_args::BackupArgs;
 
 /// How far the storage check goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -94,7 +94,7 @@ fn checked(args: CheckArgs) -> Result<Option<CheckReport>> {
     // The operations settings are checked too: a bad schedule or URL would
     // stop the first run.
     let ops = crate::ops_args::Ops::new(&args.backup.ops, true)?;
-    let backup = crate::backup_cmd::builder(&args.backup)?;
+    let backup = crate::backup_args::builder(&args.backup)?;
     let mut check = Check::new(backup).storage_probe(match args.storage_check {
         StorageCheck::Write => StorageProbe::Write,
         StorageCheck::NoDelete => StorageProbe::NoDelete,

@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::Utc;
-use dbbr::{Engine, Error, Result, RunId, Verify, Which};
+use dbbr::{Error, Result, RunId, Verify, Which};
 
-use crate::backup_cmd::{self, BackupArgs};
-use crate::metrics_out::MetricsSink;
+use crate::backup_args::{self, BackupArgs};
+use crate::backup_cmd;
 use crate::notify::StartPing;
 use crate::ops_args::{Ops, VerifyLevelArg};
 use crate::schedule::{Job, SystemClock};
@@ -21,7 +21,7 @@ use crate::summary::RunSummary;
 pub fn backup(args: BackupArgs, stop: Arc<AtomicBool>, json: bool) -> Result<bool> {
     let ops = Ops::new(&args.ops, false)?;
     // Everything a run would reject is rejected now, before any I/O.
-    backup_cmd::builder(&args)?.validate()?;
+    backup_args::builder(&args)?.validate()?;
     let (Some(schedule), Some(zone)) = (ops.backup_schedule.clone(), ops.zone) else {
         return backup_run(&args, &ops, &stop, json);
     };
@@ -90,7 +90,7 @@ fn backup_run(args: &BackupArgs, ops: &Ops, stop: &Arc<AtomicBool>, json: bool) 
     let engine = args.engine.engine();
     let started = Utc::now();
     let start_ping = ops.notifier.started(&run_id);
-    let run = backup_cmd::builder(args)?
+    let run = backup_args::builder(args)?
         .run_id(run_id.clone())
         .progress(backup_cmd::progress(json))
         .cancel_flag(Arc::clone(stop))
@@ -205,16 +205,4 @@ fn verify_into(summary: &mut RunSummary, args: &BackupArgs, ops: &Ops, which: Wh
             summary.add_error(&e);
         }
     }
-}
-
-/// Publishes the metrics of a `dbbr verify` run (when METRICS_* are set).
-pub fn verify_metrics(sink: &MetricsSink, run_id: &RunId, report: &dbbr::VerifyReport) {
-    let engine = report
-        .backups
-        .first()
-        .and_then(|b| Engine::from_name(&b.engine))
-        .unwrap_or(Engine::Postgres);
-    let mut summary = RunSummary::of_verify(run_id, engine, Utc::now(), report);
-    summary.finish();
-    sink.publish(&summary, crate::http::deadline());
 }

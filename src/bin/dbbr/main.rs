@@ -1,6 +1,7 @@
 //! The `dbbr` command line: flags and environment into library options,
 //! errors into exit codes (0 done, 1 failed, 2 rejected before any I/O).
 
+mod backup_args;
 mod backup_cmd;
 mod check_cmd;
 mod engine_args;
@@ -57,7 +58,7 @@ struct Cli {
 enum Command {
     /// Back up databases: `dbbr backup postgresql|mariadb [-- DUMP_ARGS...]`
     /// (once, or on BACKUP_SCHEDULE).
-    Backup(backup_cmd::BackupArgs),
+    Backup(backup_args::BackupArgs),
     /// Check everything a backup needs without dumping:
     /// `dbbr check postgresql|mariadb [--json] [-- DUMP_ARGS...]`.
     Check(check_cmd::CheckArgs),

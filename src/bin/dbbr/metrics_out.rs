@@ -8,7 +8,9 @@ use std::time::Instant;
 use crate::metrics::Metrics;
 use crate::summary::RunSummary;
 use base64::Engine as _;
+use chrono::Utc;
 use clap::Args;
+use dbbr::{Engine, RunId, VerifyReport};
 
 use crate::http::Endpoint;
 
@@ -89,6 +91,19 @@ impl MetricsSink {
                 }
             }
         }
+    }
+
+    /// Publishes the metrics of a `dbbr verify` run (when METRICS_* are
+    /// set).
+    pub fn publish_verify(&self, run_id: &RunId, report: &VerifyReport) {
+        let engine = report
+            .backups
+            .first()
+            .and_then(|b| Engine::from_name(&b.engine))
+            .unwrap_or(Engine::Postgres);
+        let mut summary = RunSummary::of_verify(run_id, engine, Utc::now(), report);
+        summary.finish();
+        self.publish(&summary, crate::http::deadline());
     }
 }
 

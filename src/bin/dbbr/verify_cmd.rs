@@ -94,7 +94,7 @@ pub fn run(args: VerifyArgs, run_id: &dbbr::RunId) -> Result<bool> {
     }
     let report = verify.run()?;
     log_results(&report);
-    crate::job::verify_metrics(&metrics, run_id, &report);
+    metrics.publish_verify(run_id, &report);
     Ok(report.all_ok())
 }
 
