@@ -5,6 +5,7 @@ use clap::{Args, ValueEnum};
 use dbbr::{Check, CheckItem, CheckReport, CheckStatus, Result, StorageProbe};
 
 use crate::backup_args::BackupArgs;
+use crate::outcome::Outcome;
 
 /// How far the storage check goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -36,13 +37,14 @@ pub struct CheckArgs {
     storage_check: StorageCheck,
 }
 
-/// Runs the checks and prints them; the exit code (0 all passed, 1 one
-/// failed, 2 the settings were rejected).
-pub fn run(args: CheckArgs) -> u8 {
+/// Runs the checks and prints them: [`Outcome::Success`] when all passed,
+/// [`Outcome::Failed`] when one failed, [`Outcome::Rejected`] when the
+/// settings were.
+pub fn run(args: CheckArgs) -> Outcome {
     let engine = args.backup.engine.engine();
     let json = args.json;
-    let outcome = checked(args);
-    let (report, rejected) = match outcome {
+    let result = checked(args);
+    let (report, rejected) = match result {
         Ok(report) => (report, None),
         Err(e) => {
             let message = crate::settings::message(&e, Some(engine));
@@ -84,9 +86,9 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     }
     match (rejected, report) {
-        (Some(_), _) => 2,
-        (None, Some(r)) if r.ok() => 0,
-        _ => 1,
+        (Some(_), _) => Outcome::Rejected,
+        (None, Some(r)) if r.ok() => Outcome::Success,
+        _ => Outcome::Failed,
     }
 }
 

@@ -11,14 +11,21 @@ use crate::backup_args::{self, BackupArgs};
 use crate::backup_cmd;
 use crate::notify::StartPing;
 use crate::ops_args::{Ops, VerifyLevelArg};
+use crate::outcome::Outcome;
 use crate::schedule::{Job, SystemClock};
 use crate::summary::RunSummary;
 
-/// `dbbr backup`: one run, or the scheduler with BACKUP_SCHEDULE. Whether
-/// the run succeeded (a scheduler stopped by a signal: `false`, and the
-/// caller exits 128 + the signal); `Err` for settings rejected before any
+/// `dbbr backup`: one run, or the scheduler with BACKUP_SCHEDULE. A
+/// scheduler a signal stopped ends [`Outcome::Failed`], which `main` turns
+/// into the signal's exit.
+pub fn backup(args: BackupArgs, stop: Arc<AtomicBool>, json: bool) -> Outcome {
+    run_or_schedule(args, stop, json).into()
+}
+
+/// One run, or the scheduler: whether the run succeeded (a scheduler
+/// stopped by a signal: `false`); `Err` for settings rejected before any
 /// I/O.
-pub fn backup(args: BackupArgs, stop: Arc<AtomicBool>, json: bool) -> Result<bool> {
+fn run_or_schedule(args: BackupArgs, stop: Arc<AtomicBool>, json: bool) -> Result<bool> {
     let ops = Ops::new(&args.ops, false)?;
     // Everything a run would reject is rejected now, before any I/O.
     backup_args::builder(&args)?.validate()?;

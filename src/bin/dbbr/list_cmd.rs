@@ -7,6 +7,7 @@ use clap::Args;
 use dbbr::{Catalog, Error, Remote, Result, State, StoredBackup, Stray, Unreadable};
 use serde::Serialize;
 
+use crate::outcome::Outcome;
 use crate::storage_args::StorageArgs;
 
 /// What to list.
@@ -39,9 +40,15 @@ struct Listing<'a> {
     not_backups: Option<&'a [Stray]>,
 }
 
-/// Lists; `Ok(false)` when a broken backup or a manifest that could not be
-/// read was found (exit 1): what exists is not fully known then.
-pub fn run(args: ListArgs) -> Result<bool> {
+/// Lists; [`Outcome::Failed`] when a broken backup or a manifest that
+/// could not be read was found: what exists is not fully known then.
+pub fn run(args: ListArgs) -> Outcome {
+    list(args).into()
+}
+
+/// Lists; `Ok(false)` when a broken backup or an unreadable manifest was
+/// found.
+fn list(args: ListArgs) -> Result<bool> {
     let remote: Remote = args.storage.remote()?;
     if let Some(database) = &args.database {
         crate::settings::name_given("--database", database)?;

@@ -1,5 +1,6 @@
 //! The `dbbr` command line: flags and environment into library options,
-//! errors into exit codes (0 done, 1 failed, 2 rejected before any I/O).
+//! each command's [`Outcome`] into the exit code (0 done, 1 failed, 2
+//! rejected before any I/O, 128 + N stopped by signal N).
 
 mod backup_args;
 mod backup_cmd;
@@ -15,6 +16,7 @@ mod metrics;
 mod metrics_out;
 mod notify;
 mod ops_args;
+mod outcome;
 mod prune_cmd;
 mod reference;
 mod remote_cmd;
@@ -31,8 +33,11 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use dbbr::Engine;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
+
+use crate::outcome::Outcome;
 
 /// Stream database backups to any rclone remote.
 #[derive(Debug, Parser)]
@@ -177,21 +182,34 @@ fn signal_name(signal: i32) -> String {
     }
 }
 
-/// The exit of a command that a signal stopped, whatever its result: one
-/// line saying what was stopped (with the error the command ended with,
-/// unless it is the interruption itself), and 128 + the signal's number,
-/// the shell's convention (130 for SIGINT, 143 for SIGTERM). Never 0.
-fn stopped_by(signal: i32, what: &str, error: Option<String>) -> ExitCode {
-    // Storage calls given up on still remove what they made (a claim
-    // written as the signal came): a short while for them.
-    dbbr::finish_cleanup(CLEANUP_AT_EXIT);
-    let cause = error.map(|e| format!(" ({e})")).unwrap_or_default();
-    tracing::error!(
-        "interrupted by {}: {what}{}",
-        signal_name(signal),
-        show::one_line(&cause)
-    );
-    ExitCode::from(128u8.saturating_add(signal as u8))
+/// The one place where a command's [`Outcome`] becomes the process's exit:
+/// `main` logs what the command left to it (the error it stopped on; for
+/// a command a signal stopped, one line saying what was stopped, with the
+/// error it ended with, and a short wait for storage clean-up), then exits
+/// with [`Outcome::exit_code`]. `stops` says what a signal stopped, and
+/// `engine` which variables an error names.
+fn exit(outcome: Outcome, stops: &str, engine: Option<Engine>) -> ExitCode {
+    match &outcome {
+        Outcome::Success | Outcome::Failed | Outcome::Rejected => {}
+        Outcome::Error(e) => {
+            tracing::error!("{}", show::one_line(&settings::message(e, engine)));
+        }
+        Outcome::Interrupted { signal, error } => {
+            // Storage calls given up on still remove what they made (a
+            // claim written as the signal came): a short while for them.
+            dbbr::finish_cleanup(CLEANUP_AT_EXIT);
+            let cause = error
+                .as_ref()
+                .map(|e| format!(" ({})", settings::message(e, engine)))
+                .unwrap_or_default();
+            tracing::error!(
+                "interrupted by {}: {stops}{}",
+                signal_name(*signal),
+                show::one_line(&cause)
+            );
+        }
+    }
+    outcome.exit_code()
 }
 
 /// How long a command a signal stopped waits, before it exits, for the
@@ -207,7 +225,7 @@ fn main() -> ExitCode {
         Ok(filter) => logging::init(cli.log_format, filter),
         Err(message) => {
             eprintln!("error: {message}");
-            return ExitCode::from(2);
+            return Outcome::Rejected.exit_code();
         }
     }
     let run_id = dbbr::RunId::new();
@@ -220,42 +238,21 @@ fn main() -> ExitCode {
         _ => None,
     };
     let stops = what_stops(&cli.command);
-    let result = match cli.command {
+    let outcome = match cli.command {
         Command::Backup(args) => job::backup(args, interrupted, json),
-        Command::Check(args) => {
-            let code = check_cmd::run(args);
-            return match signalled.load(Ordering::SeqCst) {
-                0 => ExitCode::from(code),
-                signal => stopped_by(signal, stops, None),
-            };
-        }
+        Command::Check(args) => check_cmd::run(args),
         Command::List(args) => list_cmd::run(args),
-        Command::Restore(args) => restore_cmd::run(args, interrupted).map(|()| true),
+        Command::Restore(args) => restore_cmd::run(args, interrupted),
         Command::Verify(args) => verify_cmd::run(args, &run_id),
         Command::Prune(args) => prune_cmd::run(args),
-        Command::Remote(args) => remote_cmd::run(args, interrupted).map(|()| true),
-        Command::Reference => Ok(reference::print()),
+        Command::Remote(args) => remote_cmd::run(args, interrupted),
+        Command::Reference => Outcome::from(Ok::<bool, dbbr::Error>(reference::print())),
     };
-    match (signalled.load(Ordering::SeqCst), result) {
-        // Stopped by a signal: whatever the command returned, it did not
-        // do all it was asked.
-        (signal @ 1.., result) => {
-            // An error that only reports the interruption (a restore's
-            // "failed at download: interrupted by a signal") adds nothing.
-            let interruption = dbbr::Error::Interrupted.to_string();
-            let error = match result {
-                Err(e) if !e.to_string().contains(&interruption) => {
-                    Some(settings::message(&e, engine))
-                }
-                _ => None,
-            };
-            stopped_by(signal, stops, error)
-        }
-        (_, Ok(true)) => ExitCode::SUCCESS,
-        (_, Ok(false)) => ExitCode::from(1),
-        (_, Err(e)) => {
-            tracing::error!("{}", show::one_line(&settings::message(&e, engine)));
-            ExitCode::from(if e.is_usage() { 2 } else { 1 })
-        }
-    }
+    // Stopped by a signal: whatever the command returned, it did not do
+    // all it was asked.
+    let outcome = match signalled.load(Ordering::SeqCst) {
+        signal @ 1.. => outcome.interrupted_by(signal),
+        _ => outcome,
+    };
+    exit(outcome, stops, engine)
 }

@@ -7,6 +7,7 @@ use dbbr::{Error, KeepPolicy, Prune, Result, Setting};
 
 use crate::engine_args::EngineArg;
 use crate::keep_args::KeepArgs;
+use crate::outcome::Outcome;
 use crate::storage_args::StorageArgs;
 
 /// What to prune.
@@ -37,9 +38,14 @@ pub struct PruneArgs {
     file_name: Option<String>,
 }
 
-/// Runs the prune; `Ok(false)` when a broken backup was found (exit 1): it
+/// Runs the prune; [`Outcome::Failed`] when a broken backup was found: it
 /// was neither counted nor removed.
-pub fn run(args: PruneArgs) -> Result<bool> {
+pub fn run(args: PruneArgs) -> Outcome {
+    pruned(args).into()
+}
+
+/// Runs the prune; `Ok(false)` when a broken backup was found.
+fn pruned(args: PruneArgs) -> Result<bool> {
     args.storage.remote()?;
     for database in &args.databases {
         crate::settings::name_given("--database", database)?;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use dbbr::{Error, Remote, Result, Setting};
 
+use crate::outcome::Outcome;
+
 /// Where the remote commands operate.
 #[derive(Debug, Args)]
 pub struct RemoteArgs {
@@ -76,7 +78,12 @@ pub enum RemoteAction {
 }
 
 /// Runs one remote command.
-pub fn run(args: RemoteArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
+pub fn run(args: RemoteArgs, interrupted: Arc<AtomicBool>) -> Outcome {
+    action(args, interrupted).into()
+}
+
+/// Runs one remote command; `Err` when it failed.
+fn action(args: RemoteArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
     if let RemoteAction::Obscure = args.action {
         return obscure_stdin();
     }

@@ -12,6 +12,7 @@ use clap::{ArgGroup, Args};
 use dbbr::{Error, Progress, Restore, Result, Setting};
 
 use crate::identity::identities;
+use crate::outcome::Outcome;
 use crate::storage_args::StorageArgs;
 
 /// Which backup, and where it goes.
@@ -89,7 +90,12 @@ fn parse_time(text: &str) -> std::result::Result<DateTime<Utc>, String> {
 }
 
 /// Runs the restore.
-pub fn run(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
+pub fn run(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Outcome {
+    restored(args, interrupted).into()
+}
+
+/// Runs the restore; `Err` when it failed.
+fn restored(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
     // The remote and prefix are checked before anything else.
     args.storage.remote()?;
     let mut restore = match (args.object, args.latest) {

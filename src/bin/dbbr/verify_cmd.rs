@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Args};
 use dbbr::{Result, Verify, Which};
 
+use crate::outcome::Outcome;
 use crate::storage_args::StorageArgs;
 
 /// What to verify, and how far.
@@ -50,8 +51,13 @@ pub struct VerifyArgs {
     metrics: crate::metrics_out::MetricsArgs,
 }
 
-/// Verifies; `Ok(false)` when a backup failed (exit 1).
-pub fn run(args: VerifyArgs, run_id: &dbbr::RunId) -> Result<bool> {
+/// Verifies; [`Outcome::Failed`] when a backup failed.
+pub fn run(args: VerifyArgs, run_id: &dbbr::RunId) -> Outcome {
+    verified(args, run_id).into()
+}
+
+/// Verifies; `Ok(false)` when a backup failed.
+fn verified(args: VerifyArgs, run_id: &dbbr::RunId) -> Result<bool> {
     args.storage.remote()?;
     for object in &args.objects {
         crate::settings::name_given("OBJECT", object)?;
