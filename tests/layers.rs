@@ -2,7 +2,9 @@
 //! only modules of its own layer or the layers below it, and the modules
 //! of one layer never import each other in a ring. This test reads every
 //! `crate::` path in `src/` (the binary aside) and fails on an upward
-//! import, a ring, or a module missing from [`LAYERS`].
+//! import, a ring, or a module missing from [`LAYERS`]. The `dbbr`
+//! binary's modules (`src/bin/dbbr/`) are checked the same way against
+//! [`BIN_LAYERS`], and its commands import no other command.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -43,6 +45,48 @@ const LAYERS: &[&[&str]] = &[
     &["diagnostics", "cli"],
 ];
 
+/// The `dbbr` binary's commands: each is a leaf above the helpers and
+/// flag groups, importing no other command (the backup job above them
+/// sequences the ones it runs).
+const BIN_COMMANDS: &[&str] = &[
+    "backup_cmd",
+    "check_cmd",
+    "list_cmd",
+    "prune_cmd",
+    "remote_cmd",
+    "restore_cmd",
+    "verify_cmd",
+];
+
+/// The `dbbr` binary's layers, lowest first; `main` on top.
+const BIN_LAYERS: &[&[&str]] = &[
+    // Ground: text on one line, the settings' names, logs, HTTP,
+    // schedules, run summaries, how a command ended, and the flags that
+    // need nothing else.
+    &[
+        "show",
+        "settings",
+        "logging",
+        "http",
+        "schedule",
+        "summary",
+        "outcome",
+        "engine_args",
+        "identity",
+    ],
+    // Flag groups, metrics and notifications.
+    &["storage_args", "keep_args", "metrics", "notify"],
+    &["metrics_out"],
+    // The backup job's operations flags, then the backup's own.
+    &["ops_args"],
+    &["backup_args"],
+    BIN_COMMANDS,
+    // The backup job: backup, prune, verify, notify, metrics, and the
+    // scheduler around them.
+    &["job"],
+    &["main"],
+];
+
 /// The top-level modules each module's files use, by module.
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
@@ -54,6 +98,35 @@ fn the_library_imports_only_downward_and_without_rings() {
     let graph = graph(&files);
     let problems = problems(&graph, LAYERS);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_binary_imports_only_downward_and_without_rings() {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin/dbbr");
+    let mut files = Vec::new();
+    collect(&bin, &bin, &mut files);
+    assert!(files.iter().any(|(m, _)| m == "main"), "no main.rs read");
+    let graph = graph(&files);
+    let mut problems = problems(&graph, BIN_LAYERS);
+    problems.extend(commands_importing_commands(&graph, BIN_COMMANDS));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_command_importing_a_command_is_found() {
+    let files = vec![
+        ("list".to_string(), "use crate::{show, prune};".to_string()),
+        (
+            "prune".to_string(),
+            "use crate::show::one_line;".to_string(),
+        ),
+        ("show".to_string(), String::new()),
+    ];
+    let found = commands_importing_commands(&graph(&files), &["list", "prune"]);
+    assert_eq!(
+        found,
+        ["list imports the command prune: commands are leaves"]
+    );
 }
 
 #[test]
@@ -92,6 +165,21 @@ fn an_upward_import_and_a_ring_are_found() {
     ];
     let found = problems(&graph(&files), &[&["error"], &["ffi"]]);
     assert_eq!(found, ["new is in no layer: add it to LAYERS"]);
+}
+
+/// Commands that import another command.
+fn commands_importing_commands(graph: &Graph, commands: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for command in commands {
+        for other in graph.get(*command).into_iter().flatten() {
+            if commands.contains(&other.as_str()) {
+                found.push(format!(
+                    "{command} imports the command {other}: commands are leaves"
+                ));
+            }
+        }
+    }
+    found
 }
 
 /// Every `.rs` file below `dir` as (top-level module, text), the binary
