@@ -84,6 +84,8 @@ const BIN_LAYERS: &[&[&str]] = &[
     // The backup job: backup, prune, verify, notify, metrics, and the
     // scheduler around them.
     &["job"],
+    // The reference the docs are generated from: every command's flags.
+    &["reference"],
     &["main"],
 ];
 
