@@ -22,7 +22,7 @@ pub struct MetricsArgs {
     #[arg(long, env = "METRICS_TEXTFILE")]
     pub metrics_textfile: Option<PathBuf>,
     /// Pushgateway base URL (http://host:9091): metrics are pushed to
-    /// /metrics/job/dbbr/engine/E/database@base64/D.
+    /// /metrics/job/dbbr/engine@base64/E/database@base64/D.
     #[arg(long, env = "METRICS_PUSHGATEWAY_URL", hide_env_values = true, value_parser = crate::settings::text())]
     pub metrics_pushgateway_url: Option<String>,
 }
