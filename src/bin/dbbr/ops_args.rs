@@ -2,12 +2,12 @@
 //! notifications and metrics), shared by `backup` and `check`, and the
 //! settings they make once checked.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use dbbr::{Error, Identities, Result, Setting};
 
+use crate::identity::IdentityArgs;
 use crate::metrics_out::{MetricsArgs, MetricsSink};
 use crate::notify::{Notifier, NotifyArgs};
 use crate::schedule::{Schedule, Zone};
@@ -44,10 +44,8 @@ pub struct OpsArgs {
         value_parser = crate::settings::Utf8(clap::builder::EnumValueParser::<VerifyLevelArg>::new())
     )]
     pub verify_level: VerifyLevelArg,
-    /// The age identity file that decrypts backups for verification (and
-    /// that `check` tries against the recipients).
-    #[arg(long, env = "ENCRYPT_IDENTITY_FILE")]
-    pub identity_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
     #[command(flatten)]
     pub notify: NotifyArgs,
     #[command(flatten)]
@@ -105,7 +103,7 @@ impl Ops {
         }
         let zone = backup_schedule.as_ref().map(|_| local);
         let verifies = args.verify_after_backup || verify_schedule.is_some();
-        let identities = match &args.identity_file {
+        let identities = match &args.identity.identity_file {
             Some(path) if !path.as_os_str().is_empty() && (verifies || for_check) => {
                 Some(Arc::new(crate::identity::identities(path)?))
             }

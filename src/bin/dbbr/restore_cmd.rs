@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{ArgGroup, Args};
 use dbbr::{Error, Progress, Restore, Result, Setting};
 
-use crate::identity::identities;
+use crate::identity::{identities, IdentityArgs};
 use crate::outcome::Outcome;
 use crate::storage_args::StorageArgs;
 
@@ -56,9 +56,8 @@ pub struct RestoreArgs {
     /// Write the plain dump to standard output.
     #[arg(long)]
     to_stdout: bool,
-    /// The age identity file or ssh private key that decrypts the backup.
-    #[arg(long, env = "ENCRYPT_IDENTITY_FILE")]
-    identity_file: Option<PathBuf>,
+    #[command(flatten)]
+    identity: IdentityArgs,
     /// Do not verify the whole backup before running a client that cannot
     /// roll back (MariaDB).
     #[arg(long)]
@@ -125,7 +124,7 @@ fn restored(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
     if let Some(engine) = args.engine {
         restore = restore.engine(engine.engine());
     }
-    if let Some(path) = &args.identity_file {
+    if let Some(path) = &args.identity.identity_file {
         restore = restore.identities(identities(path)?);
     }
     if let Some(path) = args.pgpassword_file.or(args.mysql_pwd_file) {

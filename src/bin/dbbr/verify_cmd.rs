@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Args};
 use dbbr::{Result, Verify, Which};
 
+use crate::identity::IdentityArgs;
 use crate::outcome::Outcome;
 use crate::storage_args::StorageArgs;
 
@@ -35,9 +36,8 @@ pub struct VerifyArgs {
     /// compare row counts.
     #[arg(long, value_name = "SCRATCH_DB", value_parser = crate::settings::text())]
     restore_into: Option<String>,
-    /// The age identity file or ssh private key that decrypts the backups.
-    #[arg(long, env = "ENCRYPT_IDENTITY_FILE")]
-    identity_file: Option<PathBuf>,
+    #[command(flatten)]
+    identity: IdentityArgs,
     /// With --restore-into, PostgreSQL: read the password from this file.
     #[arg(long, env = "PGPASSWORD_FILE")]
     pgpassword_file: Option<PathBuf>,
@@ -92,7 +92,7 @@ fn verified(args: VerifyArgs, run_id: &dbbr::RunId) -> Result<bool> {
     if let Some(scratch) = args.restore_into {
         verify = verify.restore_into(scratch);
     }
-    if let Some(path) = &args.identity_file {
+    if let Some(path) = &args.identity.identity_file {
         verify = verify.identities(crate::identity::identities(path)?);
     }
     if let Some(path) = args.pgpassword_file.or(args.mysql_pwd_file) {
