@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{map_error, parse_json, Remote};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ffi::{self, RawError};
 
 /// How many bytes [`Upload`] gathers before handing them to rclone.
@@ -59,9 +59,17 @@ impl Upload {
 
     /// Ends the input and makes the object visible under its name.
     pub fn commit(mut self) -> Result<Committed> {
-        if self.send_buffer().is_err() {
+        // A send that failed earlier fails the commit, whatever is left
+        // in the buffer: what rclone received is not the whole stream.
+        if let Err(e) = self.send_buffer() {
             self.finish_abort();
-            let raw = self.failed.take().expect("a failed send records why");
+            return Err(match self.failed.take() {
+                Some(raw) => map_error(Some(&self.remote), raw),
+                None => Error::Storage(e.to_string()),
+            });
+        }
+        if let Some(raw) = self.failed.take() {
+            self.finish_abort();
             return Err(map_error(Some(&self.remote), raw));
         }
         let handle = std::mem::take(&mut self.handle);
