@@ -246,10 +246,27 @@ fn files_kept(o: &Observed, out: &mut Vec<Violation>) {
         match cmd {
             Cmd::Backup => {
                 let manifest = format!("{f}.manifest.json");
-                o.outcome.code == Some(0)
-                    && f.starts_with(&format!("{PREFIX}/"))
-                    && !is_hidden(f)
-                    && (f.ends_with(".manifest.json") || new.iter().any(|n| **n == manifest))
+                let visible = f.starts_with(&format!("{PREFIX}/")) && !is_hidden(f);
+                // A signal that came after a backup committed (its manifest
+                // written) stops the run, not that backup: it stays, whole,
+                // data and manifest both.
+                let stopped = o.outcome.code.is_some_and(|c| c > 128);
+                let data_of = |m: &str| {
+                    m.strip_suffix(".manifest.json")
+                        .is_some_and(|d| new.iter().any(|n| n.as_str() == d))
+                };
+                visible
+                    && match o.outcome.code {
+                        Some(0) => {
+                            f.ends_with(".manifest.json") || new.iter().any(|n| **n == manifest)
+                        }
+                        _ if stopped => {
+                            data_of(f)
+                                || (new.iter().any(|n| **n == manifest)
+                                    && !f.ends_with(".manifest.json"))
+                        }
+                        _ => false,
+                    }
             }
             Cmd::Verify => o.layout.owner(f).is_some() && f.ends_with(".verified.json"),
             Cmd::Check => o.outcome.code != Some(0) && leaf(f).starts_with(".dbbr-check-"),
