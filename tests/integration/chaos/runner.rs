@@ -119,9 +119,17 @@ pub fn run(
             }
             Fault::KillChild(_) if outcome.child_killed.is_none() && Some(now) >= at => {
                 if let Some((p, name)) = running_child(pid, children) {
-                    send(p, "KILL");
-                    outcome.child_killed = Some((name, now));
-                    outcome.landed = true;
+                    // Stopped first: a child that was already exiting (its
+                    // status set, its output all written) cannot stop, and
+                    // a kill then would not change how it ended.
+                    send(p, "STOP");
+                    if wait_until(Duration::from_millis(500), || state_of(p) == Some('T')) {
+                        send(p, "KILL");
+                        outcome.child_killed = Some((name, now));
+                        outcome.landed = true;
+                    } else {
+                        send(p, "CONT");
+                    }
                 }
             }
             Fault::Proxy {
@@ -245,6 +253,13 @@ fn running_child(pid: u32, names: &[&str]) -> Option<(u32, String)> {
             && !String::from_utf8_lossy(&cmdline).contains("--version")
             && matches!(state, Some(Some('R' | 'S' | 'D')))
     })
+}
+
+/// The state letter of process `pid` (`R`, `S`, `T`, `Z`, ...), if it is
+/// there.
+fn state_of(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.chars().next()
 }
 
 /// Sends `sig` to `pid`, which may have ended already.
