@@ -218,6 +218,18 @@ impl Manifest {
 mod tests {
     use super::*;
 
+    /// A format 3 manifest's JSON with `kind` (a `"kind":...,` field or
+    /// nothing), of `database`, with `globals`.
+    fn json(kind: &str, database: &str, globals: bool) -> String {
+        format!(
+            r#"{{"format":3,"dbbr_version":"0.1.0","rclone_version":"v1","engine":"postgresql",
+            {kind}"database":"{database}","object":"x.sql.gz","server_version":null,
+            "dump_tool":null,"started_at":"2026-01-01T00:00:00Z",
+            "finished_at":"2026-01-01T00:00:01Z","raw_bytes":1,"stored_bytes":1,
+            "sha256":"ab","codec":"gzip","encrypted":false,"recipients":[],"globals":{globals}}}"#
+        )
+    }
+
     #[test]
     fn expected_from_manifest() {
         let now = Utc::now();
@@ -255,14 +267,8 @@ mod tests {
 
     #[test]
     fn an_unknown_codec_is_a_decompress_error() {
-        let mut m: Manifest = serde_json::from_str(
-            r#"{"format":3,"dbbr_version":"0.1.0","rclone_version":"v1","engine":"postgresql",
-            "kind":"database","database":"a","object":"a.sql.gz","server_version":null,
-            "dump_tool":null,"started_at":"2026-01-01T00:00:00Z",
-            "finished_at":"2026-01-01T00:00:01Z","raw_bytes":1,"stored_bytes":1,
-            "sha256":"ab","codec":"gzip","encrypted":false,"recipients":[],"globals":false}"#,
-        )
-        .unwrap();
+        let mut m: Manifest =
+            serde_json::from_str(&json(r#""kind":"database","#, "a", false)).unwrap();
         assert_eq!(m.stored_codec().unwrap(), Codec::default());
         m.codec = "lz4".into();
         let message = match m.stored_codec() {
@@ -328,37 +334,28 @@ mod tests {
 
     #[test]
     fn kinds_come_from_the_manifest() {
-        let text = |kind: &str, database: &str, globals: bool| {
-            format!(
-                r#"{{"format":3,"dbbr_version":"0.1.0","rclone_version":"v1","engine":"postgresql",
-                {kind}"database":"{database}","object":"x.sql.gz","server_version":null,
-                "dump_tool":null,"started_at":"2026-01-01T00:00:00Z",
-                "finished_at":"2026-01-01T00:00:01Z","raw_bytes":1,"stored_bytes":1,
-                "sha256":"ab","codec":"gzip","encrypted":false,"recipients":[],"globals":{globals}}}"#
-            )
-        };
         let kind_of = |json: String| serde_json::from_str::<Manifest>(&json).unwrap().kind();
         // Declared: the name does not matter.
         assert_eq!(
-            kind_of(text(r#""kind":"database","#, "all", false)),
+            kind_of(json(r#""kind":"database","#, "all", false)),
             Kind::Database
         );
         assert_eq!(
-            kind_of(text(r#""kind":"database","#, "globals", false)),
+            kind_of(json(r#""kind":"database","#, "globals", false)),
             Kind::Database
         );
         assert_eq!(
-            kind_of(text(r#""kind":"server","#, "all", false)),
+            kind_of(json(r#""kind":"server","#, "all", false)),
             Kind::Server
         );
         assert_eq!(
-            kind_of(text(r#""kind":"globals","#, "globals", true)),
+            kind_of(json(r#""kind":"globals","#, "globals", true)),
             Kind::Globals
         );
         // Before format 3, by the names those versions wrote.
-        assert_eq!(kind_of(text("", "all", false)), Kind::Server);
-        assert_eq!(kind_of(text("", "globals", true)), Kind::Globals);
-        assert_eq!(kind_of(text("", "app", false)), Kind::Database);
-        assert!(serde_json::from_str::<Manifest>(&text(r#""kind":"set","#, "a", false)).is_err());
+        assert_eq!(kind_of(json("", "all", false)), Kind::Server);
+        assert_eq!(kind_of(json("", "globals", true)), Kind::Globals);
+        assert_eq!(kind_of(json("", "app", false)), Kind::Database);
+        assert!(serde_json::from_str::<Manifest>(&json(r#""kind":"set","#, "a", false)).is_err());
     }
 }
