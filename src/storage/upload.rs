@@ -59,18 +59,12 @@ impl Upload {
 
     /// Ends the input and makes the object visible under its name.
     pub fn commit(mut self) -> Result<Committed> {
-        // A send that failed earlier fails the commit, whatever is left
-        // in the buffer: what rclone received is not the whole stream.
         if let Err(e) = self.send_buffer() {
             self.finish_abort();
             return Err(match self.failed.take() {
                 Some(raw) => map_error(Some(&self.remote), raw),
                 None => Error::Storage(e.to_string()),
             });
-        }
-        if let Some(raw) = self.failed.take() {
-            self.finish_abort();
-            return Err(map_error(Some(&self.remote), raw));
         }
         let handle = std::mem::take(&mut self.handle);
         let out = ffi::upload_commit(handle).map_err(|e| map_error(Some(&self.remote), e))?;
@@ -89,12 +83,14 @@ impl Upload {
     }
 
     /// Hands the gathered bytes to rclone.
+    /// A send that failed earlier fails every later one, with nothing
+    /// buffered too: what rclone received is not the whole stream.
     fn send_buffer(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
         if let Some(raw) = &self.failed {
             return Err(self.io_error(raw.clone()));
+        }
+        if self.buf.is_empty() {
+            return Ok(());
         }
         let sent = ffi::upload_write(self.handle, &self.buf);
         self.buf.clear();
