@@ -5,6 +5,23 @@
 use crate::error::{Error, Result, Setting};
 
 pub use crate::duration::parse_duration;
+
+/// A size such as `512Mi`, `1Gi`, `1GB` or `1048576` (bytes), for
+/// `setting`.
+pub fn parse_size(text: &str, setting: Setting) -> Result<u64> {
+    parse_size::Config::new()
+        .with_binary()
+        .parse_size(text.trim())
+        .map_err(|_| {
+            Error::config(
+                setting,
+                format!(
+                    "`{}` is not a size: use a number with a unit such as 512Mi or 1Gi",
+                    text.escape_debug()
+                ),
+            )
+        })
+}
 pub use crate::storage::{obscure, wait_ready};
 
 /// rc methods that would end or replace the process (`core/quit` and
@@ -43,6 +60,7 @@ pub mod samples {
             manifest: "m.manifest.json".into(),
             elapsed,
             storage_retries: 0,
+            parts: 0,
         }
     }
 

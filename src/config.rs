@@ -50,7 +50,32 @@ pub(crate) struct Options {
     pub globals: bool,
     pub parallelism: usize,
     pub max_parts: Option<u64>,
+    pub set: SetOptions,
 }
+
+/// How a database is cut into a parallel backup set (PostgreSQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SetOptions {
+    /// Streams at once; 1 keeps one object per database.
+    pub jobs: usize,
+    /// Tables larger than this many bytes are cut into page ranges.
+    pub split_size: u64,
+    /// How long the coordinator waits for each table's lock.
+    pub lock_timeout: std::time::Duration,
+}
+
+impl Default for SetOptions {
+    fn default() -> Self {
+        SetOptions {
+            jobs: 1,
+            split_size: DEFAULT_SPLIT_SIZE,
+            lock_timeout: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+/// Tables larger than this are cut into page ranges by default: 1 GiB.
+pub(crate) const DEFAULT_SPLIT_SIZE: u64 = 1 << 30;
 
 impl fmt::Debug for Options {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -70,6 +95,7 @@ impl fmt::Debug for Options {
             .field("globals", &self.globals)
             .field("parallelism", &self.parallelism)
             .field("max_parts", &self.max_parts)
+            .field("set", &self.set)
             .finish()
     }
 }
@@ -93,6 +119,7 @@ impl Options {
             globals: false,
             parallelism: 1,
             max_parts: None,
+            set: SetOptions::default(),
         }
     }
 
@@ -147,6 +174,7 @@ impl Options {
                 ),
             ));
         }
+        let set = self.checked_set()?;
         let max_parts = Sizing::checked_max_parts(self.max_parts)?;
         let all = self.selection == Selection::All;
         // A discovery finds any number of databases: `$DB` is needed then.
@@ -191,9 +219,72 @@ impl Options {
             dump_args: self.dump_args.clone(),
             codec,
             dump_kind: archive.map_or("sql", |(kind, _)| kind),
+            set,
         })
     }
+
+    /// The set options when a set was asked for (more than one job), after
+    /// refusing what a set cannot do: MariaDB, a whole-server dump, dump
+    /// arguments whose output a set cannot hold, a memory bound beyond
+    /// [`MAX_PARALLELISM`] streams.
+    fn checked_set(&self) -> Result<Option<SetOptions>> {
+        let set = self.set;
+        if !(1..=MAX_PARALLELISM).contains(&set.jobs) {
+            return Err(Error::config(
+                Setting::Jobs,
+                format!(
+                    "{} jobs is out of range: choose 1 to {MAX_PARALLELISM}",
+                    set.jobs
+                ),
+            ));
+        }
+        if set.jobs == 1 {
+            return Ok(None);
+        }
+        if self.engine != Engine::Postgres {
+            return Err(Error::config(
+                Setting::Jobs,
+                "parallel backup sets are PostgreSQL-only for now: set the jobs to 1 for                  MariaDB",
+            ));
+        }
+        if self.selection == Selection::All {
+            return Err(Error::config(
+                Setting::Jobs,
+                "a whole-server backup is one pg_dumpall stream: set the jobs to 1, or back up                  each database (with globals) to use parallel sets",
+            ));
+        }
+        let streams = set.jobs * self.parallelism.max(1);
+        if streams > MAX_PARALLELISM {
+            return Err(Error::config(
+                Setting::Jobs,
+                format!(
+                    "{} databases at once with {} jobs each is {streams} streams, more than                      {MAX_PARALLELISM}: lower the parallelism or the jobs",
+                    self.parallelism, set.jobs
+                ),
+            ));
+        }
+        if set.split_size < MIN_SPLIT_SIZE {
+            return Err(Error::config(
+                Setting::SplitSize,
+                format!(
+                    "a split size of {} bytes is too small: choose at least 1Mi",
+                    set.split_size
+                ),
+            ));
+        }
+        if set.lock_timeout.is_zero() {
+            return Err(Error::config(
+                Setting::LockTimeout,
+                "a lock timeout of 0 would wait forever: give a duration such as 30s",
+            ));
+        }
+        crate::engine::refuse_set_args(&self.dump_args)?;
+        Ok(Some(set))
+    }
 }
+
+/// The smallest split size: smaller ranges cost more than they gain.
+pub(crate) const MIN_SPLIT_SIZE: u64 = 1 << 20;
 
 /// Validated options, ready to run.
 #[derive(Debug)]
@@ -226,6 +317,8 @@ pub(crate) struct Plan {
     pub codec: Codec,
     /// What the dump is, for object names: `sql`, or an archive kind.
     pub dump_kind: &'static str,
+    /// With more than one job: each database is a parallel backup set.
+    pub set: Option<SetOptions>,
 }
 
 /// The most databases dumped at once.

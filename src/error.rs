@@ -216,6 +216,12 @@ pub enum Setting {
     Parallelism,
     /// The most parts a multipart upload may have.
     UploadParts,
+    /// How many streams a parallel backup set uses.
+    Jobs,
+    /// How large a table grows before a set cuts it into page ranges.
+    SplitSize,
+    /// How long a set waits for its table locks.
+    LockTimeout,
 }
 
 impl fmt::Display for Setting {
@@ -238,6 +244,9 @@ impl fmt::Display for Setting {
             Setting::Exclude => "excluded databases",
             Setting::Parallelism => "parallelism",
             Setting::UploadParts => "upload parts",
+            Setting::Jobs => "jobs",
+            Setting::SplitSize => "split size",
+            Setting::LockTimeout => "lock timeout",
         })
     }
 }

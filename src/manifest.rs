@@ -70,6 +70,9 @@ pub enum Kind {
     /// What belongs to the server rather than to a database: roles and
     /// tablespaces, or MariaDB's users and grants; replayed into the server.
     Globals,
+    /// One database as a parallel backup set: many objects taken at one
+    /// snapshot (see [`SetLayout`]), restored into a new or empty database.
+    Set,
 }
 
 impl Kind {
@@ -79,13 +82,21 @@ impl Kind {
             Kind::Database => "database",
             Kind::Server => "server",
             Kind::Globals => "globals",
+            Kind::Set => "set",
         }
     }
 
     /// Whether a backup of this kind is restored into the server rather
     /// than into one database.
     pub fn into_server(self) -> bool {
-        self != Kind::Database
+        !self.of_one_database()
+    }
+
+    /// Whether a backup of this kind holds one database (a single object
+    /// or a set): retention and lookups count both kinds as that
+    /// database's backups.
+    pub fn of_one_database(self) -> bool {
+        matches!(self, Kind::Database | Kind::Set)
     }
 }
 
@@ -149,6 +160,108 @@ pub struct Manifest {
     /// a database: roles and tablespaces, or MariaDB's users and grants.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub globals: bool,
+    /// A set's snapshot and parts (kind [`Kind::Set`] only): `object` is
+    /// then the set's name, a folder holding the parts, and `sha256` the
+    /// SHA-256 of the parts' `sha256sum` lines (see [`SetLayout::digest`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<SetLayout>,
+}
+
+/// How a parallel backup set was cut, and what each part holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SetLayout {
+    /// The exported snapshot every part was read at.
+    pub snapshot: String,
+    /// How many parts streamed at once.
+    pub jobs: usize,
+    /// Tables larger than this (bytes, by `pg_relation_size`) were cut
+    /// into page ranges.
+    pub split_size: u64,
+    /// Whether the server could read page ranges (TID range scans,
+    /// PostgreSQL 14+); without them large tables stayed whole.
+    pub tid_ranges: bool,
+    /// The parts, in restore order: pre-data, data, tables, post-data.
+    pub parts: Vec<SetPart>,
+}
+
+impl SetLayout {
+    /// The SHA-256 of the parts' `sha256sum` lines (`HASH  OBJECT\n`, in
+    /// order): one hash for the set, as a set manifest's `sha256`.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for part in &self.parts {
+            hash.update(format!("{}  {}\n", part.sha256, part.object));
+        }
+        hex::encode(hash.finalize())
+    }
+
+    /// Row counts per table, summed over the parts.
+    pub fn rows(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut rows = std::collections::BTreeMap::new();
+        for part in &self.parts {
+            for (table, n) in &part.rows {
+                *rows.entry(table.clone()).or_insert(0) += n;
+            }
+        }
+        rows
+    }
+}
+
+/// What one part of a set holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Section {
+    /// `pg_dump --section=pre-data`: the schema before the data (SQL).
+    PreData,
+    /// `pg_dump --section=data` without the tables that have parts of
+    /// their own: small tables, sequence values, large objects (SQL).
+    Data,
+    /// One table, or one page range of it, as a `COPY ... FROM stdin`
+    /// block (SQL).
+    Table,
+    /// `pg_dump --section=post-data` as a custom archive: indexes,
+    /// constraints, triggers, built by `pg_restore -j`.
+    PostData,
+}
+
+/// One object of a set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SetPart {
+    /// The object's name, relative to the remote path and prefix.
+    pub object: String,
+    /// What it holds.
+    pub section: Section,
+    /// The table ([`Section::Table`]), quoted as SQL writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// The page range `[first, end)` of a table cut into ranges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<[u64; 2]>,
+    /// Rows per table in the part, as counted while it streamed.
+    #[serde(default)]
+    pub rows: std::collections::BTreeMap<String, u64>,
+    /// Bytes the dump produced.
+    pub raw_bytes: u64,
+    /// Bytes stored.
+    pub stored_bytes: u64,
+    /// SHA-256 of the stored bytes, hex.
+    pub sha256: String,
+}
+
+impl SetPart {
+    /// What the manifest records about the part's object, for a
+    /// [`Decoder`](crate::Decoder) to check.
+    pub fn expected(&self) -> Expected {
+        Expected {
+            sha256: Some(self.sha256.clone()),
+            stored_bytes: Some(self.stored_bytes),
+            raw_bytes: Some(self.raw_bytes),
+        }
+    }
 }
 
 impl Manifest {
@@ -234,6 +347,7 @@ mod tests {
     fn expected_from_manifest() {
         let now = Utc::now();
         let manifest = Manifest {
+            set: None,
             format: Manifest::FORMAT,
             dbbr_version: "0.1.0".into(),
             rclone_version: "v1.76.0".into(),
@@ -291,6 +405,7 @@ mod tests {
     fn round_trips_through_json() {
         let now = Utc::now();
         let m = Manifest {
+            set: None,
             format: 1,
             dbbr_version: "0.1.0".into(),
             rclone_version: "v1.76.0".into(),
@@ -356,6 +471,9 @@ mod tests {
         assert_eq!(kind_of(json("", "all", false)), Kind::Server);
         assert_eq!(kind_of(json("", "globals", true)), Kind::Globals);
         assert_eq!(kind_of(json("", "app", false)), Kind::Database);
-        assert!(serde_json::from_str::<Manifest>(&json(r#""kind":"set","#, "a", false)).is_err());
+        assert_eq!(kind_of(json(r#""kind":"set","#, "a", false)), Kind::Set);
+        assert!(Kind::Set.of_one_database() && !Kind::Set.into_server());
+        // A kind this dbbr does not know is no manifest it can trust.
+        assert!(serde_json::from_str::<Manifest>(&json(r#""kind":"cube","#, "a", false)).is_err());
     }
 }

@@ -43,6 +43,8 @@ pub struct BackupStats {
     /// Storage requests rclone retried meanwhile (a 5xx answer, a reset
     /// connection): the backup succeeded, but storage was struggling.
     pub storage_retries: u64,
+    /// The objects of a parallel backup set (0: one object, no set).
+    pub parts: usize,
 }
 
 impl BackupStats {

@@ -14,6 +14,7 @@ const CLI_CRATES: &[&str] = &[
     "signal-hook",
     "tracing-subscriber",
     "chrono-tz",
+    "parse-size",
 ];
 
 fn root() -> &'static Path {

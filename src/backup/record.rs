@@ -34,6 +34,7 @@ impl RunContext<'_> {
         let plan = self.plan;
         let kind = kind_of(target);
         Manifest {
+            set: None,
             format: Manifest::FORMAT,
             dbbr_version: env!("CARGO_PKG_VERSION").into(),
             rclone_version: crate::storage::rclone_version().into(),

@@ -120,6 +120,33 @@ impl DumpReader {
         })
     }
 
+    /// The child's stdout, to hand to another process; reading this
+    /// reader then yields nothing.
+    pub(crate) fn take_stdout(&mut self) -> Option<ChildStdout> {
+        self.eof = true;
+        self.stdout.take()
+    }
+
+    /// Stops a dump whose output is no longer wanted: if it had already
+    /// failed, its error (as [`DumpReader::finish`] reports it); otherwise
+    /// it is killed and the result is `Ok`.
+    pub(crate) fn end_early(mut self) -> Result<()> {
+        self.stdout = None;
+        let exited = self
+            .child
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten());
+        match exited {
+            Some(status) if !status.success() && status.signal().is_none() => self.finish(),
+            _ => {
+                self.terminate();
+                Ok(())
+            }
+        }
+    }
+
     /// Kills the child (SIGKILL) and reaps it.
     pub fn kill(mut self) {
         self.terminate();

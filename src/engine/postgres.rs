@@ -18,7 +18,8 @@ const USER_TABLES: &str = "FROM pg_class c JOIN pg_namespace n ON n.oid = c.reln
      AND n.nspname NOT LIKE 'pg_toast%'";
 
 /// Why a PostgreSQL tool is missing, and the fix.
-const INSTALL_HINT: &str = "install the PostgreSQL client (e.g. apt-get install postgresql-client)";
+pub(super) const INSTALL_HINT: &str =
+    "install the PostgreSQL client (e.g. apt-get install postgresql-client)";
 
 /// How to give the password instead of an argument.
 pub(super) const PASSWORD_FIX: &str =
@@ -433,7 +434,7 @@ fn psql_as(
 /// plain name: a name libpq would read as a connection string (one with `=`
 /// or a URI prefix) is wrapped in `dbname='...'`; one that looks like an
 /// option is attached to `--dbname=`.
-fn dbname_args(name: &str) -> Vec<String> {
+pub(super) fn dbname_args(name: &str) -> Vec<String> {
     let conninfo_like =
         name.contains('=') || name.starts_with("postgresql://") || name.starts_with("postgres://");
     if conninfo_like {

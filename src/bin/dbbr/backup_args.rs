@@ -30,6 +30,18 @@ pub struct BackupArgs {
     /// How many databases to dump at once (default 1).
     #[arg(long, env = "BACKUP_PARALLELISM", value_parser = crate::settings::text())]
     pub parallelism: Option<String>,
+    /// PostgreSQL: back each database up as a parallel set of this many
+    /// streams at one snapshot (default 1: one file per database).
+    #[arg(long, env = "BACKUP_JOBS", value_parser = crate::settings::text())]
+    pub jobs: Option<String>,
+    /// With BACKUP_JOBS > 1: tables larger than this (512Mi, 1Gi, ...) are
+    /// cut into page ranges (default 1Gi).
+    #[arg(long, env = "BACKUP_SPLIT_SIZE", value_parser = crate::settings::text())]
+    pub split_size: Option<String>,
+    /// With BACKUP_JOBS > 1: how long to wait for each table's lock before
+    /// failing (default 30s).
+    #[arg(long, env = "BACKUP_LOCK_TIMEOUT", value_parser = crate::settings::text())]
+    pub lock_timeout: Option<String>,
     /// Most parts per multipart upload (S3: 10000; some compatible stores
     /// take 1000); part sizes are chosen so that each dump fits.
     #[arg(long, env = "UPLOAD_MAX_PARTS", value_parser = crate::settings::text())]
@@ -116,6 +128,28 @@ pub fn builder(args: &BackupArgs) -> Result<Backup> {
     backup = backup.globals(args.globals);
     if let Some(n) = number(args.parallelism.as_deref(), Setting::Parallelism)? {
         backup = backup.parallelism(n as usize);
+    }
+    if let Some(n) = number(args.jobs.as_deref(), Setting::Jobs)? {
+        backup = backup.jobs(n as usize);
+    }
+    if let Some(text) = args.split_size.as_deref().filter(|t| !t.trim().is_empty()) {
+        backup = backup.split_size(dbbr::cli::parse_size(text, Setting::SplitSize)?);
+    }
+    if let Some(text) = args
+        .lock_timeout
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
+        let timeout = dbbr::cli::parse_duration(text).map_err(|_| {
+            Error::config(
+                Setting::LockTimeout,
+                format!(
+                    "`{}` is not a duration: use a number with a unit such as 30s or 2m",
+                    text.escape_debug()
+                ),
+            )
+        })?;
+        backup = backup.lock_timeout(timeout.to_std().unwrap_or_default());
     }
     if let Some(n) = number(args.max_parts.as_deref(), Setting::UploadParts)? {
         backup = backup.max_parts(n);
