@@ -16,6 +16,7 @@ use crate::engine::{Engine, Target, GLOBALS};
 use crate::error::{Error, Result, Setting};
 use crate::evidence::DumpInspector;
 use crate::manifest::{Kind, Manifest};
+use crate::pool;
 use crate::prune::Prune;
 use crate::report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
 use crate::retention::KeepPolicy;
@@ -23,7 +24,6 @@ use crate::run_id::RunId;
 use crate::storage::{Sizing, UploadAborter};
 use record::Versions;
 
-mod pool;
 mod record;
 mod set;
 mod set_layout;

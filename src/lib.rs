@@ -104,6 +104,7 @@ mod leftovers;
 mod log_file;
 mod manifest;
 mod naming;
+mod pool;
 mod prune;
 mod redact;
 mod report;

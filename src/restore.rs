@@ -40,6 +40,7 @@ mod commit_check;
 mod pg_script;
 mod retarget;
 mod roles;
+mod set;
 mod unmovable;
 
 use archive::ArchiveScript;
@@ -59,7 +60,9 @@ const CANCEL_POLL: Duration = Duration::from_millis(100);
 enum Sink {
     Database(String),
     Server,
-    Writer(Box<dyn Write + Send>),
+    /// Behind a lock so that a restore's settings can be shared by the
+    /// threads of a set restore.
+    Writer(std::sync::Mutex<Box<dyn Write + Send>>),
 }
 
 /// A restore, configured with chained calls and started with
@@ -95,6 +98,9 @@ pub struct Restore {
     /// A drill into a scratch database that dbbr made and drops: no
     /// staging needed, and nothing to move.
     scratch: bool,
+    /// How many parts of a set restore at once (default: as many as the
+    /// backup streamed).
+    jobs: Option<usize>,
 }
 
 /// What a restore did.
@@ -149,7 +155,17 @@ impl Restore {
             progress: Arc::new(NoProgress),
             cancel: Arc::new(AtomicBool::new(false)),
             scratch: false,
+            jobs: None,
         }
+    }
+
+    /// For a parallel backup set: restore up to `n` parts at once, and
+    /// build its indexes and constraints `n` at a time (default: as many
+    /// as the backup streamed). A backup of one object restores as one
+    /// stream whatever `n`.
+    pub fn jobs(mut self, n: usize) -> Restore {
+        self.jobs = Some(n);
+        self
     }
 
     /// With [`Restore::latest`]: the newest backup that started before
@@ -213,7 +229,7 @@ impl Restore {
 
     /// Write the plain dump to `out` instead of running a client.
     pub fn to_writer(mut self, out: impl Write + Send + 'static) -> Restore {
-        self.sink = Some(Sink::Writer(Box::new(out)));
+        self.sink = Some(Sink::Writer(std::sync::Mutex::new(Box::new(out))));
         self
     }
 
@@ -495,7 +511,7 @@ impl Restore {
                     format!("{object} is a whole-server backup: restore it into the server"),
                 ))
             }
-            (Sink::Server, Kind::Database) => {
+            (Sink::Server, Kind::Database | Kind::Set) => {
                 return Err(Error::config(
                     Setting::Selection,
                     format!(
@@ -594,8 +610,12 @@ impl Context<'_> {
     }
 
     fn run(&self, sink: Sink) -> Result<Totals> {
+        if self.opened.backup.kind() == Kind::Set {
+            return self.run_set(sink);
+        }
         match sink {
             Sink::Writer(out) => {
+                let out = out.into_inner().unwrap_or_else(|e| e.into_inner());
                 let (raw, stored) = self.stream(Box::new(out))?;
                 Ok((raw, stored, false))
             }

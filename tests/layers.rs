@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
         "run_id",
         "log_file",
         "naming",
+        "pool",
     ],
     // The embedded rclone, behind its one unsafe module.
     &["ffi"],

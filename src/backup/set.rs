@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use super::pool;
 use super::set_layout::{Cut, PartPlan};
 use super::RunContext;
 use crate::config::SetOptions;
@@ -22,6 +21,7 @@ use crate::engine::{SetSource, Target};
 use crate::error::{Error, Result};
 use crate::evidence::DumpInspector;
 use crate::manifest::{Kind, Manifest, Section, SetLayout, SetPart};
+use crate::pool;
 use crate::report::{BackupStats, Progress};
 use crate::storage::{Committed, Sizing};
 

@@ -23,7 +23,7 @@ mod set_args;
 pub(crate) use argv::refuse_passwords;
 pub(crate) use client::Connection;
 pub(crate) use connect::{refuse_redirects, refuse_redirects_any_engine};
-pub(crate) use pg_set::{SetSource, TableInfo};
+pub(crate) use pg_set::{SetSource, SetTarget, TableInfo};
 pub(crate) use set_args::refuse_set_args;
 
 /// Database engine.

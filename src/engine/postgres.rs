@@ -405,12 +405,12 @@ const FIELD: &str = "\u{1f}";
 /// Runs `script` with psql (`db` bound to the psql variable `db`, so that it
 /// is quoted by psql as `:'db'` or `:"db"`), stopping at the first error,
 /// connected as the connection's options say.
-fn psql(conn: &Connection, target: &[&str], db: &str, script: &str) -> Result<String> {
+pub(super) fn psql(conn: &Connection, target: &[&str], db: &str, script: &str) -> Result<String> {
     psql_as(conn, target, &[("db", db)], script, QueryMode::Normal)
 }
 
 /// [`psql`] with several variables, in `mode`.
-fn psql_as(
+pub(super) fn psql_as(
     conn: &Connection,
     target: &[&str],
     vars: &[(&str, &str)],

@@ -56,6 +56,10 @@ pub struct RestoreArgs {
     /// Write the plain dump to standard output.
     #[arg(long)]
     to_stdout: bool,
+    /// A parallel backup set: restore up to N parts at once and build its
+    /// indexes N at a time (default: as many as the backup used).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: Option<u16>,
     #[command(flatten)]
     identity: IdentityArgs,
     /// Do not verify the whole backup before running a client that cannot
@@ -123,6 +127,9 @@ fn restored(args: RestoreArgs, interrupted: Arc<AtomicBool>) -> Result<()> {
     };
     if let Some(engine) = args.engine {
         restore = restore.engine(engine.engine());
+    }
+    if let Some(jobs) = args.jobs {
+        restore = restore.jobs(jobs.into());
     }
     if let Some(path) = &args.identity.identity_file {
         restore = restore.identities(identities(path)?);

@@ -1,4 +1,4 @@
-//! Runs a backup's dumps, up to N at once, reporting in the run's order.
+//! Runs work items, up to N at once, giving results in the items' order.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;

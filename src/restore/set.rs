@@ -1,0 +1,476 @@
+//! Restores a parallel backup set (PostgreSQL): the pre-data, then the
+//! data and table parts by up to N concurrent `psql` clients (each part in
+//! its own transaction, committed when dbbr says so), then the post-data
+//! archive by `pg_restore -j N`, which builds indexes and constraints N at
+//! a time in an order that respects their dependencies. The archive, DDL
+//! only, is decoded into memory and handed to `pg_restore` as a memory
+//! file.
+//!
+//! A set restores into a new or empty database only. A new one is made
+//! under a temporary name and renamed into place at the end (dropped on
+//! failure); in an empty one, a failure drops what the restore made.
+//! `--to-stdout` writes one SQL script that `psql` replays.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::client::Finish;
+use super::{at_stage, not_started, staging_name, with_tail, Context, Sink, Totals, CANCEL_POLL};
+use crate::decode::Decoder;
+use crate::engine::{DatabaseState, Destination, SetTarget};
+use crate::error::{Error, Result, Setting, Stage};
+use crate::manifest::{Section, SetLayout, SetPart};
+use crate::storage::Download;
+use crate::stored::CHUNK;
+
+/// Bytes of a part restored and read from storage.
+type Sizes = (u64, u64);
+
+impl Context<'_> {
+    /// Restores the set into `sink`: a database (new or empty) or a writer.
+    pub(super) fn run_set(&self, sink: Sink) -> Result<Totals> {
+        let object = self.opened.object();
+        let layout = self.opened.backup.manifest.set.as_ref().ok_or_else(|| {
+            self.failed(
+                Stage::Manifest,
+                format!("{object} is a set whose manifest lists no parts"),
+            )
+        })?;
+        match sink {
+            Sink::Writer(out) => {
+                let out = out.into_inner().unwrap_or_else(|e| e.into_inner());
+                self.set_to_writer(layout, out).map(|(r, s)| (r, s, false))
+            }
+            Sink::Database(name) => self
+                .set_to_database(layout, &name)
+                .map(|(r, s)| (r, s, false)),
+            Sink::Server => Err(Error::config(
+                Setting::Selection,
+                format!("{object} is a set of one database: name a database to restore it into"),
+            )),
+        }
+    }
+
+    /// How many parts restore at once: as asked, else as many as the
+    /// backup streamed.
+    fn set_jobs(&self, layout: &SetLayout) -> usize {
+        self.restore.jobs.unwrap_or(layout.jobs).max(1)
+    }
+
+    fn set_to_database(&self, layout: &SetLayout, name: &str) -> Result<Sizes> {
+        let kind = self.kind();
+        let restore = self.restore;
+        let state = kind.database_state(name, &self.connection)?;
+        match state {
+            DatabaseState::Missing if !restore.create && !restore.scratch => {
+                return Err(Error::config(
+                    Setting::Selection,
+                    format!(
+                        "database `{name}` does not exist: create it, or ask for it to be created"
+                    ),
+                ))
+            }
+            DatabaseState::HasTables => {
+                return Err(Error::config(
+                    Setting::Selection,
+                    format!(
+                        "database `{name}` already has tables, and a set restores into a new or \
+                         empty database only: restore into a new database"
+                    ),
+                ))
+            }
+            _ => {}
+        }
+        let missing = state == DatabaseState::Missing;
+        if restore.scratch {
+            if missing {
+                kind.create_database(name, &self.connection)?;
+            }
+            return self.set_into(layout, name);
+        }
+        if missing {
+            let staging = staging_name();
+            kind.create_database(&staging, &self.connection)?;
+            let done = self.set_into(layout, &staging).and_then(|sizes| {
+                kind.rename_database(&staging, name, &self.connection)?;
+                Ok(sizes)
+            });
+            if done.is_err() {
+                self.drop_made(&staging);
+            }
+            return done;
+        }
+        let target = SetTarget {
+            conn: &self.connection,
+            database: name,
+        };
+        let before = target.before()?;
+        let done = self.set_into(layout, name);
+        if done.is_err() {
+            match target.drop_created(&before) {
+                Ok(()) => tracing::info!("dropped what the failed restore had made in {name}"),
+                Err(e) => tracing::error!(
+                    "could not drop what the failed restore had made in {name}: {e} (drop it \
+                     by hand)"
+                ),
+            }
+        }
+        done
+    }
+
+    /// Pre-data, then the data parts `jobs` at once, then post-data.
+    fn set_into(&self, layout: &SetLayout, database: &str) -> Result<Sizes> {
+        let jobs = self.set_jobs(layout);
+        let label = &self.opened.backup.manifest.database;
+        self.restore.progress.started(label, self.opened.object());
+        self.restore
+            .progress
+            .sized(label, self.opened.backup.manifest.stored_bytes);
+        let stop = AtomicBool::new(false);
+        let mut total = (0, 0);
+        let add = |total: &mut Sizes, (r, s): Sizes| {
+            total.0 += r;
+            total.1 += s;
+        };
+        let to = Destination::Database(database);
+        for part in layout
+            .parts
+            .iter()
+            .filter(|p| p.section == Section::PreData)
+        {
+            add(&mut total, self.part_into(part, self.client(to)?, &stop)?);
+        }
+        let data: Vec<&SetPart> = layout
+            .parts
+            .iter()
+            .filter(|p| matches!(p.section, Section::Data | Section::Table))
+            .collect();
+        let results = crate::pool::run_all(&data, jobs, |part| {
+            if stop.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted);
+            }
+            let result = self
+                .client(to)
+                .and_then(|client| self.part_into(part, client, &stop));
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            result
+        });
+        let mut first = None;
+        for result in results {
+            match result {
+                Ok(sizes) => add(&mut total, sizes),
+                Err(Error::Interrupted) => {
+                    first.get_or_insert(Error::Interrupted);
+                }
+                Err(e) => {
+                    if matches!(first, None | Some(Error::Interrupted)) {
+                        first = Some(e);
+                    }
+                }
+            }
+        }
+        if self.restore.cancel.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted);
+        }
+        if let Some(e) = first {
+            return Err(e);
+        }
+        for part in layout
+            .parts
+            .iter()
+            .filter(|p| p.section == Section::PostData)
+        {
+            add(&mut total, self.post_data(part, database, jobs)?);
+        }
+        Ok(total)
+    }
+
+    /// The part's decoded bytes, checked against the manifest as read.
+    fn part_decoder(&self, part: &SetPart) -> Result<Decoder<Download>> {
+        let manifest = &self.opened.backup.manifest;
+        let fail = |e: Error| match e {
+            Error::Interrupted => Error::Interrupted,
+            e @ Error::Decode { .. } => at_stage(&part.object, e),
+            e => part_failed(part, Stage::Download, e.to_string()),
+        };
+        let codec = manifest.stored_codec().map_err(fail)?;
+        let download = self.opened.remote.download(&part.object).map_err(fail)?;
+        Decoder::new(
+            download,
+            codec,
+            self.identities.filter(|_| manifest.encrypted),
+            part.expected(),
+        )
+        .map_err(fail)
+    }
+
+    /// Streams one part into `out`, completed only when every byte was read
+    /// and checked; abandoned (its client killed before its input ends) on
+    /// any failure, on a cancel, or once `stop` is set by another part.
+    fn part_into(
+        &self,
+        part: &SetPart,
+        out: Box<dyn Finish + '_>,
+        stop: &AtomicBool,
+    ) -> Result<Sizes> {
+        let mut decoder = self.part_decoder(part)?;
+        let killers = out.killers();
+        let stopped =
+            || stop.load(Ordering::Relaxed) || self.restore.cancel.load(Ordering::Relaxed);
+        let copying = AtomicBool::new(true);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while copying.load(Ordering::Relaxed) {
+                    if stopped() {
+                        killers.iter().for_each(|k| k.kill());
+                        return;
+                    }
+                    std::thread::sleep(CANCEL_POLL);
+                }
+            });
+            let _done = crate::interrupt::ClearOnDrop(&copying);
+            let mut out = out;
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                if stopped() {
+                    out.abandon();
+                    return Err(Error::Interrupted);
+                }
+                let n = match decoder.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => {
+                        let tail = out.abandon();
+                        if stopped() {
+                            return Err(Error::Interrupted);
+                        }
+                        let err = match decoder.finish() {
+                            Err(e) => at_stage(&part.object, e),
+                            Ok(_) => part_failed(part, Stage::Download, "the stream failed".into()),
+                        };
+                        return Err(with_tail(err, &tail));
+                    }
+                };
+                if let Err(e) = out.write_all(&buf[..n]) {
+                    let tail = out.abandon();
+                    if stopped() {
+                        return Err(Error::Interrupted);
+                    }
+                    return Err(with_tail(
+                        part_failed(part, out.stage(), e.to_string()),
+                        &tail,
+                    ));
+                }
+            }
+            let stats = match decoder.finish() {
+                Ok(stats) => stats,
+                Err(e) => {
+                    let tail = out.abandon();
+                    return Err(with_tail(at_stage(&part.object, e), &tail));
+                }
+            };
+            if stopped() {
+                out.abandon();
+                return Err(Error::Interrupted);
+            }
+            let stage = out.stage();
+            out.complete().map_err(|message| {
+                if stopped() {
+                    Error::Interrupted
+                } else {
+                    part_failed(part, stage, message)
+                }
+            })?;
+            Ok((stats.raw_bytes, stats.stored_bytes))
+        })
+    }
+
+    /// A part decoded whole into memory (the post-data archive: DDL only).
+    fn part_bytes(&self, part: &SetPart) -> Result<(Vec<u8>, u64)> {
+        let decoder = self.part_decoder(part)?;
+        let mut bytes = Vec::with_capacity(part.raw_bytes.min(1 << 30) as usize);
+        let stop = || self.restore.cancel.load(Ordering::Relaxed);
+        let stats =
+            crate::stored::read_through(decoder, stop, |piece, _| bytes.extend_from_slice(piece))
+                .map_err(|e| match e {
+                Error::Interrupted => Error::Interrupted,
+                e => at_stage(&part.object, e),
+            })?;
+        Ok((bytes, stats.stored_bytes))
+    }
+
+    /// Builds the post-data (indexes, constraints, triggers) with
+    /// `pg_restore -j jobs` from a memory file.
+    fn post_data(&self, part: &SetPart, database: &str, jobs: usize) -> Result<Sizes> {
+        let (bytes, stored) = self.part_bytes(part)?;
+        let file = memory_file(&bytes).map_err(|e| {
+            part_failed(
+                part,
+                Stage::Client,
+                format!("cannot hold the archive in memory: {e}"),
+            )
+        })?;
+        let path = format!("/proc/{}/fd/{}", std::process::id(), file.as_raw_fd());
+        let target = SetTarget {
+            conn: &self.connection,
+            database,
+        };
+        let cmd = target.post_data(&path, jobs);
+        self.run_client(part, cmd, "pg_restore", None)?;
+        drop(file);
+        Ok((bytes.len() as u64, stored))
+    }
+
+    /// Runs a client to its end, feeding it `input` if given; its stdout
+    /// returned. Killed on a cancel; a failure names the part, the client
+    /// stage and its last stderr lines.
+    fn run_client(
+        &self,
+        part: &SetPart,
+        mut cmd: Command,
+        program: &str,
+        input: Option<&[u8]>,
+    ) -> Result<Vec<u8>> {
+        cmd.stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| part_failed(part, Stage::Client, not_started(program, &e)))?;
+        let stdin = child.stdin.take();
+        let mut stdout = child.stdout.take().expect("stdout is piped");
+        let mut stderr = child.stderr.take().expect("stderr is piped");
+        let input = input.map(<[u8]>::to_vec);
+        let writer = std::thread::spawn(move || {
+            if let (Some(mut stdin), Some(input)) = (stdin, input) {
+                let _ = stdin.write_all(&input);
+            }
+        });
+        let reader = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let _ = stdout.read_to_end(&mut out);
+            out
+        });
+        let errors = std::thread::spawn(move || {
+            let mut err = String::new();
+            let _ = stderr.read_to_string(&mut err);
+            err
+        });
+        let status = loop {
+            if self.restore.cancel.load(Ordering::Relaxed) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::Interrupted);
+            }
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => return Err(part_failed(part, Stage::Client, e.to_string())),
+            }
+        };
+        let _ = writer.join();
+        let out = reader.join().unwrap_or_default();
+        let err = errors.join().unwrap_or_default();
+        if !status.success() {
+            let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+            let tail = lines[lines.len().saturating_sub(3)..].join(" | ");
+            return Err(part_failed(
+                part,
+                Stage::Client,
+                crate::redact::redact(&format!("{program} failed ({status}): {tail}")),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The set as one SQL script: every SQL part in order, then the
+    /// post-data archive as SQL (`pg_restore -f -`).
+    fn set_to_writer(&self, layout: &SetLayout, mut out: Box<dyn Write + Send>) -> Result<Sizes> {
+        let stop = AtomicBool::new(false);
+        let mut total = (0, 0);
+        let clock = Instant::now();
+        for part in &layout.parts {
+            let (raw, stored) = if part.section == Section::PostData {
+                let (bytes, stored) = self.part_bytes(part)?;
+                let (cmd, program) = self
+                    .kind()
+                    .archive_script(Destination::Database("-"), &self.restore.client_args)
+                    .ok_or_else(|| part_failed(part, Stage::Client, "no archive client".into()))?;
+                let script = self.run_client(part, cmd, &program, Some(&bytes))?;
+                out.write_all(&script)
+                    .map_err(|e| part_failed(part, Stage::Output, e.to_string()))?;
+                (script.len() as u64, stored)
+            } else {
+                let sink = PartOf(&mut out);
+                self.part_into(part, Box::new(sink), &stop)?
+            };
+            total.0 += raw;
+            total.1 += stored;
+        }
+        out.flush()
+            .map_err(|e| self.failed(Stage::Output, e.to_string()))?;
+        tracing::debug!("set written as one script in {:?}", clock.elapsed());
+        Ok(total)
+    }
+}
+
+/// The writer of a whole set, lent to one part: completing a part does not
+/// end the script.
+struct PartOf<'a>(&'a mut Box<dyn Write + Send>);
+
+impl Write for PartOf<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Finish for PartOf<'_> {
+    fn complete(self: Box<Self>) -> std::result::Result<(), String> {
+        self.0.flush().map_err(|e| e.to_string())
+    }
+
+    fn abandon(&mut self) -> String {
+        String::new()
+    }
+
+    fn killers(&self) -> Vec<super::client::ClientKiller> {
+        Vec::new()
+    }
+
+    fn stage(&self) -> Stage {
+        Stage::Output
+    }
+}
+
+/// A restore error about one part of a set.
+fn part_failed(part: &SetPart, stage: Stage, message: String) -> Error {
+    Error::Restore {
+        backup: part.object.clone(),
+        stage,
+        message,
+    }
+}
+
+/// An anonymous file in memory holding `bytes`, for a client that reads a
+/// file by name (`/proc/PID/fd/N`).
+fn memory_file(bytes: &[u8]) -> io::Result<File> {
+    let fd = rustix::fs::memfd_create("dbbr-post-data", rustix::fs::MemfdFlags::CLOEXEC)?;
+    let mut file = File::from(fd);
+    file.write_all(bytes)?;
+    Ok(file)
+}
