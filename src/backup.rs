@@ -29,6 +29,7 @@ mod set;
 mod set_layout;
 mod targets;
 
+pub(crate) use set::describe as describe_set;
 pub(crate) use targets::{jobs, Job};
 
 /// Bytes read from the dump per step.
@@ -277,6 +278,16 @@ impl Backup {
             cancel: &self.cancel,
             run_id: &self.run_id,
         };
+        if let Some(set) = &plan.set {
+            // The memory bound: one pipeline per stream.
+            let databases = plan.parallelism.min(jobs.len()).max(1);
+            tracing::info!(
+                "parallel sets: up to {} streams at once ({databases} database(s) x {} jobs), \
+                 each with its own compression buffers and upload parts",
+                databases * set.jobs,
+                set.jobs
+            );
+        }
         let versions = &context.versions;
         kind.check_versions(versions.dump_tool.as_deref(), versions.server.as_deref())?;
         let mut report = Report {

@@ -51,8 +51,9 @@ pub enum CheckStatus {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct CheckItem {
-    /// What was checked: `settings`, `dump_tool`, `database`,
-    /// `tool_version`, `storage`, `recipients`, `identity`.
+    /// What was checked: `settings`, `dump_tool`, `database`, `set` (what
+    /// a parallel set would take), `tool_version`, `storage`,
+    /// `recipients`, `identity`.
     pub check: &'static str,
     /// The database, for per-database checks.
     pub database: Option<String>,
@@ -234,6 +235,17 @@ impl Check {
                 Some(target.label()),
                 probed.map(|v| format!("reachable, server {v}")),
             );
+        }
+        if let Some(set) = &plan.set {
+            for target in &plan.targets {
+                if let Target::Database(name) = target {
+                    report.push(
+                        "set",
+                        Some(name),
+                        crate::backup::describe_set(&plan, name, set),
+                    );
+                }
+            }
         }
         match (&tool, &server) {
             (Some(tool), Some(server)) => {

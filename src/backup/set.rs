@@ -25,6 +25,67 @@ use crate::pool;
 use crate::report::{BackupStats, Progress};
 use crate::storage::{Committed, Sizing};
 
+/// What a set of `database` would take now, in one line: its tables, the
+/// parts, the tables cut into ranges, and whether the server reads page
+/// ranges. Opens (and at once closes) the coordinator: the locks and the
+/// snapshot are taken as a backup would take them.
+pub(crate) fn describe(
+    plan: &crate::config::Plan,
+    database: &str,
+    options: &SetOptions,
+) -> Result<String> {
+    let source = SetSource {
+        conn: &plan.connection,
+        dump_args: &plan.dump_args,
+        database,
+        lock_timeout: options.lock_timeout,
+    };
+    let mut coordinator = source.coordinate(&crate::interrupt::interrupted)?;
+    let described = (|| {
+        let oids = source.table_data(&coordinator.snapshot)?;
+        let tables = coordinator.tables(&oids)?;
+        let cut = Cut {
+            set: "",
+            sql_suffix: "",
+            archive_suffix: "",
+            jobs: options.jobs,
+            split_size: options.split_size,
+            tid_ranges: coordinator.tid_ranges(),
+            block_size: coordinator.block_size,
+        };
+        let parts = cut.parts(&tables);
+        let mut split: std::collections::BTreeMap<&str, usize> = Default::default();
+        for part in parts.iter().filter(|p| p.pages.is_some()) {
+            if let Some(t) = &part.table {
+                *split.entry(t.quoted.as_str()).or_default() += 1;
+            }
+        }
+        let own = parts.iter().filter(|p| p.section == Section::Table).count();
+        let split_text = if split.is_empty() {
+            "no table cut into page ranges".to_string()
+        } else {
+            let list: Vec<String> = split.iter().map(|(t, n)| format!("{t} into {n}")).collect();
+            format!("cut into page ranges: {}", list.join(", "))
+        };
+        let ranges = if cut.tid_ranges {
+            "page ranges available".to_string()
+        } else {
+            format!(
+                "no page ranges on server {} (PostgreSQL 14 and later): large tables stay whole",
+                coordinator.version
+            )
+        };
+        Ok(format!(
+            "{} tables with data, {} parts ({own} of tables, {} at once), {split_text}; {ranges}",
+            tables.len(),
+            parts.len(),
+            options.jobs
+        ))
+    })();
+    coordinator.close();
+    described
+}
+
 /// What every part of one set shares.
 struct SetRun<'a> {
     source: SetSource<'a>,

@@ -93,6 +93,9 @@ impl Progress for LogProgress {
                     s.elapsed.as_secs_f64(),
                     s.raw_mb_per_second(),
                 );
+                if s.parts > 0 {
+                    summary.push_str(&format!(" (a set of {} parts)", s.parts));
+                }
                 if s.storage_retries > 0 {
                     summary.push_str(&format!(" ({} storage retries)", s.storage_retries));
                 }
@@ -105,6 +108,7 @@ impl Progress for LogProgress {
                         sha256 = s.sha256.as_str(),
                         seconds = s.elapsed.as_secs_f64(),
                         storage_retries = s.storage_retries,
+                        parts = s.parts,
                         "{summary}"
                     );
                 } else {

@@ -39,6 +39,10 @@ const METRICS: &[(&str, &str)] = &[
         "Bytes stored (compressed, encrypted) by the last successful backup.",
     ),
     (
+        "dbbr_backup_parts",
+        "Objects of the last successful backup: 1, or the parts of a parallel set.",
+    ),
+    (
         "dbbr_backup_last_run_info",
         "The run id of the last backup of the database (value 1).",
     ),
@@ -99,6 +103,8 @@ impl Metrics {
                 m.set("dbbr_backup_raw_bytes", e, db, raw);
                 let stored = d.stored_bytes.unwrap_or_default() as f64;
                 m.set("dbbr_backup_stored_bytes", e, db, stored);
+                let parts = d.parts.unwrap_or(1) as f64;
+                m.set("dbbr_backup_parts", e, db, parts);
             }
         }
         for v in &summary.verified {

@@ -57,6 +57,10 @@ pub struct DatabaseSummary {
     pub sha256: Option<String>,
     /// Wall time of the backup (on success).
     pub duration_seconds: Option<f64>,
+    /// The objects of a parallel backup set (a set is one backup of its
+    /// parts); absent for a backup of one object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<usize>,
     /// Why it failed.
     pub error: Option<String>,
 }
@@ -132,6 +136,7 @@ impl RunSummary {
                     stored_bytes: Some(s.stored_bytes),
                     sha256: Some(s.sha256.clone()),
                     duration_seconds: Some(s.elapsed.as_secs_f64()),
+                    parts: (s.parts > 0).then_some(s.parts),
                     error: None,
                 },
                 Err(e) => DatabaseSummary {
@@ -142,6 +147,7 @@ impl RunSummary {
                     stored_bytes: None,
                     sha256: None,
                     duration_seconds: None,
+                    parts: None,
                     error: Some(e.to_string()),
                 },
             })
