@@ -82,8 +82,8 @@ pub(crate) fn describe(
             options.jobs
         ))
     })();
-    coordinator.close();
-    described
+    let closed = coordinator.close();
+    described.and_then(|d| closed.map(|()| d))
 }
 
 /// What every part of one set shares.
@@ -160,10 +160,14 @@ impl RunContext<'_> {
             options.jobs
         );
         let streamed = self.stream_parts(database, &run, &parts, options.jobs);
-        coordinator.close();
-        let committed = match streamed {
-            Ok(committed) => committed,
-            Err((e, committed)) => {
+        let closed = coordinator.close();
+        let committed = match (streamed, closed) {
+            (Ok(committed), Ok(())) => committed,
+            (Ok(committed), Err(e)) => {
+                self.remove_parts(&committed);
+                return Err(e);
+            }
+            (Err((e, committed)), _) => {
                 self.remove_parts(&committed);
                 return Err(e);
             }

@@ -336,9 +336,18 @@ impl Coordinator {
         parse_json(&out)
     }
 
-    /// Ends the transaction (its locks and snapshot go with it).
-    pub(crate) fn close(self) {
+    /// Ends the transaction (its locks and snapshot go with it). `Err`
+    /// when the session had ended before: the snapshot was not held to the
+    /// end, so what was read after that cannot be trusted.
+    pub(crate) fn close(mut self) -> Result<()> {
+        let alive = self.session.run("SELECT 1;");
         self.session.close("COMMIT;");
+        alive.map(drop).map_err(|e| Error::Database {
+            program: "psql".into(),
+            message: format!(
+                "the session holding the set's snapshot ended before the set was complete: {e}"
+            ),
+        })
     }
 }
 
