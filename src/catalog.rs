@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, Setting};
-use crate::manifest::{Kind, Manifest, Verification, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
+use crate::manifest::{Kind, Manifest, SetLayout, Verification, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
 use crate::storage::{Entry, Remote};
 
 /// Manifests and verification records larger than this are not dbbr's.
@@ -39,6 +39,10 @@ pub struct StoredBackup {
     pub state: State,
     /// The last verification written next to it, if any.
     pub verified: Option<Verification>,
+    /// For a set that is not intact: its first part that is missing or of
+    /// another size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bad_part: Option<String>,
 }
 
 impl StoredBackup {
@@ -56,6 +60,12 @@ impl StoredBackup {
     /// What it holds, as its manifest says.
     pub fn kind(&self) -> Kind {
         self.manifest.kind()
+    }
+
+    /// The kind its group goes by: a set is one database's backup like a
+    /// single object of it, so retention and lookups count them together.
+    pub fn group_kind(&self) -> Kind {
+        group_kind(self.kind())
     }
 
     /// Whether its data object is there as the manifest describes it.
@@ -208,8 +218,25 @@ impl Lookup {
     fn matches(&self, b: &StoredBackup) -> bool {
         b.manifest.database == self.database
             && self.engine.is_none_or(|e| b.manifest.engine == e.name())
-            && (self.kinds.is_empty() || self.kinds.contains(&b.kind()))
+            && (self.kinds.is_empty() || kind_selected(&self.kinds, b.kind()))
     }
+}
+
+/// The kind a backup of `kind` is grouped by: [`Kind::Set`] counts as
+/// [`Kind::Database`] (both hold one database), every other kind as itself.
+pub(crate) fn group_kind(kind: Kind) -> Kind {
+    if kind.of_one_database() {
+        Kind::Database
+    } else {
+        kind
+    }
+}
+
+/// Whether a backup of `kind` is one of `kinds`: asking for
+/// [`Kind::Database`] also selects sets (asking for [`Kind::Set`] selects
+/// sets only).
+pub(crate) fn kind_selected(kinds: &[Kind], kind: Kind) -> bool {
+    kinds.contains(&kind) || (kind == Kind::Set && kinds.contains(&Kind::Database))
 }
 
 impl Catalog {
@@ -223,20 +250,41 @@ impl Catalog {
             .into_iter()
             .filter(|e| !e.is_dir)
             .collect();
+        Catalog::assemble(&entries, |entry| read_bytes(remote, entry))
+    }
+
+    /// The catalog of a listing's objects (`entries`, no folders), each
+    /// manifest and verification record read by `fetch`.
+    fn assemble(
+        entries: &[Entry],
+        fetch: impl Fn(&Entry) -> Result<Fetched<Vec<u8>>>,
+    ) -> Result<Catalog> {
         let listed: BTreeMap<&str, &Entry> = entries.iter().map(|e| (e.path.as_str(), e)).collect();
         let mut claimed: BTreeSet<&str> = BTreeSet::new();
         let mut catalog = Catalog::default();
-        for entry in &entries {
+        for entry in entries {
             let Some(object) = entry.path.strip_suffix(MANIFEST_SUFFIX) else {
                 continue;
             };
             claimed.insert(&entry.path);
             claimed.insert(object);
+            // A set's parts are in a folder of the object's name: while
+            // its manifest is there (even unreadable), nothing in it is a
+            // stray. Parts of a readable manifest are claimed by name below.
+            let folder = format!("{object}/");
+            let in_folder: Vec<&str> = listed
+                .range::<str, _>((
+                    std::ops::Bound::Included(folder.as_str()),
+                    std::ops::Bound::Unbounded,
+                ))
+                .take_while(|(path, _)| path.starts_with(&folder))
+                .map(|(path, _)| *path)
+                .collect();
             let record = format!("{object}{VERIFIED_SUFFIX}");
             if let Some(e) = listed.get(record.as_str()) {
                 claimed.insert(&e.path);
             }
-            let manifest = match read_json::<Manifest>(remote, entry)? {
+            let manifest = match parse::<Manifest>(fetch(entry)?) {
                 Fetched::Parsed(m) => m,
                 // Deleted since the listing (a prune): no longer there.
                 Fetched::Gone => {
@@ -244,27 +292,37 @@ impl Catalog {
                     continue;
                 }
                 Fetched::Failed(reason) => {
+                    claimed.extend(&in_folder);
                     catalog
                         .unreadable
                         .push(unreadable(entry, object, true, reason));
                     continue;
                 }
                 Fetched::Invalid(reason) => {
+                    claimed.extend(&in_folder);
                     catalog
                         .unreadable
                         .push(unreadable(entry, object, false, reason));
                     continue;
                 }
             };
-            let state = match listed.get(object) {
-                None => State::Missing,
-                Some(e) if e.size >= 0 && e.size as u64 != manifest.stored_bytes => {
-                    State::SizeMismatch { size: e.size }
+            let (state, bad_part) = match &manifest.set {
+                Some(layout) if manifest.kind() == Kind::Set => {
+                    for part in &layout.parts {
+                        if let Some(e) = listed.get(part.object.as_str()) {
+                            claimed.insert(&e.path);
+                        }
+                    }
+                    let (state, bad) = set_state(layout, &listed);
+                    (state, bad.map(str::to_string))
                 }
-                Some(_) => State::Ok,
+                _ => (
+                    object_state(listed.get(object).copied(), manifest.stored_bytes),
+                    None,
+                ),
             };
             let verified = match listed.get(record.as_str()) {
-                Some(e) => match read_json::<Verification>(remote, e)? {
+                Some(e) => match parse::<Verification>(fetch(e)?) {
                     Fetched::Parsed(v) => Some(v),
                     Fetched::Gone => None,
                     Fetched::Failed(why) | Fetched::Invalid(why) => {
@@ -284,9 +342,10 @@ impl Catalog {
                 manifest_name: entry.path.clone(),
                 state,
                 verified,
+                bad_part,
             });
         }
-        for entry in &entries {
+        for entry in entries {
             if claimed.contains(entry.path.as_str()) {
                 continue;
             }
@@ -302,8 +361,8 @@ impl Catalog {
             catalog.strays.push(stray(entry, kind));
         }
         catalog.backups.sort_by(|a, b| {
-            (&a.manifest.engine, a.kind(), &a.manifest.database)
-                .cmp(&(&b.manifest.engine, b.kind(), &b.manifest.database))
+            (&a.manifest.engine, a.group_kind(), &a.manifest.database)
+                .cmp(&(&b.manifest.engine, b.group_kind(), &b.manifest.database))
                 .then(b.time().cmp(&a.time()))
                 .then(b.object().cmp(a.object()))
         });
@@ -368,7 +427,7 @@ impl Catalog {
                 ),
             ));
         }
-        let kinds: BTreeSet<Kind> = matching.iter().map(|b| b.kind()).collect();
+        let kinds: BTreeSet<Kind> = matching.iter().map(|b| b.group_kind()).collect();
         if kinds.len() > 1 {
             return Err(Error::config(
                 Setting::Selection,
@@ -432,6 +491,32 @@ impl Catalog {
     }
 }
 
+/// Whether an object is there as a manifest records it (`stored_bytes`).
+fn object_state(entry: Option<&Entry>, stored_bytes: u64) -> State {
+    match entry {
+        None => State::Missing,
+        Some(e) if e.size >= 0 && e.size as u64 != stored_bytes => {
+            State::SizeMismatch { size: e.size }
+        }
+        Some(_) => State::Ok,
+    }
+}
+
+/// Whether every part of a set is listed with the size its manifest
+/// records; if not, the state of the first part that is not, and its name.
+fn set_state<'a>(
+    layout: &'a SetLayout,
+    listed: &BTreeMap<&str, &Entry>,
+) -> (State, Option<&'a str>) {
+    for part in &layout.parts {
+        let state = object_state(listed.get(part.object.as_str()).copied(), part.stored_bytes);
+        if state != State::Ok {
+            return (state, Some(&part.object));
+        }
+    }
+    (State::Ok, None)
+}
+
 /// The name an upload's hidden side object (`suffix`: `.partial` or
 /// `.claim`) is about, if `path` is one: `.NAME.<12 hex digits>SUFFIX`
 /// (in the same folder) gives `NAME`.
@@ -476,9 +561,10 @@ enum Fetched<T> {
     Invalid(String),
 }
 
-/// Downloads and parses a small JSON object, trying a failed read again a
-/// few times. `Err` only when the run is interrupted.
-fn read_json<T: for<'de> Deserialize<'de>>(remote: &Remote, entry: &Entry) -> Result<Fetched<T>> {
+/// Downloads a small object (a manifest, a verification record), trying
+/// a failed read again a few times. `Err` only when the run is
+/// interrupted.
+fn read_bytes(remote: &Remote, entry: &Entry) -> Result<Fetched<Vec<u8>>> {
     if entry.size > SIDECAR_LIMIT as i64 {
         return Ok(Fetched::Invalid(format!(
             "{} bytes is larger than a manifest can be",
@@ -491,12 +577,7 @@ fn read_json<T: for<'de> Deserialize<'de>>(remote: &Remote, entry: &Entry) -> Re
             std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
         }
         match read_small(remote, &entry.path) {
-            Ok(text) => {
-                return Ok(match serde_json::from_slice(&text) {
-                    Ok(value) => Fetched::Parsed(value),
-                    Err(e) => Fetched::Invalid(format!("not a valid dbbr manifest: {e}")),
-                })
-            }
+            Ok(text) => return Ok(Fetched::Parsed(text)),
             Err(Error::NotFound(_)) => return Ok(Fetched::Gone),
             Err(Error::Interrupted) => return Err(Error::Interrupted),
             Err(e) if crate::interrupt::interrupted() => {
@@ -509,6 +590,19 @@ fn read_json<T: for<'de> Deserialize<'de>>(remote: &Remote, entry: &Entry) -> Re
     Ok(Fetched::Failed(format!(
         "reading it failed {READ_ATTEMPTS} times: {last}"
     )))
+}
+
+/// A small JSON object's bytes, parsed.
+fn parse<T: for<'de> Deserialize<'de>>(fetched: Fetched<Vec<u8>>) -> Fetched<T> {
+    match fetched {
+        Fetched::Parsed(text) => match serde_json::from_slice(&text) {
+            Ok(value) => Fetched::Parsed(value),
+            Err(e) => Fetched::Invalid(format!("not a valid dbbr manifest: {e}")),
+        },
+        Fetched::Gone => Fetched::Gone,
+        Fetched::Failed(why) => Fetched::Failed(why),
+        Fetched::Invalid(why) => Fetched::Invalid(why),
+    }
 }
 
 /// The first [`SIDECAR_LIMIT`] + 1 bytes of an object.
@@ -559,3 +653,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod set_tests;
