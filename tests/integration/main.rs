@@ -33,6 +33,7 @@ mod rclone_settings;
 mod restore_atomic;
 mod secrets;
 mod secrets_canary;
+mod sets;
 mod signals;
 mod signals_open;
 mod storage;

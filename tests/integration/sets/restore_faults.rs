@@ -1,0 +1,90 @@
+//! A damaged set restores nothing: a flipped byte or a missing part leaves
+//! the target as it was, a new database is not made, an empty one keeps
+//! only what it had.
+
+use super::*;
+use crate::common::pg::{Server, TestDb};
+
+#[test]
+fn a_damaged_set_leaves_the_target_as_it_was() {
+    let s = Server::shared();
+    let source = TestDb::create();
+    fill(&s, &source.name, 30_000);
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(&mut set_backup(&s, &source.name, tmp.path(), "3"));
+    let (set, manifest) = the_set(tmp.path());
+    let parts = parts(tmp.path(), &manifest);
+    let table_part = parts
+        .iter()
+        .find(|p| p.to_string_lossy().contains("public.orders-2"))
+        .unwrap()
+        .clone();
+    let good = std::fs::read(&table_part).unwrap();
+
+    let mut flipped = good.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    for (damage, stage) in [("flipped", "integrity"), ("missing", "download")] {
+        match damage {
+            "flipped" => std::fs::write(&table_part, &flipped).unwrap(),
+            _ => std::fs::remove_file(&table_part).unwrap(),
+        }
+        // A new database: not made, and no temporary one left.
+        let target = unique("setf");
+        let out = run(&mut restore(
+            &s,
+            tmp.path(),
+            &set,
+            &target,
+            &["--create", "--jobs", "2"],
+        ));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{damage}: {err}");
+        // A flipped byte is found as the part streams; a missing part by
+        // the listing, before anything runs.
+        let named = err.contains("public.orders-2") && err.contains(stage);
+        let listed = damage == "missing" && err.contains("broken");
+        assert!(named || listed, "{damage}: {err}");
+        assert!(!exists(&s, &target), "{damage}");
+        let staging = s.psql(
+            "postgres",
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'dbbr_restore_%'",
+        );
+        assert_eq!(staging, "0", "{damage}");
+
+        // An empty database with something of its own: left as it was.
+        let empty = TestDb::create();
+        s.psql(
+            &empty.name,
+            "SELECT lo_from_bytea(0, 'mine'); CREATE SCHEMA mine;",
+        );
+        let before = contents(&s, &empty.name);
+        let out = run(&mut restore(
+            &s,
+            tmp.path(),
+            &set,
+            &empty.name,
+            &["--jobs", "3"],
+        ));
+        assert_eq!(out.status.code(), Some(1), "{damage}: {}", stderr(&out));
+        assert_eq!(contents(&s, &empty.name), before, "{damage}");
+        std::fs::write(&table_part, &good).unwrap();
+    }
+    // Repaired, it restores; into a database with tables it is refused.
+    let target = TestDb::create();
+    succeed(&mut restore(&s, tmp.path(), &set, &target.name, &[]));
+    assert_eq!(checksums(&s, &target.name), checksums(&s, &source.name));
+    let out = run(&mut restore(
+        &s,
+        tmp.path(),
+        &set,
+        &target.name,
+        &["--force"],
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("new or empty database"),
+        "{}",
+        stderr(&out)
+    );
+}
