@@ -235,9 +235,44 @@ fn bad_backup_settings_are_refused_before_any_io() {
         case(&[("LOG_FORMAT", "xml")], &[], "LOG_FORMAT"),
         case(&[("BACKUP_KEEP_LAST", "many")], &[], "keep-last"),
         case(&[("BACKUP_KEEP_WITHIN", "soon")], &[], "BACKUP_KEEP_"),
+        // Parallel sets.
+        case(&[("BACKUP_JOBS", "0")], &[], "BACKUP_JOBS"),
+        case(&[("BACKUP_JOBS", "65")], &[], "BACKUP_JOBS"),
+        case(&[("BACKUP_JOBS", "two")], &[], "BACKUP_JOBS"),
+        case(
+            &[("BACKUP_JOBS", "4"), ("BACKUP_PARALLELISM", "20")],
+            &[],
+            "BACKUP_JOBS",
+        ),
     ];
     let mut pg = shared;
+    let set = ("BACKUP_JOBS", "2");
     pg.extend([
+        case(
+            &[set, ("BACKUP_SPLIT_SIZE", "big")],
+            &[],
+            "BACKUP_SPLIT_SIZE",
+        ),
+        case(
+            &[set, ("BACKUP_SPLIT_SIZE", "4Ki")],
+            &[],
+            "BACKUP_SPLIT_SIZE",
+        ),
+        case(
+            &[set, ("BACKUP_LOCK_TIMEOUT", "soon")],
+            &[],
+            "BACKUP_LOCK_TIMEOUT",
+        ),
+        case(
+            &[set, ("BACKUP_ALL", "true"), ("BACKUP_DATABASES", "")],
+            &[],
+            "BACKUP_JOBS",
+        ),
+        case(&[set], &["-Fc"], "BACKUP_JOBS=1"),
+        case(&[set], &["--inserts"], "BACKUP_JOBS=1"),
+        case(&[set], &["--schema-only"], "BACKUP_JOBS=1"),
+        case(&[set], &["--section=data"], "BACKUP_JOBS=1"),
+        case(&[set], &["--snapshot=00000003-1"], "BACKUP_JOBS=1"),
         case(
             &[("PGPASSWORD_FILE", "/nonexistent/pw")],
             &[],
@@ -258,6 +293,8 @@ fn bad_backup_settings_are_refused_before_any_io() {
         ),
     ]);
     let maria = vec![
+        // Parallel sets are PostgreSQL's.
+        case(&[("BACKUP_JOBS", "2")], &[], "PostgreSQL-only"),
         case(
             &[("MYSQL_PWD_FILE", "/nonexistent/pw")],
             &[],

@@ -260,3 +260,44 @@ fn a_lock_that_does_not_come_names_the_table_and_the_holder() {
     );
     assert_eq!(files_below(tmp.path()), Vec::<String>::new());
 }
+
+/// dbbr killed (SIGKILL, as an out-of-memory kill does) mid-set: its
+/// sessions end with it, and what it stored does not list as a backup.
+#[test]
+fn a_killed_dbbr_leaves_no_backup_and_no_session() {
+    let s = Server::shared();
+    let db = source(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let child = start(&s, &db.name, tmp.path(), &[]);
+    let mut worker = None;
+    assert!(wait_until(Duration::from_secs(60), || {
+        worker = copy_worker(child.id());
+        worker.is_some()
+    }));
+    signal(child.id(), "KILL");
+    let out = wait_at_most(child, Duration::from_secs(30));
+    assert_eq!(out.status.code(), None, "killed by a signal");
+    let sessions = || {
+        s.psql(
+            "postgres",
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND pid <> \
+                 pg_backend_pid()",
+                db.name
+            ),
+        )
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), || sessions() == "0"),
+        "sessions of the killed run stay: {}",
+        sessions()
+    );
+    let mut list = dbbr();
+    list.env("REMOTE_NAME", local_remote(tmp.path()))
+        .args(["list", "--json"]);
+    let listed = run_ok(&mut list);
+    assert!(
+        !listed.contains("\"kind\": \"set\"") && !listed.contains("\"kind\":\"set\""),
+        "{listed}"
+    );
+}

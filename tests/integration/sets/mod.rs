@@ -6,6 +6,7 @@
 
 mod consistency;
 mod equivalence;
+mod every;
 mod faults;
 mod recipe;
 mod restore_faults;
