@@ -238,9 +238,10 @@ pub struct SetPart {
     /// The table ([`Section::Table`]), quoted as SQL writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
-    /// The page range `[first, end)` of a table cut into ranges.
+    /// The page range `[first, end)` of a table cut into ranges; no end
+    /// (`null`) for the last range, which reads to the table's end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pages: Option<[u64; 2]>,
+    pub pages: Option<(u64, Option<u64>)>,
     /// Rows per table in the part, as counted while it streamed.
     #[serde(default)]
     pub rows: std::collections::BTreeMap<String, u64>,

@@ -409,7 +409,7 @@ impl RunContext<'_> {
 /// that makes its output a script psql replays (`COPY ... FROM stdin;`).
 fn copy_statements(
     table: &crate::engine::TableInfo,
-    pages: Option<[u64; 2]>,
+    pages: Option<(u64, Option<u64>)>,
     snapshot: &str,
 ) -> (String, String) {
     let list = if table.columns.is_empty() {
@@ -419,12 +419,8 @@ fn copy_statements(
     };
     let source = match pages {
         None => format!("{}{list}", table.quoted),
-        Some([first, end]) => {
-            let upper = if end == u64::MAX {
-                String::new()
-            } else {
-                format!(" AND ctid < '({end},0)'::tid")
-            };
+        Some((first, end)) => {
+            let upper = end.map_or(String::new(), |end| format!(" AND ctid < '({end},0)'::tid"));
             format!(
                 "(SELECT {} FROM ONLY {} WHERE ctid >= '({first},0)'::tid{upper})",
                 table.columns, table.quoted
@@ -433,8 +429,8 @@ fn copy_statements(
     };
     let range = match pages {
         None => String::new(),
-        Some([first, u64::MAX]) => format!(", pages {first} to the end"),
-        Some([first, end]) => format!(", pages {first} to {end}"),
+        Some((first, None)) => format!(", pages {first} to the end"),
+        Some((first, Some(end))) => format!(", pages {first} to {end}"),
     };
     let header = format!(
         "--\n-- dbbr set part: data of {}{range}, at snapshot {snapshot}\n--\n\n\

@@ -33,9 +33,9 @@ pub(crate) struct PartPlan {
     pub section: Section,
     /// The table a [`Section::Table`] part copies.
     pub table: Option<TableInfo>,
-    /// The page range `[first, end)`; `end` is `u64::MAX` for the last
-    /// range, which reads to the table's end.
-    pub pages: Option<[u64; 2]>,
+    /// The page range `[first, end)`; no end for the last range, which
+    /// reads to the table's end.
+    pub pages: Option<(u64, Option<u64>)>,
     /// Its expected raw size, for the upload's part size and the order in
     /// which parts start (largest first).
     pub expected: u64,
@@ -103,20 +103,20 @@ impl Cut<'_> {
     /// The page ranges of `table`: one when it is not larger than the split
     /// size (or the server cannot read ranges), else at least one per job
     /// and none larger than the split size.
-    fn ranges(&self, table: &TableInfo) -> Vec<[u64; 2]> {
+    fn ranges(&self, table: &TableInfo) -> Vec<(u64, Option<u64>)> {
         if !self.tid_ranges || table.bytes <= self.split_size {
-            return vec![[0, u64::MAX]];
+            return vec![(0, None)];
         }
         let pages = (table.bytes / self.block_size.max(1)).max(1);
         let by_size = table.bytes.div_ceil(self.split_size.max(1));
         let count = by_size.max(self.jobs as u64).min(pages);
         let step = pages.div_ceil(count);
-        let mut ranges: Vec<[u64; 2]> = (0..count)
-            .map(|i| [i * step, (i + 1) * step])
-            .take_while(|[first, _]| *first < pages)
+        let mut ranges: Vec<(u64, Option<u64>)> = (0..count)
+            .map(|i| (i * step, Some((i + 1) * step)))
+            .take_while(|(first, _)| *first < pages)
             .collect();
         if let Some(last) = ranges.last_mut() {
-            last[1] = u64::MAX;
+            last.1 = None;
         }
         ranges
     }
@@ -126,7 +126,7 @@ impl Cut<'_> {
         section: Section,
         label: &str,
         table: Option<&TableInfo>,
-        pages: Option<[u64; 2]>,
+        pages: Option<(u64, Option<u64>)>,
         expected: u64,
     ) -> PartPlan {
         PartPlan {
@@ -206,9 +206,9 @@ mod tests {
         );
         let pages = 250 * 128;
         let step = (pages as u64).div_ceil(3);
-        assert_eq!(parts[3].pages, Some([0, step]));
-        assert_eq!(parts[4].pages, Some([step, 2 * step]));
-        assert_eq!(parts[5].pages, Some([2 * step, u64::MAX]));
+        assert_eq!(parts[3].pages, Some((0, Some(step))));
+        assert_eq!(parts[4].pages, Some((step, Some(2 * step))));
+        assert_eq!(parts[5].pages, Some((2 * step, None)));
         assert_eq!(parts[2].pages, None);
         assert_eq!(parts[1].expected, 8192);
     }
@@ -225,12 +225,12 @@ mod tests {
         let mut c = cut(true);
         c.jobs = 2;
         let parts = c.parts(&[table("huge", 1 << 30)]);
-        let ranges: Vec<[u64; 2]> = parts.iter().filter_map(|p| p.pages).collect();
+        let ranges: Vec<(u64, Option<u64>)> = parts.iter().filter_map(|p| p.pages).collect();
         assert_eq!(ranges.len(), 11, "{ranges:?}");
-        assert_eq!(ranges[0][0], 0);
+        assert_eq!(ranges[0].0, 0);
         for pair in ranges.windows(2) {
-            assert_eq!(pair[0][1], pair[1][0]);
+            assert_eq!(pair[0].1, Some(pair[1].0));
         }
-        assert_eq!(ranges.last().unwrap()[1], u64::MAX);
+        assert_eq!(ranges.last().unwrap().1, None);
     }
 }

@@ -47,16 +47,29 @@ fn a_set_restores_what_a_single_stream_backup_restores() {
         .into_iter()
         .find(|f| f.ends_with(".sql.gz"))
         .unwrap();
-    for (object, dir, args) in [
-        (plain.as_str(), &plain_dir, &["--create"][..]),
-        (set.as_str(), &set_dir, &["--create", "--jobs", "3"]),
-        (set.as_str(), &set_dir, &["--create", "--jobs", "1"]),
+    let latest = ["--latest", source.name.as_str()];
+    for (which, dir, args) in [
+        (&[plain.as_str()][..], &plain_dir, &["--create"][..]),
+        (&[set.as_str()], &set_dir, &["--create", "--jobs", "3"]),
+        (&[set.as_str()], &set_dir, &["--create", "--jobs", "1"]),
+        (&latest, &set_dir, &["--create"]),
     ] {
         let target = unique("setr");
-        succeed(&mut restore(&s, dir, object, &target, args));
+        let mut cmd = dbbr();
+        s.env(&mut cmd)
+            .env("REMOTE_NAME", local_remote(dir))
+            .arg("restore")
+            .args(which)
+            .args(["--to", &target])
+            .args(args);
+        succeed(&mut cmd);
         let restored = TestDb { name: target };
-        assert_eq!(checksums(&s, &restored.name), want, "{object} {args:?}");
-        assert_eq!(schema(&s, &restored.name), want_schema, "{object} {args:?}");
+        assert_eq!(checksums(&s, &restored.name), want, "{which:?} {args:?}");
+        assert_eq!(
+            schema(&s, &restored.name),
+            want_schema,
+            "{which:?} {args:?}"
+        );
     }
 
     // One script that psql replays.
