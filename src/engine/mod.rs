@@ -16,6 +16,7 @@ mod connect;
 mod mariadb;
 mod pg_session;
 mod pg_set;
+mod pg_set_restore;
 mod pg_version;
 mod postgres;
 mod set_args;
@@ -23,7 +24,8 @@ mod set_args;
 pub(crate) use argv::refuse_passwords;
 pub(crate) use client::Connection;
 pub(crate) use connect::{refuse_redirects, refuse_redirects_any_engine};
-pub(crate) use pg_set::{SetSource, SetTarget, TableInfo};
+pub(crate) use pg_set::{SetSource, TableInfo};
+pub(crate) use pg_set_restore::SetTarget;
 pub(crate) use set_args::refuse_set_args;
 
 /// Database engine.
