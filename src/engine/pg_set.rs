@@ -203,8 +203,12 @@ impl SetSource<'_> {
     /// exports the snapshot. `stop` interrupts it.
     pub(crate) fn coordinate(&self, stop: &dyn Fn() -> bool) -> Result<Coordinator> {
         let mut session = Session::start(self.psql())?;
+        // Named, so that whoever looks at the server's sessions can tell
+        // the one holding a set's snapshot.
         session.query(
-            "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0;",
+            "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; \
+             SELECT set_config('application_name', \
+             left(current_setting('application_name'), 30) || ' (dbbr set coordinator)', false);",
             stop,
         )?;
         let listed = session.query(

@@ -15,11 +15,15 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::client::Finish;
-use super::{at_stage, not_started, staging_name, with_tail, Context, Sink, Totals, CANCEL_POLL};
+use super::{
+    at_stage, not_started, staging_name, with_tail, Context, Sink, Totals, CANCEL_POLL,
+    PROGRESS_EVERY,
+};
 use crate::decode::Decoder;
 use crate::engine::{DatabaseState, Destination, SetTarget};
 use crate::error::{Error, Result, Setting, Stage};
@@ -131,6 +135,7 @@ impl Context<'_> {
             .progress
             .sized(label, self.opened.backup.manifest.stored_bytes);
         let stop = AtomicBool::new(false);
+        let flow = Flow::default();
         let mut total = (0, 0);
         let add = |total: &mut Sizes, (r, s): Sizes| {
             total.0 += r;
@@ -142,7 +147,10 @@ impl Context<'_> {
             .iter()
             .filter(|p| p.section == Section::PreData)
         {
-            add(&mut total, self.part_into(part, self.client(to)?, &stop)?);
+            add(
+                &mut total,
+                self.part_into(part, self.client(to)?, &stop, &flow)?,
+            );
         }
         let data: Vec<&SetPart> = layout
             .parts
@@ -155,7 +163,7 @@ impl Context<'_> {
             }
             let result = self
                 .client(to)
-                .and_then(|client| self.part_into(part, client, &stop));
+                .and_then(|client| self.part_into(part, client, &stop, &flow));
             if result.is_err() {
                 stop.store(true, Ordering::Relaxed);
             }
@@ -218,8 +226,10 @@ impl Context<'_> {
         part: &SetPart,
         out: Box<dyn Finish + '_>,
         stop: &AtomicBool,
+        flow: &Flow,
     ) -> Result<Sizes> {
         let mut decoder = self.part_decoder(part)?;
+        let label = &self.opened.backup.manifest.database;
         let killers = out.killers();
         let stopped =
             || stop.load(Ordering::Relaxed) || self.restore.cancel.load(Ordering::Relaxed);
@@ -231,12 +241,14 @@ impl Context<'_> {
                         killers.iter().for_each(|k| k.kill());
                         return;
                     }
+                    flow.report(self.restore.progress.as_ref(), label);
                     std::thread::sleep(CANCEL_POLL);
                 }
             });
             let _done = crate::interrupt::ClearOnDrop(&copying);
             let mut out = out;
             let mut buf = vec![0u8; CHUNK];
+            let mut stored = 0;
             loop {
                 if stopped() {
                     out.abandon();
@@ -268,6 +280,9 @@ impl Context<'_> {
                         &tail,
                     ));
                 }
+                let now = decoder.stored_bytes();
+                flow.add(n as u64, now - stored);
+                stored = now;
             }
             let stats = match decoder.finish() {
                 Ok(stats) => stats,
@@ -398,6 +413,7 @@ impl Context<'_> {
     /// post-data archive as SQL (`pg_restore -f -`).
     fn set_to_writer(&self, layout: &SetLayout, mut out: Box<dyn Write + Send>) -> Result<Sizes> {
         let stop = AtomicBool::new(false);
+        let flow = Flow::default();
         let mut total = (0, 0);
         let clock = Instant::now();
         for part in &layout.parts {
@@ -413,7 +429,7 @@ impl Context<'_> {
                 (script.len() as u64, stored)
             } else {
                 let sink = PartOf(&mut out);
-                self.part_into(part, Box::new(sink), &stop)?
+                self.part_into(part, Box::new(sink), &stop, &flow)?
             };
             total.0 += raw;
             total.1 += stored;
@@ -422,6 +438,47 @@ impl Context<'_> {
             .map_err(|e| self.failed(Stage::Output, e.to_string()))?;
         tracing::debug!("set written as one script in {:?}", clock.elapsed());
         Ok(total)
+    }
+}
+
+/// The bytes restored from every part so far, reported about once a
+/// second as the set's progress.
+struct Flow {
+    raw: AtomicU64,
+    stored: AtomicU64,
+    clock: Instant,
+    last: Mutex<Instant>,
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Flow {
+            raw: AtomicU64::new(0),
+            stored: AtomicU64::new(0),
+            clock: Instant::now(),
+            last: Mutex::new(Instant::now()),
+        }
+    }
+}
+
+impl Flow {
+    fn add(&self, raw: u64, stored: u64) {
+        self.raw.fetch_add(raw, Ordering::Relaxed);
+        self.stored.fetch_add(stored, Ordering::Relaxed);
+    }
+
+    /// Reports to `progress` if a second has passed since the last report.
+    fn report(&self, progress: &dyn crate::report::Progress, label: &str) {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.elapsed() < PROGRESS_EVERY {
+            return;
+        }
+        *last = Instant::now();
+        let (raw, stored) = (
+            self.raw.load(Ordering::Relaxed),
+            self.stored.load(Ordering::Relaxed),
+        );
+        progress.advanced(label, raw, stored, self.clock.elapsed());
     }
 }
 

@@ -91,7 +91,7 @@ fn the_coordinator_terminated_fails_the_set() {
         "postgres",
         &format!(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = \
-             '{}' AND state LIKE 'idle in transaction%'",
+             '{}' AND application_name LIKE '%(dbbr set coordinator)'",
             db.name
         ),
     );

@@ -3,27 +3,28 @@
 //! only what it had.
 
 use super::*;
-use crate::common::pg::{Server, TestDb};
+use crate::common::pg::Cluster;
 
+/// On a server of its own, so that no other test's restore is counted
+/// among the temporary databases.
 #[test]
 fn a_damaged_set_leaves_the_target_as_it_was() {
-    let s = Server::shared();
-    let source = TestDb::create();
-    fill(&s, &source.name, 30_000);
+    let cluster = Cluster::start();
+    let s = cluster.server.clone();
+    s.create_database("src");
+    fill(&s, "src", 30_000);
     let tmp = tempfile::tempdir().unwrap();
-    succeed(&mut set_backup(&s, &source.name, tmp.path(), "3"));
+    succeed(&mut set_backup(&s, "src", tmp.path(), "3"));
     let (set, manifest) = the_set(tmp.path());
-    let parts = parts(tmp.path(), &manifest);
-    let table_part = parts
-        .iter()
+    let table_part = parts(tmp.path(), &manifest)
+        .into_iter()
         .find(|p| p.to_string_lossy().contains("public.orders-2"))
-        .unwrap()
-        .clone();
+        .unwrap();
     let good = std::fs::read(&table_part).unwrap();
-
     let mut flipped = good.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
+
     for (damage, stage) in [("flipped", "integrity"), ("missing", "download")] {
         match damage {
             "flipped" => std::fs::write(&table_part, &flipped).unwrap(),
@@ -53,38 +54,26 @@ fn a_damaged_set_leaves_the_target_as_it_was() {
         assert_eq!(staging, "0", "{damage}");
 
         // An empty database with something of its own: left as it was.
-        let empty = TestDb::create();
+        let empty = unique("empty");
+        s.create_database(&empty);
         s.psql(
-            &empty.name,
+            &empty,
             "SELECT lo_from_bytea(0, 'mine'); CREATE SCHEMA mine;",
         );
-        let before = contents(&s, &empty.name);
-        let out = run(&mut restore(
-            &s,
-            tmp.path(),
-            &set,
-            &empty.name,
-            &["--jobs", "3"],
-        ));
+        let before = contents(&s, &empty);
+        let out = run(&mut restore(&s, tmp.path(), &set, &empty, &["--jobs", "3"]));
         assert_eq!(out.status.code(), Some(1), "{damage}: {}", stderr(&out));
-        assert_eq!(contents(&s, &empty.name), before, "{damage}");
+        assert_eq!(contents(&s, &empty), before, "{damage}");
         std::fs::write(&table_part, &good).unwrap();
     }
+
     // Repaired, it restores; into a database with tables it is refused.
-    let target = TestDb::create();
-    succeed(&mut restore(&s, tmp.path(), &set, &target.name, &[]));
-    assert_eq!(checksums(&s, &target.name), checksums(&s, &source.name));
-    let out = run(&mut restore(
-        &s,
-        tmp.path(),
-        &set,
-        &target.name,
-        &["--force"],
-    ));
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("new or empty database"),
-        "{}",
-        stderr(&out)
-    );
+    let target = unique("target");
+    s.create_database(&target);
+    succeed(&mut restore(&s, tmp.path(), &set, &target, &[]));
+    assert_eq!(checksums(&s, &target), checksums(&s, "src"));
+    let out = run(&mut restore(&s, tmp.path(), &set, &target, &["--force"]));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("new or empty database"), "{err}");
 }
