@@ -6,6 +6,12 @@
 //! show it), the verification record of a backup that is gone, and a
 //! `dbbr check` probe. Each only when older than the given age (never
 //! younger than a claim's staleness) and when no live claim is on its name.
+//!
+//! The parts of a set whose manifest never came (`NAME.set/NNNN-LABEL.EXT`,
+//! `NAME.set` named as sets are named, its manifest definitely absent) and
+//! their hidden staging objects and claims are leftovers too, when every
+//! stray in the set's folder is older than the age and no live claim is on
+//! the set or any of its parts: a run still writing the set keeps it all.
 
 use std::collections::BTreeSet;
 
@@ -20,10 +26,17 @@ use crate::naming::NamePattern;
 /// What `dbbr check` writes and removes: `.dbbr-check-<run id>`.
 const CHECK_PROBE: &str = r"^\.dbbr-check-[0-9a-f]{16}$";
 
+/// A set part's name in its folder: a 4-digit index, a dash, a label (see
+/// the set layout's slug), and an SQL or archive suffix.
+const SET_PART: &str = r"^[0-9]{4}-[A-Za-z0-9_.-]+\.(sql|dump)(\.(gz|zst|lz4))?(\.age)?$";
+
 /// Recognises leftovers.
 pub(crate) struct Leftovers {
     /// The names backups' data objects get.
     names: Vec<Regex>,
+    /// The names sets get (their folders).
+    sets: Vec<Regex>,
+    part: Regex,
     probe: Regex,
     age: Duration,
     staleness: Duration,
@@ -39,6 +52,8 @@ impl Leftovers {
     ) -> Result<Leftovers> {
         Ok(Leftovers {
             names: patterns.iter().map(NamePattern::matcher).collect(),
+            sets: patterns.iter().map(NamePattern::set_matcher).collect(),
+            part: Regex::new(SET_PART).expect("a fixed expression"),
             probe: Regex::new(CHECK_PROBE).expect("a fixed expression"),
             age,
             staleness,
@@ -60,12 +75,39 @@ impl Leftovers {
             .filter_map(|s| side_name(&s.path, ".claim"))
             .map(|(dir, name)| data_name(&format!("{dir}{name}")).to_string())
             .collect();
+        // Sets with a manifest (readable or not): their folders are theirs.
+        let committed: BTreeSet<&str> = catalog
+            .backups
+            .iter()
+            .map(|b| b.object())
+            .chain(catalog.unreadable.iter().map(|u| u.object.as_str()))
+            .collect();
+        // Sets a run may still be writing: a live claim on the set or a
+        // part, or a stray in its folder younger than the age.
+        let busy_sets: BTreeSet<&str> = live
+            .iter()
+            .map(|name| set_of(name).unwrap_or(name))
+            .chain(
+                catalog
+                    .strays
+                    .iter()
+                    .filter(|s| !older(s.mod_time, self.age))
+                    .filter_map(|s| set_of(&s.path)),
+            )
+            .collect();
         catalog
             .strays
             .iter()
             .filter(|s| older(s.mod_time, self.age))
             .filter(|s| match self.named_object(s) {
-                Some(name) => !live.contains(data_name(&name)),
+                Some(name) => match set_of(&name) {
+                    Some(set) => {
+                        !committed.contains(set)
+                            && !busy_sets.contains(set)
+                            && !live.contains(data_name(&name))
+                    }
+                    None => !live.contains(data_name(&name)),
+                },
                 None => false,
             })
             .cloned()
@@ -76,7 +118,13 @@ impl Leftovers {
     fn named_object(&self, stray: &Stray) -> Option<String> {
         let ours = |name: &str| {
             let data = data_name(name);
-            self.names.iter().any(|m| m.is_match(data)) || self.probe.is_match(name)
+            self.names.iter().any(|m| m.is_match(data))
+                || self.probe.is_match(name)
+                || self.is_set_part(name)
+                // A set's manifest or record (staged or claimed), never an
+                // object named as the set's folder is.
+                || (stray.kind != StrayKind::NoManifest
+                    && self.sets.iter().any(|m| m.is_match(data)))
         };
         let name = match stray.kind {
             StrayKind::Partial => {
@@ -88,6 +136,24 @@ impl Leftovers {
         };
         ours(&name).then_some(name)
     }
+}
+
+impl Leftovers {
+    /// Whether `name` is named as a part of a set: `SET/NNNN-LABEL.EXT`,
+    /// `SET` named as sets are named.
+    fn is_set_part(&self, name: &str) -> bool {
+        let Some((set, leaf)) = name.rsplit_once('/') else {
+            return false;
+        };
+        self.part.is_match(leaf) && self.sets.iter().any(|m| m.is_match(set))
+    }
+}
+
+/// The set folder `name` is in (`SET` of `SET/PART`), if it is in a
+/// folder named as a set.
+fn set_of(name: &str) -> Option<&str> {
+    let (set, _) = name.rsplit_once('/')?;
+    set.ends_with(".set").then_some(set)
 }
 
 /// The data object a side object's name is about: `NAME.manifest.json` and
@@ -186,5 +252,119 @@ mod tests {
         // An age beyond the calendar finds nothing rather than failing.
         let all_time = Leftovers::new(&patterns, Duration::MAX, Duration::minutes(3)).unwrap();
         assert!(all_time.find(&catalog, now()).is_empty());
+    }
+
+    #[test]
+    fn parts_of_a_set_without_manifest_old_enough_and_unclaimed() {
+        let dead = "app-2026-11-01T00-00-00Z.set";
+        let young = "app-2026-11-02T00-00-00Z.set";
+        let claimed = "app-2026-11-03T00-00-00Z.set";
+        let committed = "app-2026-11-04T00-00-00Z.set";
+        let strays = vec![
+            stray(
+                &format!("{dead}/0000-pre-data.sql.gz"),
+                StrayKind::NoManifest,
+                60,
+            ),
+            stray(
+                &format!("{dead}/0002-public.orders-1.sql.gz.age"),
+                StrayKind::NoManifest,
+                60,
+            ),
+            stray(
+                &format!("{dead}/.0003-public.orders-2.sql.gz.0a1b2c3d4e5f.partial"),
+                StrayKind::Partial,
+                60,
+            ),
+            stray(
+                &format!("{dead}/.0003-public.orders-2.sql.gz.0a1b2c3d4e5f.claim"),
+                StrayKind::Claim,
+                60,
+            ),
+            stray(
+                &format!(".{dead}.manifest.json.0a1b2c3d4e5f.claim"),
+                StrayKind::Claim,
+                60,
+            ),
+            stray(&format!("{dead}.verified.json"), StrayKind::Record, 60),
+            // Not named as parts are: left alone.
+            stray(&format!("{dead}/notes.txt"), StrayKind::NoManifest, 600),
+            stray(
+                &format!("{dead}/0004-post-data.dump.gz.bak"),
+                StrayKind::NoManifest,
+                600,
+            ),
+            stray(
+                &format!("{dead}/12-data.sql.gz"),
+                StrayKind::NoManifest,
+                600,
+            ),
+            stray(
+                "photos.set/0000-pre-data.sql.gz",
+                StrayKind::NoManifest,
+                600,
+            ),
+            // An object named as a set's folder is not one of dbbr's.
+            stray(dead, StrayKind::NoManifest, 600),
+            // A part written within the age: the whole set may be live.
+            stray(
+                &format!("{young}/0000-pre-data.sql.gz"),
+                StrayKind::NoManifest,
+                60,
+            ),
+            stray(
+                &format!("{young}/0001-data.sql.gz"),
+                StrayKind::NoManifest,
+                5,
+            ),
+            // A live claim on one part keeps the set.
+            stray(
+                &format!("{claimed}/0000-pre-data.sql.gz"),
+                StrayKind::NoManifest,
+                60,
+            ),
+            stray(
+                &format!("{claimed}/.0001-data.sql.gz.aaaaaaaaaaaa.claim"),
+                StrayKind::Claim,
+                1,
+            ),
+            // A set whose manifest is there (it is in the catalog): an
+            // extra part-like object in its folder is not a leftover.
+            stray(
+                &format!("{committed}/0009-extra.sql.gz"),
+                StrayKind::NoManifest,
+                600,
+            ),
+        ];
+        let unreadable = vec![crate::catalog::Unreadable {
+            manifest_name: format!("{committed}.manifest.json"),
+            object: committed.into(),
+            read_failed: true,
+            reason: "no answer".into(),
+        }];
+        let catalog = Catalog {
+            strays,
+            unreadable,
+            ..Catalog::default()
+        };
+        let patterns = [NamePattern::default_for(false)];
+        let leftovers =
+            Leftovers::new(&patterns, Duration::minutes(30), Duration::minutes(3)).unwrap();
+        let found: Vec<String> = leftovers
+            .find(&catalog, now())
+            .into_iter()
+            .map(|s| s.path)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                format!("{dead}/0000-pre-data.sql.gz"),
+                format!("{dead}/0002-public.orders-1.sql.gz.age"),
+                format!("{dead}/.0003-public.orders-2.sql.gz.0a1b2c3d4e5f.partial"),
+                format!("{dead}/.0003-public.orders-2.sql.gz.0a1b2c3d4e5f.claim"),
+                format!(".{dead}.manifest.json.0a1b2c3d4e5f.claim"),
+                format!("{dead}.verified.json"),
+            ]
+        );
     }
 }

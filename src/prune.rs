@@ -8,13 +8,14 @@
 //! be read: which backups exist cannot be told then. A backup's manifest is
 //! deleted first and its object second (the reverse of the write order), so
 //! an interrupted prune leaves at worst an object that is plainly not a
-//! backup.
+//! backup. A set and a single-object backup of one database are one group;
+//! a set is removed manifest first, then each part, then its record.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::catalog::{Catalog, StoredBackup};
+use crate::catalog::{group_kind, Catalog, State, StoredBackup};
 use crate::engine::Engine;
 use crate::error::{Error, Result, Setting};
 use crate::leftovers::Leftovers;
@@ -171,9 +172,9 @@ impl Prune {
             .is_none_or(|names| names.contains(&m.database))
             && self.engine.is_none_or(|e| e.name() == m.engine)
             && self.groups.as_ref().is_none_or(|groups| {
-                groups
-                    .iter()
-                    .any(|(e, k, d)| e.name() == m.engine && *k == b.kind() && *d == m.database)
+                groups.iter().any(|(e, k, d)| {
+                    e.name() == m.engine && group_kind(*k) == b.group_kind() && *d == m.database
+                })
             })
     }
 
@@ -203,17 +204,17 @@ impl Prune {
                 continue;
             }
             groups
-                .entry((&b.manifest.engine, b.kind(), &b.manifest.database))
+                .entry((&b.manifest.engine, b.group_kind(), &b.manifest.database))
                 .or_default()
                 .push(b);
         }
-        for ((engine, kind, database), mut backups) in groups {
+        for ((engine, _, database), mut backups) in groups {
             backups.sort_by_key(|b| std::cmp::Reverse(b.time()));
             let decisions = policy.apply(&backups, |b| b.time(), &chrono::Local);
             for (b, d) in backups.iter().zip(decisions) {
                 report.decisions.push(PruneDecision {
                     engine: engine.into(),
-                    kind,
+                    kind: b.kind(),
                     database: database.into(),
                     object: b.object().into(),
                     time: b.time(),
@@ -235,9 +236,18 @@ impl Prune {
             let backup = catalog.find(&d.object)?;
             // Manifest first: without it the object is no longer a backup.
             delete_if_there(&remote, &backup.manifest_name, &mut report.deleted)?;
+            // A set: its parts, then the record (so that a run stopped
+            // half-way leaves parts a later --orphans-older-than finds).
+            let parts = backup.manifest.set.as_ref().map(|s| &s.parts[..]);
+            for part in parts.unwrap_or_default() {
+                stop_if_interrupted()?;
+                delete_if_there(&remote, &part.object, &mut report.deleted)?;
+            }
             let record = format!("{}{VERIFIED_SUFFIX}", backup.object());
             delete_if_there(&remote, &record, &mut report.deleted)?;
-            delete_if_there(&remote, backup.object(), &mut report.deleted)?;
+            if parts.is_none() {
+                delete_if_there(&remote, backup.object(), &mut report.deleted)?;
+            }
             tracing::info!(
                 "removed {} ({} {} {}): {}",
                 backup.object(),
@@ -289,13 +299,22 @@ impl Prune {
 
 /// Why a backup is broken, in a few words.
 fn broken_reason(b: &StoredBackup) -> String {
-    match &b.state {
-        crate::catalog::State::Missing => "its object is missing".into(),
-        crate::catalog::State::SizeMismatch { size } => format!(
+    let part = b.bad_part.as_deref().and_then(|name| {
+        let parts = &b.manifest.set.as_ref()?.parts;
+        parts.iter().find(|p| p.object == name)
+    });
+    match (&b.state, part) {
+        (State::Missing, Some(part)) => format!("its part {} is missing", part.object),
+        (State::SizeMismatch { size }, Some(part)) => format!(
+            "its part {} has {size} bytes, the manifest says {}",
+            part.object, part.stored_bytes
+        ),
+        (State::Missing, None) => "its object is missing".into(),
+        (State::SizeMismatch { size }, None) => format!(
             "its object has {size} bytes, the manifest says {}",
             b.manifest.stored_bytes
         ),
-        crate::catalog::State::Ok => "intact".into(),
+        (State::Ok, _) => "intact".into(),
     }
 }
 

@@ -18,7 +18,20 @@ impl NamePattern {
     /// A regular expression matching the whole of every object name this
     /// pattern renders.
     pub(crate) fn matcher(&self) -> Regex {
-        let mut source = String::from("^(?:");
+        let source = format!("^(?:{}){SUFFIX}$", self.stem_expression());
+        Regex::new(&source).expect("the pattern's expression is built from escaped parts")
+    }
+
+    /// A regular expression matching the whole of every set name this
+    /// pattern renders (`STEM.set`, the folder of a set's parts).
+    pub(crate) fn set_matcher(&self) -> Regex {
+        let source = format!(r"^(?:{})\.set$", self.stem_expression());
+        Regex::new(&source).expect("the pattern's expression is built from escaped parts")
+    }
+
+    /// The expression for a rendered name without its suffix.
+    fn stem_expression(&self) -> String {
+        let mut source = String::new();
         let last = self.pieces.len().saturating_sub(1);
         for (i, piece) in self.pieces.iter().enumerate() {
             match piece {
@@ -28,10 +41,7 @@ impl NamePattern {
                 Piece::Literal(text) => source.push_str(&literal(text)),
             }
         }
-        source.push(')');
-        source.push_str(SUFFIX);
-        source.push('$');
-        Regex::new(&source).expect("the pattern's expression is built from escaped parts")
+        source
     }
 }
 
@@ -132,5 +142,24 @@ mod tests {
         check("%F_%T_${DB}.sql.zst.age", &dbs);
         let m = check("fixed-name", &["x"]);
         assert!(m.is_match("fixed-name.sql.gz") && !m.is_match("other.sql.gz"));
+    }
+
+    #[test]
+    fn set_names_match_and_others_do_not() {
+        let p = NamePattern::parse("${DB}-%Y-%m-%dT%H-%M-%SZ.sql.gz", 1).unwrap();
+        let m = p.set_matcher();
+        let t = Utc.with_ymd_and_hms(2026, 12, 6, 1, 0, 0).unwrap();
+        for db in ["app", "my db", "a.b"] {
+            let name = p.render_as(Some(db), t, "set", "", false).unwrap();
+            assert!(m.is_match(&name), "{name} not matched by {m}");
+        }
+        for foreign in [
+            "app-2026-12-06T01-00-00Z.sql.gz",
+            "app-2026-12-06T01-00-00Z.set/0000-pre-data.sql.gz",
+            "app-2026-12-06T01-00-00Z.setx",
+            "app.set",
+        ] {
+            assert!(!m.is_match(foreign), "{foreign} matched {m}");
+        }
     }
 }
