@@ -11,6 +11,7 @@ use crate::decode::{DecodeStats, Decoder};
 use crate::encode::Identities;
 use crate::engine::{Connection, Engine};
 use crate::error::{Error, Result, Setting};
+use crate::manifest::SetPart;
 use crate::storage::{Download, Remote};
 
 /// Bytes read from a decoder at a time.
@@ -76,6 +77,24 @@ impl<'a> Opened<'a> {
             codec,
             identities.filter(|_| manifest.encrypted),
             manifest.expected(),
+        )
+    }
+
+    /// The decoded dump of one part of a set, checked against what the
+    /// manifest records of that part; errors as [`decoder`](Self::decoder).
+    pub(crate) fn part_decoder(
+        &self,
+        part: &SetPart,
+        identities: Option<&Identities>,
+    ) -> Result<Decoder<Download>> {
+        let manifest = &self.backup.manifest;
+        let codec = manifest.stored_codec()?;
+        let download = self.remote.download(&part.object)?;
+        Decoder::new(
+            download,
+            codec,
+            identities.filter(|_| manifest.encrypted),
+            part.expected(),
         )
     }
 }

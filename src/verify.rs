@@ -3,6 +3,8 @@
 //! decompressed to the end, rows and completion line as the manifest says),
 //! and a restore drill (restored into a scratch database, row counts
 //! compared). Each verdict can be written next to the manifest for `list`.
+//! A parallel backup set is checked part by part (see `set`), and its
+//! verdict names the failing part.
 //!
 //! A verdict is about the backup only. A problem of the environment it is
 //! checked in (storage that does not answer, a wrong identity file, an
@@ -29,6 +31,8 @@ use crate::report::{NoProgress, Progress};
 use crate::restore::Restore;
 use crate::storage::{Remote, RemoteSpec};
 use crate::stored::{read_through, Opened};
+
+mod set;
 
 /// A verification run, configured with chained calls.
 ///
@@ -255,7 +259,9 @@ impl Verify {
     fn select<'a>(&self, catalog: &'a Catalog) -> Result<Vec<&'a StoredBackup>> {
         let engine = |b: &&StoredBackup| {
             self.engine.is_none_or(|e| e.name() == b.manifest.engine)
-                && self.kind.is_none_or(|k| k == b.kind())
+                && self
+                    .kind
+                    .is_none_or(|k| crate::catalog::kind_selected(&[k], b.kind()))
         };
         let selected: Vec<&StoredBackup> = match &self.which {
             Which::All => {
@@ -296,27 +302,35 @@ impl Verify {
         identities: Option<&Arc<Identities>>,
     ) -> Outcome {
         let manifest = &backup.manifest;
-        match &backup.state {
-            State::Ok => {}
-            State::Missing => {
+        // A set's first bad part, and its recorded size.
+        let part = backup.bad_part.as_deref().and_then(|name| {
+            let parts = &set::layout_of(backup)?.parts;
+            parts.iter().find(|p| p.object == name)
+        });
+        match (&backup.state, part) {
+            (State::Ok, _) => {}
+            (State::Missing, part) => {
+                let message = match part {
+                    Some(part) => format!("part {} is missing", part.object),
+                    None => "the object is missing".into(),
+                };
                 return Outcome::Verdict(
                     VerifyLevel::Quick,
-                    Err(damaged(
-                        backup,
-                        Stage::Object,
-                        "the object is missing".into(),
-                    )),
-                )
+                    Err(damaged(backup, Stage::Object, message)),
+                );
             }
-            State::SizeMismatch { size } => {
+            (State::SizeMismatch { size }, part) => {
+                let message = match part {
+                    Some(part) => format!(
+                        "part {}: stored size {size}, manifest {}",
+                        part.object, part.stored_bytes
+                    ),
+                    None => format!("stored size {size}, manifest {}", manifest.stored_bytes),
+                };
                 return Outcome::Verdict(
                     VerifyLevel::Quick,
-                    Err(damaged(
-                        backup,
-                        Stage::Integrity,
-                        format!("stored size {size}, manifest {}", manifest.stored_bytes),
-                    )),
-                )
+                    Err(damaged(backup, Stage::Integrity, message)),
+                );
             }
         }
         let can_decrypt = !manifest.encrypted || identities.is_some();
@@ -348,8 +362,8 @@ impl Verify {
             other => other,
         };
         // A drill of a server-wide backup would change the server: they are
-        // checked in full only.
-        if full.is_err() || self.level == VerifyLevel::Full || manifest.kind() != Kind::Database {
+        // checked in full only. A set is drilled as a restore restores it.
+        if full.is_err() || self.level == VerifyLevel::Full || manifest.kind().into_server() {
             return Outcome::of(VerifyLevel::Full, full);
         }
         let scratch = self.scratch.as_deref().unwrap_or_default();
@@ -537,8 +551,12 @@ fn verdict(backup: &StoredBackup, e: Error) -> Error {
     }
 }
 
-/// Downloads the object and compares its size and SHA-256 with the manifest.
+/// Downloads the object (every part of a set) and compares its size and
+/// SHA-256 with the manifest.
 fn quick(remote: &Remote, backup: &StoredBackup) -> Result<()> {
+    if let Some(layout) = set::layout_of(backup) {
+        return set::quick(remote, backup, layout);
+    }
     let download = remote
         .download(backup.object())
         .map_err(|e| verdict(backup, e))?;
@@ -559,6 +577,9 @@ impl Verify {
         backup: &StoredBackup,
         identities: Option<&Identities>,
     ) -> Result<String> {
+        if let Some(layout) = set::layout_of(backup) {
+            return self.full_set(remote, backup, layout, identities);
+        }
         let manifest = &backup.manifest;
         let decoder = Opened::new(remote, backup)
             .and_then(|opened| opened.decoder(identities))

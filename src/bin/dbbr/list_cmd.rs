@@ -92,7 +92,8 @@ fn list(args: ListArgs) -> Result<bool> {
     Ok(healthy)
 }
 
-/// A table for people: one line per backup, grouped by engine and database.
+/// A table for people: one line per backup (a set too, with its number of
+/// parts and jobs after its state), grouped by engine and database.
 fn table(
     out: &mut impl Write,
     backups: &[&StoredBackup],
@@ -120,9 +121,24 @@ fn table(
                 ),
                 None => "ok".into(),
             },
-            State::Missing => "BROKEN: object missing".into(),
-            State::SizeMismatch { size } => format!("BROKEN: size {size}"),
+            State::Missing => match &b.bad_part {
+                Some(part) => format!("BROKEN: part {part} missing"),
+                None => "BROKEN: object missing".into(),
+            },
+            State::SizeMismatch { size } => match &b.bad_part {
+                Some(part) => format!("BROKEN: part {part} size {size}"),
+                None => format!("BROKEN: size {size}"),
+            },
             _ => "unknown".into(),
+        };
+        // A set is one backup of many objects: say how many.
+        let state = match &m.set {
+            Some(set) => format!(
+                "{state} (set: {} parts, {} jobs)",
+                set.parts.len(),
+                set.jobs
+            ),
+            None => state,
         };
         writeln!(
             out,
