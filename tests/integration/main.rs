@@ -34,6 +34,7 @@ mod restore_atomic;
 mod secrets;
 mod secrets_canary;
 mod sets;
+mod sets_catalog;
 mod signals;
 mod signals_open;
 mod storage;
