@@ -319,3 +319,28 @@ fn parts_of_a_set_without_manifest_are_leftovers_only_when_old() {
     assert!(after.contains(&format!("{kept}.manifest.json")));
     ok(&mut dbbr_at(dir, &["verify", "--quick", &kept]));
 }
+
+#[test]
+fn a_backup_runs_retention_over_its_sets_and_plain_backups_together() {
+    let db = database();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let plain = plain_backup(dir, &db.name, &format!("{}-0", db.name));
+    // The run's own prune: its group (Database) holds the set too.
+    let mut cmd = backup_to(dir);
+    cmd.env("BACKUP_DATABASES", &db.name)
+        .env("BACKUP_JOBS", "3")
+        .env("BACKUP_SPLIT_SIZE", "1Mi")
+        .env("BACKUP_FILE_NAME", format!("{}-1", db.name))
+        .env("BACKUP_KEEP_LAST", "1");
+    succeed(&mut cmd);
+    let set = format!("{}-1.set", db.name);
+    let files = files_below(dir);
+    assert!(files.contains(&format!("{set}.manifest.json")), "{files:?}");
+    assert!(!files.contains(&plain), "{files:?}");
+    assert!(
+        !files.contains(&format!("{plain}.manifest.json")),
+        "{files:?}"
+    );
+    ok(&mut dbbr_at(dir, &["verify", "--quick", &set]));
+}
