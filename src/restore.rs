@@ -554,7 +554,7 @@ fn other_kinds(catalog: &Catalog, database: &str, kinds: &[Kind]) -> Option<Erro
     Some(Error::config(
         Setting::Selection,
         match other {
-            Kind::Database => format!(
+            Kind::Database | Kind::Set => format!(
                 "`{database}` names backups of a database, not of the server: name a database \
                  to restore into"
             ),

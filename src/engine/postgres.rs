@@ -371,12 +371,15 @@ impl DatabaseKind for Postgres {
         })
     }
 
-    /// Exact counts, keyed `schema.table` quoted as pg_dump quotes them.
+    /// Exact counts of each table's own rows (not its partitions' or
+    /// children's, as pg_dump copies them), keyed `schema.table` quoted as
+    /// pg_dump quotes them.
     fn row_counts(&self, name: &str, conn: &Connection) -> Result<BTreeMap<String, u64>> {
         let script = format!(
             "SELECT format('%I.%I', n.nspname, c.relname), \
-             (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', \
-             n.nspname, c.relname), false, true, '')))[1]::text {USER_TABLES};"
+             (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', \
+             n.nspname, c.relname), false, true, '')))[1]::text {USER_TABLES} \
+             AND c.relkind = 'r';"
         );
         let args = dbname_args(name);
         let out = psql(
