@@ -189,6 +189,13 @@ impl Context<'_> {
         if let Some(e) = first {
             return Err(e);
         }
+        tracing::info!(
+            "{label}: schema and {} data parts restored in {:.1}s, {jobs} at once; building \
+             indexes and constraints",
+            data.len(),
+            flow.clock.elapsed().as_secs_f64()
+        );
+        let building = Instant::now();
         for part in layout
             .parts
             .iter()
@@ -196,26 +203,22 @@ impl Context<'_> {
         {
             add(&mut total, self.post_data(part, database, jobs)?);
         }
+        tracing::info!(
+            "{label}: indexes and constraints built in {:.1}s by pg_restore -j {jobs}",
+            building.elapsed().as_secs_f64()
+        );
         Ok(total)
     }
 
     /// The part's decoded bytes, checked against the manifest as read.
     fn part_decoder(&self, part: &SetPart) -> Result<Decoder<Download>> {
-        let manifest = &self.opened.backup.manifest;
-        let fail = |e: Error| match e {
-            Error::Interrupted => Error::Interrupted,
-            e @ Error::Decode { .. } => at_stage(&part.object, e),
-            e => part_failed(part, Stage::Download, e.to_string()),
-        };
-        let codec = manifest.stored_codec().map_err(fail)?;
-        let download = self.opened.remote.download(&part.object).map_err(fail)?;
-        Decoder::new(
-            download,
-            codec,
-            self.identities.filter(|_| manifest.encrypted),
-            part.expected(),
-        )
-        .map_err(fail)
+        self.opened
+            .part_decoder(part, self.identities)
+            .map_err(|e| match e {
+                Error::Interrupted => Error::Interrupted,
+                e @ Error::Decode { .. } => at_stage(&part.object, e),
+                e => part_failed(part, Stage::Download, e.to_string()),
+            })
     }
 
     /// Streams one part into `out`, completed only when every byte was read
