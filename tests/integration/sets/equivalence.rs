@@ -40,6 +40,9 @@ fn a_set_restores_what_a_single_stream_backup_restores() {
         3_000
     );
     assert_eq!(manifest["dump"]["rows"]["public.events_low"], 2_500);
+    let rows = &manifest["dump"]["rows"];
+    assert_eq!(rows[r#""s.p*c"."we*ird$(x) ""q""""#], 30_000, "{rows}");
+    assert_eq!(rows[r#""s.p*c"."weXird""#], 1, "{rows}");
 
     let want = checksums(&s, &source.name);
     let want_schema = schema(&s, &source.name);

@@ -24,7 +24,9 @@ pub const SPLIT: &str = "1Mi";
 /// Everything a set must hold as pg_dump would: a table cut into ranges
 /// (with a primary key, two secondary indexes and a foreign key), a
 /// partitioned table, generated columns, a quoted mixed-case table in a
-/// schema of its own, sequences (owned and free), a large object.
+/// schema of its own, a table named with pattern characters next to one
+/// its name would match as a pattern, sequences (owned and free), a large
+/// object.
 pub fn fill(s: &Server, db: &str, orders: u64) {
     s.psql(
         db,
@@ -50,6 +52,12 @@ pub fn fill(s: &Server, db: &str, orders: u64) {
             CREATE TABLE events_high PARTITION OF events FOR VALUES FROM (50) TO (100);
             CREATE INDEX ON events (k);
             INSERT INTO events SELECT i, i % 100, 'e' || i FROM generate_series(1, 5000) i;
+            CREATE SCHEMA "s.p*c";
+            CREATE TABLE "s.p*c"."we*ird$(x) ""q""" (id int PRIMARY KEY, v text);
+            INSERT INTO "s.p*c"."we*ird$(x) ""q""" SELECT i, md5(i::text)
+                FROM generate_series(1, 30000) i;
+            CREATE TABLE "s.p*c"."weXird" (id int);
+            INSERT INTO "s.p*c"."weXird" VALUES (1);
             CREATE SEQUENCE free_counter START 100;
             SELECT nextval('free_counter'), nextval('free_counter');
             SELECT lo_from_bytea(0, convert_to('a large object, ä', 'UTF8'));"#
