@@ -10,6 +10,7 @@ mod every;
 mod faults;
 mod recipe;
 mod restore_faults;
+mod storage;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
