@@ -124,7 +124,10 @@ pub use encode::{Codec, EncodeStats, Encoder, Identities, Recipients};
 pub use engine::Engine;
 pub use error::{Error, Result, Setting, Stage};
 pub use evidence::{Completion, DumpFormat, DumpInspector, Evidence};
-pub use manifest::{Kind, Manifest, Verification, VerifyLevel, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
+pub use manifest::{
+    Kind, Manifest, Section, SetLayout, SetPart, Verification, VerifyLevel, MANIFEST_SUFFIX,
+    VERIFIED_SUFFIX,
+};
 pub use prune::{Prune, PruneDecision, PruneReport, CLAIM_STALENESS};
 pub use redact::{add_secret, redact};
 pub use report::{BackupStats, DatabaseReport, NoProgress, Progress, Report};
