@@ -42,7 +42,7 @@ pub(crate) fn describe(
     };
     let mut coordinator = source.coordinate(&crate::interrupt::interrupted)?;
     let described = (|| {
-        let oids = source.table_data(&coordinator.snapshot)?;
+        let oids = source.table_data(&coordinator.snapshot, &crate::interrupt::interrupted)?;
         let tables = coordinator.tables(&oids)?;
         let cut = Cut {
             set: "",
@@ -116,7 +116,7 @@ impl RunContext<'_> {
         };
         let stop = || self.cancel.load(Ordering::Relaxed) || crate::interrupt::interrupted();
         let mut coordinator = source.coordinate(&stop)?;
-        let oids = source.table_data(&coordinator.snapshot)?;
+        let oids = source.table_data(&coordinator.snapshot, &stop)?;
         let tables = coordinator.tables(&oids)?;
         let encrypted = plan.recipients.is_some();
         let age = if encrypted { ".age" } else { "" };

@@ -172,13 +172,13 @@ impl SetSource<'_> {
     /// user's arguments would write (its selection and exclusions, as
     /// pg_dump decides them), at `snapshot`: the table of contents of a
     /// custom archive, read by `pg_restore -l`, and the dump stopped there.
-    pub(crate) fn table_data(&self, snapshot: &str) -> Result<Vec<u32>> {
+    pub(crate) fn table_data(&self, snapshot: &str, stop: &dyn Fn() -> bool) -> Result<Vec<u32>> {
         let dump = self.section(snapshot, "data", true, &[]);
         let mut dump = dump.spawn()?;
         let mut list = Command::new("pg_restore");
         list.arg("-l");
         client_environment(&mut list, Engine::Postgres, None);
-        let toc = feed(&mut dump, list);
+        let toc = feed(&mut dump, list, stop);
         // The archive's data is not wanted: stop the dump.
         let ended = dump.end_early();
         let toc = toc.map_err(|e| match ended {
@@ -376,7 +376,11 @@ pub(super) fn parse_json<T: for<'de> Deserialize<'de>>(lines: &[String]) -> Resu
 
 /// Runs `program` with the dump's output on its stdin and returns its
 /// stdout; its failure is an [`Error::Database`] with its last stderr line.
-fn feed(dump: &mut crate::dump::DumpReader, mut program: Command) -> Result<String> {
+fn feed(
+    dump: &mut crate::dump::DumpReader,
+    mut program: Command,
+    stop: &dyn Fn() -> bool,
+) -> Result<String> {
     let input = dump.take_stdout().ok_or_else(|| Error::Database {
         program: "pg_restore".into(),
         message: "the dump's output is gone".into(),
@@ -385,25 +389,55 @@ fn feed(dump: &mut crate::dump::DumpReader, mut program: Command) -> Result<Stri
         .stdin(Stdio::from(input))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let child = program.spawn().map_err(|e| Error::Dump {
+    let mut child = program.spawn().map_err(|e| Error::Dump {
         database: String::new(),
         message: format!("pg_restore cannot start: {e}: {INSTALL_HINT}"),
     })?;
-    let out = child.wait_with_output().map_err(|e| Error::Database {
-        program: "pg_restore".into(),
-        message: e.to_string(),
-    })?;
-    if !out.status.success() {
-        let mut err = String::new();
-        let _ = (&out.stderr[..]).read_to_string(&mut err);
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let out = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    // Polled, so that a signal stops a listing whose dump waits for a lock.
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if !stop() => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::Interrupted);
+            }
+        }
+    };
+    let (out, err) = (
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    );
+    if !status.success() {
         return Err(Error::Database {
             program: "pg_restore".into(),
             message: crate::redact::redact(&format!(
-                "listing the tables failed ({}): {}",
-                out.status,
+                "listing the tables failed ({status}): {}",
                 err.lines().last().unwrap_or("")
             )),
         });
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok(out)
 }
