@@ -10,6 +10,7 @@ mod every;
 mod faults;
 mod recipe;
 mod restore_faults;
+mod restore_signals;
 mod storage;
 
 use std::collections::BTreeMap;
