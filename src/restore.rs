@@ -15,7 +15,7 @@
 //! server (whole-server and globals backups) cannot be undone: they are
 //! verified in full first.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,12 +32,13 @@ use crate::manifest::Kind;
 use crate::report::{NoProgress, Progress};
 use crate::run_id::RunId;
 use crate::storage::{Remote, RemoteSpec};
-use crate::stored::{read_through, Opened, CHUNK};
+use crate::stored::{read_through, Opened};
 
 mod archive;
 mod client;
 mod commit_check;
 mod pg_script;
+mod pump;
 mod retarget;
 mod roles;
 mod set;
@@ -47,6 +48,7 @@ use archive::ArchiveScript;
 use client::{ClientWriter, Finish};
 use commit_check::CommitCheck;
 use pg_script::PgTransaction;
+use pump::{failed_at, pump};
 use retarget::Retarget;
 use roles::ExistingRoles;
 use unmovable::Unmovable;
@@ -824,108 +826,30 @@ impl Context<'_> {
     /// on a lock cannot hold it up.
     fn stream(&self, out: Box<dyn Finish>) -> Result<(u64, u64)> {
         let decoder = self.decoder()?;
-        let killers = out.killers();
-        let copying = AtomicBool::new(true);
-        let cancel = &self.restore.cancel;
-        std::thread::scope(|scope| {
-            scope.spawn(|| {
-                while copying.load(Ordering::Relaxed) {
-                    if cancel.load(Ordering::Relaxed) {
-                        killers.iter().for_each(|k| k.kill());
-                        return;
-                    }
-                    std::thread::sleep(CANCEL_POLL);
-                }
-            });
-            let _done = crate::interrupt::ClearOnDrop(&copying);
-            self.copy(decoder, out)
-        })
-    }
-
-    fn copy(
-        &self,
-        mut decoder: Decoder<crate::storage::Download>,
-        mut out: Box<dyn Finish>,
-    ) -> Result<(u64, u64)> {
         let label = &self.opened.backup.manifest.database;
-        let cancelled = || self.restore.cancel.load(Ordering::Relaxed);
-        self.restore
-            .progress
-            .started(label, self.opened.backup.object());
-        self.restore
-            .progress
-            .sized(label, self.opened.backup.manifest.stored_bytes);
+        let progress = &self.restore.progress;
+        progress.started(label, self.opened.backup.object());
+        progress.sized(label, self.opened.backup.manifest.stored_bytes);
         let clock = Instant::now();
         let mut last = Instant::now();
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            if cancelled() {
-                out.abandon();
-                return Err(Error::Interrupted);
-            }
-            let n = match decoder.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    // Kill the client first: it must not see end of input.
-                    // The decoder then says which stage failed.
-                    let tail = out.abandon();
-                    if cancelled() || crate::interrupt::interrupted() {
-                        return Err(Error::Interrupted);
-                    }
-                    let err = match decoder.finish() {
-                        Err(e) => self.decode_failed(e),
-                        Ok(_) => self.failed(Stage::Download, "the stream failed".into()),
-                    };
-                    return Err(with_tail(err, &tail));
+        let cancel = &self.restore.cancel;
+        pump(
+            decoder,
+            out,
+            self.opened.backup.object(),
+            &|| cancel.load(Ordering::Relaxed),
+            |_, decoder| {
+                if last.elapsed() >= PROGRESS_EVERY {
+                    last = Instant::now();
+                    let (raw, stored) = (decoder.raw_bytes(), decoder.stored_bytes());
+                    progress.advanced(label, raw, stored, clock.elapsed());
                 }
-            };
-            if let Err(e) = out.write_all(&buf[..n]) {
-                let tail = out.abandon();
-                if cancelled() {
-                    return Err(Error::Interrupted);
-                }
-                return Err(with_tail(self.failed(out.stage(), e.to_string()), &tail));
-            }
-            if last.elapsed() >= PROGRESS_EVERY {
-                last = Instant::now();
-                self.restore.progress.advanced(
-                    label,
-                    decoder.raw_bytes(),
-                    decoder.stored_bytes(),
-                    clock.elapsed(),
-                );
-            }
-        }
-        let stats = match decoder.finish() {
-            Ok(stats) => stats,
-            Err(e) => {
-                let tail = out.abandon();
-                return Err(with_tail(self.decode_failed(e), &tail));
-            }
-        };
-        if cancelled() {
-            out.abandon();
-            return Err(Error::Interrupted);
-        }
-        let stage = out.stage();
-        out.complete().map_err(|message| {
-            if cancelled() {
-                Error::Interrupted
-            } else {
-                self.failed(stage, message)
-            }
-        })?;
-        Ok((stats.raw_bytes, stats.stored_bytes))
+            },
+        )
     }
 
     fn failed(&self, stage: Stage, message: String) -> Error {
-        Error::Restore {
-            backup: self.opened.backup.object().into(),
-            stage,
-            message,
-        }
+        failed_at(self.opened.backup.object(), stage, message)
     }
 
     fn decode_failed(&self, e: Error) -> Error {

@@ -20,16 +20,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::client::Finish;
-use super::{
-    at_stage, not_started, staging_name, with_tail, Context, Sink, Totals, CANCEL_POLL,
-    PROGRESS_EVERY,
-};
+use super::pump::{failed_at, pump};
+use super::{at_stage, not_started, staging_name, Context, Sink, Totals, PROGRESS_EVERY};
 use crate::decode::Decoder;
 use crate::engine::{DatabaseState, Destination, SetTarget};
 use crate::error::{Error, Result, Setting, Stage};
 use crate::manifest::{Section, SetLayout, SetPart};
 use crate::storage::Download;
-use crate::stored::CHUNK;
 
 /// Bytes of a part restored and read from storage.
 type Sizes = (u64, u64);
@@ -231,82 +228,16 @@ impl Context<'_> {
         stop: &AtomicBool,
         flow: &Flow,
     ) -> Result<Sizes> {
-        let mut decoder = self.part_decoder(part)?;
+        let decoder = self.part_decoder(part)?;
         let label = &self.opened.backup.manifest.database;
-        let killers = out.killers();
         let stopped =
             || stop.load(Ordering::Relaxed) || self.restore.cancel.load(Ordering::Relaxed);
-        let copying = AtomicBool::new(true);
-        std::thread::scope(|scope| {
-            scope.spawn(|| {
-                while copying.load(Ordering::Relaxed) {
-                    if stopped() {
-                        killers.iter().for_each(|k| k.kill());
-                        return;
-                    }
-                    flow.report(self.restore.progress.as_ref(), label);
-                    std::thread::sleep(CANCEL_POLL);
-                }
-            });
-            let _done = crate::interrupt::ClearOnDrop(&copying);
-            let mut out = out;
-            let mut buf = vec![0u8; CHUNK];
-            let mut stored = 0;
-            loop {
-                if stopped() {
-                    out.abandon();
-                    return Err(Error::Interrupted);
-                }
-                let n = match decoder.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(_) => {
-                        let tail = out.abandon();
-                        if stopped() {
-                            return Err(Error::Interrupted);
-                        }
-                        let err = match decoder.finish() {
-                            Err(e) => at_stage(&part.object, e),
-                            Ok(_) => part_failed(part, Stage::Download, "the stream failed".into()),
-                        };
-                        return Err(with_tail(err, &tail));
-                    }
-                };
-                if let Err(e) = out.write_all(&buf[..n]) {
-                    let tail = out.abandon();
-                    if stopped() {
-                        return Err(Error::Interrupted);
-                    }
-                    return Err(with_tail(
-                        part_failed(part, out.stage(), e.to_string()),
-                        &tail,
-                    ));
-                }
-                let now = decoder.stored_bytes();
-                flow.add(n as u64, now - stored);
-                stored = now;
-            }
-            let stats = match decoder.finish() {
-                Ok(stats) => stats,
-                Err(e) => {
-                    let tail = out.abandon();
-                    return Err(with_tail(at_stage(&part.object, e), &tail));
-                }
-            };
-            if stopped() {
-                out.abandon();
-                return Err(Error::Interrupted);
-            }
-            let stage = out.stage();
-            out.complete().map_err(|message| {
-                if stopped() {
-                    Error::Interrupted
-                } else {
-                    part_failed(part, stage, message)
-                }
-            })?;
-            Ok((stats.raw_bytes, stats.stored_bytes))
+        let mut stored = 0;
+        pump(decoder, out, &part.object, &stopped, |n, decoder| {
+            let now = decoder.stored_bytes();
+            flow.add(n, now - stored);
+            stored = now;
+            flow.report(self.restore.progress.as_ref(), label);
         })
     }
 
@@ -519,11 +450,7 @@ impl Finish for PartOf<'_> {
 
 /// A restore error about one part of a set.
 fn part_failed(part: &SetPart, stage: Stage, message: String) -> Error {
-    Error::Restore {
-        backup: part.object.clone(),
-        stage,
-        message,
-    }
+    failed_at(&part.object, stage, message)
 }
 
 /// An anonymous file in memory holding `bytes`, for a client that reads a
