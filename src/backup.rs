@@ -442,30 +442,12 @@ impl RunContext<'_> {
             .engine
             .kind()
             .dump_command(target, &plan.dump_args, &plan.connection);
-        let mut dump = command.spawn()?;
+        let dump = command.spawn()?;
 
         // Any early return below drops the encoder and with it the upload,
         // which aborts it: nothing is left at the name.
         let mut inspector = DumpInspector::new();
-        let copied = self.copy_watched(
-            label,
-            &mut dump,
-            &mut encoder,
-            &mut inspector,
-            &aborter,
-            clock,
-        );
-        if let Err(e) = copied {
-            dump.kill();
-            return Err(e);
-        }
-        // A terminal's Ctrl-C reaches the dump tool too: report the
-        // interruption rather than the dump's death.
-        if self.cancel.load(Ordering::Relaxed) {
-            dump.kill();
-            return Err(Error::Interrupted);
-        }
-        dump.finish()?;
+        self.copy_all(label, dump, &mut encoder, &mut inspector, &aborter, clock)?;
         let evidence = inspector.finish();
         if evidence.completion_line == Some(false) {
             return Err(Error::Dump {
@@ -498,6 +480,33 @@ impl RunContext<'_> {
             storage_retries: crate::storage::retries().saturating_sub(retries_before),
             parts: 0,
         })
+    }
+
+    /// Copies the whole dump into the encoder ([`copy_watched`]) and
+    /// checks that the dump tool ended well; on any failure, or when the
+    /// run is cancelled, the dump is killed.
+    ///
+    /// [`copy_watched`]: Self::copy_watched
+    fn copy_all<W: Write + Send + 'static>(
+        &self,
+        label: &str,
+        mut dump: DumpReader,
+        encoder: &mut Encoder<W>,
+        inspector: &mut DumpInspector,
+        aborter: &UploadAborter,
+        clock: Instant,
+    ) -> Result<()> {
+        if let Err(e) = self.copy_watched(label, &mut dump, encoder, inspector, aborter, clock) {
+            dump.kill();
+            return Err(e);
+        }
+        // A terminal's Ctrl-C reaches the dump tool too: report the
+        // interruption rather than the dump's death.
+        if self.cancel.load(Ordering::Relaxed) {
+            dump.kill();
+            return Err(Error::Interrupted);
+        }
+        dump.finish()
     }
 
     /// [`copy`](Self::copy) with a watcher that, when the run is cancelled,

@@ -311,7 +311,7 @@ impl RunContext<'_> {
             }
             (_, None) => unreachable!("a table part names its table"),
         };
-        let mut dump = command.spawn()?;
+        let dump = command.spawn()?;
         let write = |encoder: &mut Encoder<_>, inspector: &mut DumpInspector, bytes: &[u8]| {
             inspector.update(bytes);
             encoder
@@ -322,22 +322,7 @@ impl RunContext<'_> {
             write(&mut encoder, &mut inspector, header.as_bytes())?;
         }
         let clock = Instant::now();
-        if let Err(e) = self.copy_watched(
-            &label,
-            &mut dump,
-            &mut encoder,
-            &mut inspector,
-            &aborter,
-            clock,
-        ) {
-            dump.kill();
-            return Err(e);
-        }
-        if self.cancel.load(Ordering::Relaxed) {
-            dump.kill();
-            return Err(Error::Interrupted);
-        }
-        dump.finish()?;
+        self.copy_all(&label, dump, &mut encoder, &mut inspector, &aborter, clock)?;
         if header.is_some() {
             write(&mut encoder, &mut inspector, b"\\.\n\n")?;
         }
