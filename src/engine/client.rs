@@ -183,14 +183,52 @@ pub(super) enum QueryMode {
 /// stderr lines, redacted. In [`QueryMode::Normal`] an interrupt kills it
 /// ([`Error::Interrupted`]); clean-up runs for [`CLEANUP_TIMEOUT`] at most.
 pub(super) fn run_query_as(
-    mut cmd: Command,
+    cmd: Command,
     program: &str,
     script: &str,
     mode: QueryMode,
 ) -> Result<String> {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let deadline = Instant::now() + CLEANUP_TIMEOUT;
+    let stop = || match mode {
+        QueryMode::Normal => crate::interrupt::interrupted().then_some(Error::Interrupted),
+        QueryMode::Cleanup => (Instant::now() >= deadline).then(|| Error::Database {
+            program: program.to_string(),
+            message: format!("no answer within {}s", CLEANUP_TIMEOUT.as_secs()),
+        }),
+    };
+    run_to_end(cmd, program, Input::Script(script), &stop)
+}
+
+/// What a client started by [`run_to_end`] reads.
+pub(super) enum Input<'a> {
+    /// This text, written from a thread.
+    Script(&'a str),
+    /// Another process's output.
+    From(Stdio),
+}
+
+/// Runs `cmd` with `input` on its stdin and returns its stdout; a failure
+/// is an [`Error::Database`] with the exit status and the last stderr
+/// lines, redacted. Polled rather than waited for: as soon as `stop`
+/// gives an error, the client is killed and that is the result, so that
+/// a signal stops a client that a server never answers.
+pub(super) fn run_to_end(
+    mut cmd: Command,
+    program: &str,
+    input: Input<'_>,
+    stop: &dyn Fn() -> Option<Error>,
+) -> Result<String> {
+    let script = match input {
+        Input::Script(text) => {
+            cmd.stdin(Stdio::piped());
+            Some(text.to_string())
+        }
+        Input::From(stdin) => {
+            cmd.stdin(stdin);
+            None
+        }
+    };
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let fail = |message: String| Error::Database {
         program: program.to_string(),
         message: crate::redact::redact(&message),
@@ -198,11 +236,12 @@ pub(super) fn run_query_as(
     let mut child = cmd
         .spawn()
         .map_err(|e| fail(format!("cannot start it: {e}")))?;
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let script = script.to_string();
+    let stdin = child.stdin.take();
     let writer = std::thread::spawn(move || {
         use std::io::Write;
-        let _ = stdin.write_all(script.as_bytes());
+        if let (Some(mut stdin), Some(script)) = (stdin, script) {
+            let _ = stdin.write_all(script.as_bytes());
+        }
     });
     let read = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
@@ -225,31 +264,21 @@ pub(super) fn run_query_as(
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
-    // Polled rather than waited for, so that a signal stops a query that a
-    // server never answers, and clean-up ends in time.
     let mut pause = Duration::from_millis(2);
-    let deadline = Instant::now() + CLEANUP_TIMEOUT;
     let status = loop {
-        let stop = match mode {
-            QueryMode::Normal => crate::interrupt::interrupted(),
-            QueryMode::Cleanup => Instant::now() >= deadline,
-        };
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if !stop => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(50));
-            }
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(match mode {
-                    QueryMode::Normal => Error::Interrupted,
-                    QueryMode::Cleanup => {
-                        fail(format!("no answer within {}s", CLEANUP_TIMEOUT.as_secs()))
-                    }
-                });
-            }
+            Ok(None) => match stop() {
+                None => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Some(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(e);
+                }
+            },
             Err(e) => return Err(fail(format!("waiting for it: {e}"))),
         }
     };

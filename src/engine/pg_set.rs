@@ -4,13 +4,12 @@
 //! commands that dump a section or copy a table (or a page range of it) at
 //! that snapshot. Restoring one is in `pg_set_restore`.
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::client::{client_env, client_environment, Connection};
+use super::client::{client_env, client_environment, run_to_end, Connection, Input};
 use super::pg_session::Session;
 use super::postgres::{dbname_args, INSTALL_HINT};
 use super::Engine;
@@ -375,69 +374,22 @@ pub(super) fn parse_json<T: for<'de> Deserialize<'de>>(lines: &[String]) -> Resu
 }
 
 /// Runs `program` with the dump's output on its stdin and returns its
-/// stdout; its failure is an [`Error::Database`] with its last stderr line.
+/// stdout, as [`run_to_end`] does; [`Error::Interrupted`] once `stop` says
+/// so, since the dump may wait for locks.
 fn feed(
     dump: &mut crate::dump::DumpReader,
-    mut program: Command,
+    program: Command,
     stop: &dyn Fn() -> bool,
 ) -> Result<String> {
     let input = dump.take_stdout().ok_or_else(|| Error::Database {
         program: "pg_restore".into(),
         message: "the dump's output is gone".into(),
     })?;
-    program
-        .stdin(Stdio::from(input))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = program.spawn().map_err(|e| Error::Dump {
-        database: String::new(),
-        message: format!("pg_restore cannot start: {e}: {INSTALL_HINT}"),
-    })?;
-    let read = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_string(&mut text);
-            }
-            text
-        })
-    };
-    let out = read(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = read(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    // Polled, so that a signal stops a listing whose dump waits for a lock.
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if !stop() => std::thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(Error::Interrupted);
-            }
-        }
-    };
-    let (out, err) = (
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    );
-    if !status.success() {
-        return Err(Error::Database {
-            program: "pg_restore".into(),
-            message: crate::redact::redact(&format!(
-                "listing the tables failed ({status}): {}",
-                err.lines().last().unwrap_or("")
-            )),
-        });
-    }
-    Ok(out)
+    let stop = || stop().then_some(Error::Interrupted);
+    run_to_end(
+        program,
+        "pg_restore",
+        Input::From(Stdio::from(input)),
+        &stop,
+    )
 }
