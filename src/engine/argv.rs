@@ -1,8 +1,36 @@
-//! Passwords never go on a client's command line, where every user of the
-//! machine can read them (`/proc/PID/cmdline`, `ps`): arguments that carry
-//! one are refused before anything runs.
+//! The user's arguments for a database tool, read as the tool reads them:
+//! long options written in full, and passwords never on a client's command
+//! line, where every user of the machine can read them (`/proc/PID/cmdline`,
+//! `ps`): arguments that carry one are refused before anything runs.
+
+use std::borrow::Cow;
 
 use crate::error::{Error, Result, Setting};
+
+/// `arg` with its long option's name written in full when it abbreviates
+/// one of `options` (names with their `--`). The database tools take any
+/// unambiguous prefix of a long option (`--form=c` is `--format=c`), so a
+/// check that looks for an option must look for its abbreviations too. An
+/// abbreviation of several of `options` is read as the first of them (the
+/// tool refuses it as ambiguous). Any other argument comes back as it is.
+pub(crate) fn spelled_out<'a>(arg: &'a str, options: &[&str]) -> Cow<'a, str> {
+    let Some(body) = arg.strip_prefix("--") else {
+        return Cow::Borrowed(arg);
+    };
+    let (name, value) = match body.split_once('=') {
+        Some((name, value)) => (name, Some(value)),
+        None => (body, None),
+    };
+    let names = || options.iter().map(|o| o.strip_prefix("--").unwrap_or(o));
+    if name.is_empty() || names().any(|full| full == name) {
+        return Cow::Borrowed(arg);
+    }
+    match (names().find(|full| full.starts_with(name)), value) {
+        (Some(full), Some(value)) => Cow::Owned(format!("--{full}={value}")),
+        (Some(full), None) => Cow::Owned(format!("--{full}")),
+        (None, _) => Cow::Borrowed(arg),
+    }
+}
 
 /// Refuses `args` (dump or client arguments) if one carries a password: a
 /// libpq connection string with `password=`, a URL with `user:password@`,
@@ -78,6 +106,28 @@ mod tests {
             err.contains("argument 2") && err.contains("use X") && !err.contains("hunter2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn abbreviated_long_options_are_spelled_out() {
+        let options = ["--format", "--file", "--schema", "--schema-only"];
+        for (arg, full) in [
+            ("--form=c", "--format=c"),
+            ("--fo", "--format"),
+            ("--fil", "--file"),
+            ("--f=x", "--format=x"),
+            ("--schema", "--schema"),
+            ("--schema-o", "--schema-only"),
+            ("--sch=s", "--schema=s"),
+            ("--format=c", "--format=c"),
+            ("--no-owner", "--no-owner"),
+            ("--", "--"),
+            ("--=x", "--=x"),
+            ("-Fc", "-Fc"),
+            ("fo", "fo"),
+        ] {
+            assert_eq!(spelled_out(arg, &options), full, "{arg}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! options that would send a restore somewhere else (another database,
 //! another input, a transaction of its own) are refused.
 
+use super::argv::spelled_out;
 use super::Engine;
 use crate::error::{Error, Result, Setting};
 
@@ -157,7 +158,11 @@ struct Arg<'a> {
 
 /// Splits `args` into options (with their values) and positional arguments,
 /// given which options take a value. Arguments after `--` are positional.
-fn split<'a>(args: &'a [String], short_values: &str, long_values: &[&str]) -> Vec<Arg<'a>> {
+/// A long option's name is written in full when it abbreviates one that
+/// dbbr reads (`--dbn=x` is `--dbname=x`), as the tools read it.
+fn split(engine: Engine, args: &[String]) -> Vec<Arg<'_>> {
+    let (_, short_values, long_values) = tables(engine);
+    let watched = watched(engine);
     let mut out = Vec::new();
     let mut i = 0;
     let mut options = true;
@@ -169,9 +174,10 @@ fn split<'a>(args: &'a [String], short_values: &str, long_values: &[&str]) -> Ve
             continue;
         }
         if options && arg.starts_with("--") {
-            let (name, attached) = match arg.split_once('=') {
+            let full = spelled_out(arg, &watched);
+            let (name, attached) = match full.split_once('=') {
                 Some((name, _)) => (name, true),
-                None => (arg, false),
+                None => (full.as_ref(), false),
             };
             let takes = long_values.contains(&name);
             let n = if takes && !attached && i + 1 < args.len() {
@@ -219,9 +225,9 @@ fn split<'a>(args: &'a [String], short_values: &str, long_values: &[&str]) -> Ve
 /// The options of `args` (the user's arguments for `engine`'s tools) that
 /// say how to connect, in their order, to pass to every connection.
 pub(crate) fn connect_options(engine: Engine, args: &[String]) -> Vec<String> {
-    let (table, short, long) = tables(engine);
+    let (table, ..) = tables(engine);
     let mut out = Vec::new();
-    for arg in split(args, short, &long) {
+    for arg in split(engine, args) {
         let connects = table.iter().any(|(name, letter, _)| {
             arg.name == *name || letter.is_some_and(|c| arg.name == format!("-{c}"))
         });
@@ -230,6 +236,28 @@ pub(crate) fn connect_options(engine: Engine, args: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+/// Every long option dbbr reads in the arguments of `engine`'s clients:
+/// what their abbreviations are spelled out to.
+fn watched(engine: Engine) -> Vec<&'static str> {
+    let (connects, _, values) = tables(engine);
+    let redirects: Vec<&str> = match engine {
+        Engine::Postgres => PSQL_REDIRECTS
+            .iter()
+            .chain(PG_RESTORE_REDIRECTS)
+            .map(|(name, _, _)| *name)
+            .collect(),
+        Engine::MariaDb => MARIA_REDIRECTS.iter().map(|(name, _, _)| *name).collect(),
+    };
+    let mut all: Vec<&str> = redirects
+        .into_iter()
+        .chain(connects.iter().map(|(name, ..)| *name))
+        .chain(values)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|name| seen.insert(*name));
+    all
 }
 
 /// An engine's connection options (name, short form, whether it takes a
@@ -269,8 +297,7 @@ pub(crate) fn refuse_redirects(engine: Engine, archive: bool, args: &[String]) -
             ),
         ))
     };
-    let (_, short, long) = tables(engine);
-    for arg in split(args, short, &long) {
+    for arg in split(engine, args) {
         if arg.name.is_empty() {
             return refuse(
                 &arg.words[0],
@@ -304,10 +331,9 @@ pub(crate) fn refuse_redirects(engine: Engine, archive: bool, args: &[String]) -
 /// read): arguments that are positional for every engine's clients, and
 /// long options that redirect a restore for one of them.
 pub(crate) fn refuse_redirects_any_engine(args: &[String]) -> Result<()> {
-    let positional_for_all = [Engine::Postgres, Engine::MariaDb].iter().all(|&engine| {
-        let (_, short, long) = tables(engine);
-        split(args, short, &long).iter().any(|a| a.name.is_empty())
-    });
+    let positional_for_all = [Engine::Postgres, Engine::MariaDb]
+        .iter()
+        .all(|&engine| split(engine, args).iter().any(|a| a.name.is_empty()));
     if positional_for_all {
         return refuse_redirects(Engine::Postgres, false, args);
     }
@@ -318,7 +344,8 @@ pub(crate) fn refuse_redirects_any_engine(args: &[String]) -> Result<()> {
         .chain(MARIA_REDIRECTS.iter().map(|(name, _, _)| *name))
         .collect();
     for arg in args.iter().take_while(|a| *a != "--") {
-        let name = arg.split_once('=').map_or(arg.as_str(), |(n, _)| n);
+        let full = spelled_out(arg, &long_redirects);
+        let name = full.split_once('=').map_or(full.as_ref(), |(n, _)| n);
         if long_redirects.contains(&name) {
             return Err(Error::config(
                 Setting::ClientArgs,
@@ -359,6 +386,11 @@ mod tests {
         );
         assert_eq!(pg(&["-Xqh", "db"]), s(&["-Xqh", "db"]));
         assert!(pg(&["--no-owner", "-O", "-x"]).is_empty());
+        // The tools take abbreviations of long options.
+        assert_eq!(
+            pg(&["--hos=db", "--user", "bk", "--no-own"]),
+            s(&["--hos=db", "--user", "bk"])
+        );
         let maria = |args: &[&str]| connect_options(Engine::MariaDb, &s(args));
         assert_eq!(
             maria(&[
@@ -394,6 +426,8 @@ mod tests {
             &["--single-transaction"],
             &["x"],
             &["-U", "u", "x"],
+            &["--dbn=x"],
+            &["--single-t"],
         ] {
             refuse_redirects_any_engine(&s(args)).unwrap_err();
         }
@@ -423,6 +457,9 @@ mod tests {
             &["-U", "bk", "other"],
             &["-Xq1"],
             &["-W"],
+            &["--dbn=other"],
+            &["--fil", "/tmp/x.sql"],
+            &["--single-tr"],
         ] {
             let err = refuse_redirects(Engine::Postgres, false, &s(args)).unwrap_err();
             assert_eq!(err.setting(), Some(Setting::ClientArgs), "{args:?}");

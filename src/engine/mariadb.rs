@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use super::argv::spelled_out;
 use super::client::{
     client_env, client_environment, env_nonempty, pick_program, run_capture, run_query_as,
     version_of, QueryMode, PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
@@ -67,7 +68,10 @@ impl DatabaseKind for MariaDb {
     fn check_dump_args(&self, extra_args: &[String]) -> Result<()> {
         super::refuse_passwords(extra_args, true, Setting::DumpArgs, PASSWORD_FIX)?;
         let to_file = extra_args.iter().take_while(|a| *a != "--").any(|a| {
-            a.starts_with("--result-file") || a.starts_with("--tab") || a == "-r" || a == "-T"
+            let full = spelled_out(a, &["--result-file", "--tab"]);
+            let name = full.split_once('=').map_or(full.as_ref(), |(name, _)| name);
+            let short = !a.starts_with("--") && (a.starts_with("-r") || a.starts_with("-T"));
+            name == "--result-file" || name == "--tab" || short
         });
         if to_file {
             return Err(Error::config(
@@ -495,6 +499,25 @@ mod tests {
             &strings(extra),
             &Connection::default(),
         )
+    }
+
+    #[test]
+    fn dumps_to_a_file_are_refused_in_every_spelling() {
+        for args in [
+            &["--result-file=/tmp/x"][..],
+            &["--result=/tmp/x"],
+            &["-r", "/tmp/x"],
+            &["-r/tmp/x"],
+            &["--tab=/tmp"],
+            &["-T", "/tmp"],
+        ] {
+            let err = MariaDb.check_dump_args(&strings(args)).unwrap_err();
+            assert_eq!(err.setting(), Some(Setting::DumpArgs), "{args:?}");
+        }
+        // `--tables` is not `--tab`.
+        MariaDb
+            .check_dump_args(&strings(&["--tables", "--routines"]))
+            .unwrap();
     }
 
     #[test]

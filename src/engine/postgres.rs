@@ -1,9 +1,11 @@
 //! PostgreSQL: `pg_dump` for one database, `pg_dumpall` for the whole
 //! server, `psql` for the server version.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use super::argv::spelled_out;
 use super::client::{
     client_env, client_environment, run_capture, run_query_as, version_of, QueryMode,
     PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
@@ -11,6 +13,10 @@ use super::client::{
 use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Listed, Target};
 use crate::dump::DumpCommand;
 use crate::error::{Error, Result, Setting};
+
+/// pg_dump's long options that decide where a dump goes and what it is,
+/// whose abbreviations are read as they are.
+const DUMP_WATCHED: &[&str] = &["--format", "--compress", "--file"];
 
 /// Tables (plain and partitioned) outside the system schemas.
 const USER_TABLES: &str = "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -44,11 +50,12 @@ impl DatabaseKind for Postgres {
     /// `-Fc` / `--format=custom` (compressed by pg_dump unless `-Z0`) and
     /// `-Ft` / `--format=tar` (not compressed).
     fn archive(&self, extra_args: &[String]) -> Option<(&'static str, bool)> {
-        let args: Vec<&str> = extra_args
+        let args: Vec<Cow<str>> = extra_args
             .iter()
             .take_while(|a| *a != "--")
-            .map(String::as_str)
+            .map(|a| spelled_out(a, DUMP_WATCHED))
             .collect();
+        let args: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
         let mut format = None;
         let mut compressed = true;
         for (i, arg) in args.iter().enumerate() {
@@ -78,10 +85,14 @@ impl DatabaseKind for Postgres {
 
     fn check_dump_args(&self, extra_args: &[String]) -> Result<()> {
         super::refuse_passwords(extra_args, false, Setting::DumpArgs, PASSWORD_FIX)?;
-        let mut args = extra_args.iter().take_while(|a| *a != "--").peekable();
+        let mut args = extra_args
+            .iter()
+            .take_while(|a| *a != "--")
+            .map(|a| spelled_out(a, DUMP_WATCHED))
+            .peekable();
         while let Some(arg) = args.next() {
-            let format = match arg.as_str() {
-                "-F" | "--format" => args.peek().map(|v| v.as_str()),
+            let format = match arg.as_ref() {
+                "-F" | "--format" => args.peek().map(|v| v.as_ref()),
                 a => a.strip_prefix("--format=").or_else(|| a.strip_prefix("-F")),
             };
             if matches!(format, Some("d" | "directory")) {
@@ -500,6 +511,10 @@ mod tests {
             &["-f", "out.sql"],
             &["--file=out.sql"],
             &["-fout.sql"],
+            // Abbreviations, which pg_dump takes.
+            &["--fil=out.sql"],
+            &["--form", "directory"],
+            &["--form=d"],
         ] {
             let err = Postgres.check_dump_args(&strings(args)).unwrap_err();
             assert_eq!(err.setting(), Some(Setting::DumpArgs), "{args:?}");
@@ -520,6 +535,7 @@ mod tests {
         assert_eq!(archive(&["-Fc"]), Some(("dump", true)));
         assert_eq!(archive(&["--format=custom", "-Z0"]), Some(("dump", false)));
         assert_eq!(archive(&["--format", "c"]), Some(("dump", true)));
+        assert_eq!(archive(&["--form=c", "--comp=0"]), Some(("dump", false)));
         assert_eq!(archive(&["-Ft"]), Some(("tar", false)));
         assert_eq!(archive(&["-Fp"]), None);
         assert_eq!(archive(&["--no-owner"]), None);

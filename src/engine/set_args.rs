@@ -5,6 +5,7 @@
 //! `-N`, `--exclude-table-data`, ...) and those that leave things out
 //! (`-O`, `-x`, `--no-comments`, ...) apply to the set as to `pg_dump`.
 
+use super::argv::spelled_out;
 use crate::error::{Error, Result, Setting};
 
 /// Long options a set refuses, with the short form and why.
@@ -91,6 +92,48 @@ const LONG_VALUES: &[&str] = &[
     "filter",
     "extension",
     "exclude-extension",
+    "sync-method",
+    "restrict-key",
+];
+
+/// pg_dump's other long options (flags): with the two lists above, every
+/// long option, which an abbreviation is resolved against as pg_dump's
+/// `getopt_long` does.
+const LONG_FLAGS: &[&str] = &[
+    "large-objects",
+    "blobs",
+    "no-large-objects",
+    "no-blobs",
+    "no-owner",
+    "verbose",
+    "no-password",
+    "password",
+    "version",
+    "help",
+    "no-privileges",
+    "no-acl",
+    "binary-upgrade",
+    "disable-dollar-quoting",
+    "if-exists",
+    "no-table-access-method",
+    "no-tablespaces",
+    "quote-all-identifiers",
+    "strict-names",
+    "use-set-session-authorization",
+    "no-comments",
+    "no-policies",
+    "no-publications",
+    "no-security-labels",
+    "no-statistics",
+    "no-subscriptions",
+    "no-toast-compression",
+    "no-unlogged-table-data",
+    "no-sync",
+    "on-conflict-do-nothing",
+    "sequence-data",
+    "with-data",
+    "with-schema",
+    "with-statistics",
 ];
 
 /// Refuses pg_dump arguments (those before a `--`) that a set cannot hold,
@@ -121,6 +164,19 @@ pub(crate) fn refuse_set_args(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The long option (without `--`) that `name` stands for: itself, or the
+/// one it abbreviates, a refused one first.
+fn resolve(name: &str) -> String {
+    let options: Vec<&str> = REFUSED
+        .iter()
+        .map(|(option, ..)| &option[2..])
+        .chain(LONG_VALUES.iter().copied())
+        .chain(LONG_FLAGS.iter().copied())
+        .collect();
+    let arg = format!("--{name}");
+    spelled_out(&arg, &options)[2..].to_string()
+}
+
 /// Whether a format value names the plain format.
 fn plain(value: &str) -> bool {
     matches!(value, "p" | "plain")
@@ -134,6 +190,8 @@ fn examine(arg: &str) -> (Option<(&'static str, &'static str)>, bool) {
             Some((name, value)) => (name, Some(value)),
             None => (long, None),
         };
+        let name = resolve(name);
+        let name = name.as_str();
         let takes_next = value.is_none() && LONG_VALUES.contains(&name);
         if name == "format" && value.is_some_and(plain) {
             return (None, false);
@@ -189,6 +247,14 @@ mod tests {
             &["-j", "4"],
             &["-Ox", "-c"],
             &["--role=admin"],
+            // pg_dump takes unambiguous abbreviations of long options.
+            &["--data-on"],
+            &["--sect", "data"],
+            &["--form=c"],
+            &["--ins"],
+            &["--load-via"],
+            &["--snap=00000003-1"],
+            &["--no-synchronized"],
         ] {
             let err = check(bad).unwrap_err();
             assert_eq!(err.setting(), Some(Setting::DumpArgs), "{bad:?}");
@@ -230,5 +296,18 @@ mod tests {
         .unwrap();
         // Values of options are never read as options.
         check(&["-t", "-s", "-n", "-C", "--", "-Fc"]).unwrap();
+        // Abbreviations of options a set holds, exact options that begin
+        // another's name, and their values.
+        check(&[
+            "--exclude-table-data-and=log",
+            "--no-own",
+            "--form=p",
+            "--lock-wait",
+            "-s",
+            "--schema",
+            "x",
+            "--no-sync",
+        ])
+        .unwrap();
     }
 }

@@ -273,6 +273,8 @@ fn bad_backup_settings_are_refused_before_any_io() {
         case(&[set], &["--schema-only"], "BACKUP_JOBS=1"),
         case(&[set], &["--section=data"], "BACKUP_JOBS=1"),
         case(&[set], &["--snapshot=00000003-1"], "BACKUP_JOBS=1"),
+        // pg_dump takes abbreviations of long options.
+        case(&[set], &["--data-on"], "BACKUP_JOBS=1"),
         case(
             &[("PGPASSWORD_FILE", "/nonexistent/pw")],
             &[],
@@ -280,6 +282,8 @@ fn bad_backup_settings_are_refused_before_any_io() {
         ),
         case(&[], &["-Fd"], "after --"),
         case(&[], &["-f", "/tmp/x"], "after --"),
+        case(&[], &["--fil=/tmp/x"], "after --"),
+        case(&[], &["--form=d"], "after --"),
         // A password on the dump tool's command line.
         case(
             &[],

@@ -401,6 +401,16 @@ fn restore_settings_are_checked_before_any_io() {
             "--",
             "--dbname=other",
         ],
+        // The clients take abbreviations of long options.
+        &[
+            "restore",
+            "--latest",
+            "app",
+            "--to",
+            "x",
+            "--",
+            "--dbn=other",
+        ],
         &["restore", "--latest", "app", "--to", "x", "--", "other"],
         &[
             "restore", "--latest", "app", "--to", "x", "--", "-U", "u", "other",
@@ -448,7 +458,12 @@ fn restore_settings_are_checked_before_any_io() {
     let db = TestDb::small();
     let remote = tmp.path().join("remote");
     backup_as(&remote, &db.name, "x");
-    for extra in [&["-d", "other"][..], &["-f", "/tmp/x.sql"], &["-1"]] {
+    for extra in [
+        &["-d", "other"][..],
+        &["-f", "/tmp/x.sql"],
+        &["-1"],
+        &["--fil=/tmp/x.sql"],
+    ] {
         let err = fail_with(
             dbbr()
                 .env("PATH", &path)
