@@ -13,13 +13,54 @@ use super::Engine;
 use crate::error::Result;
 
 /// What an empty database held before a set was restored into it: what a
-/// failed restore must leave.
+/// failed restore must leave. Objects are `classid:objid` of every object
+/// of [`OBJECTS`] that is not the system's.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct Before {
-    schemas: Vec<String>,
-    extensions: Vec<String>,
+    objects: Vec<String>,
     large_objects: Vec<u32>,
 }
+
+/// Every object of a database that a restore can make and that is not a
+/// part of another (`classid`, `objid`): one query over the catalogs, the
+/// same before a restore and after it. Parts of other objects (columns,
+/// indexes, constraints, triggers, rules, policies, row types, array types,
+/// statistics) and extensions' members go with what holds them.
+const OBJECTS: &str = "SELECT c.classid, c.objid FROM (
+  SELECT 'pg_namespace'::regclass AS classid, oid AS objid FROM pg_namespace
+  UNION ALL SELECT 'pg_extension'::regclass, oid FROM pg_extension
+  UNION ALL SELECT 'pg_class'::regclass, oid FROM pg_class
+  UNION ALL SELECT 'pg_proc'::regclass, oid FROM pg_proc
+  UNION ALL SELECT 'pg_type'::regclass, oid FROM pg_type
+  UNION ALL SELECT 'pg_collation'::regclass, oid FROM pg_collation
+  UNION ALL SELECT 'pg_conversion'::regclass, oid FROM pg_conversion
+  UNION ALL SELECT 'pg_operator'::regclass, oid FROM pg_operator
+  UNION ALL SELECT 'pg_opclass'::regclass, oid FROM pg_opclass
+  UNION ALL SELECT 'pg_opfamily'::regclass, oid FROM pg_opfamily
+  UNION ALL SELECT 'pg_cast'::regclass, oid FROM pg_cast
+  UNION ALL SELECT 'pg_ts_config'::regclass, oid FROM pg_ts_config
+  UNION ALL SELECT 'pg_ts_dict'::regclass, oid FROM pg_ts_dict
+  UNION ALL SELECT 'pg_ts_parser'::regclass, oid FROM pg_ts_parser
+  UNION ALL SELECT 'pg_ts_template'::regclass, oid FROM pg_ts_template
+  UNION ALL SELECT 'pg_publication'::regclass, oid FROM pg_publication
+  UNION ALL SELECT 'pg_event_trigger'::regclass, oid FROM pg_event_trigger
+  UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, oid FROM pg_foreign_data_wrapper
+  UNION ALL SELECT 'pg_foreign_server'::regclass, oid FROM pg_foreign_server
+  UNION ALL SELECT 'pg_user_mapping'::regclass, oid FROM pg_user_mapping
+  UNION ALL SELECT 'pg_language'::regclass, oid FROM pg_language
+  UNION ALL SELECT 'pg_transform'::regclass, oid FROM pg_transform
+  UNION ALL SELECT 'pg_am'::regclass, oid FROM pg_am
+  UNION ALL SELECT 'pg_default_acl'::regclass, oid FROM pg_default_acl
+) c WHERE c.objid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend d
+  WHERE d.classid = c.classid AND d.objid = c.objid AND d.objsubid = 0
+  AND (d.refclassid, d.refobjid) <> (c.classid, c.objid) AND d.deptype IN ('e', 'i', 'a'))";
+
+/// The order in which a failed restore's objects are dropped: event
+/// triggers first (they would fire on the drops), then extensions and
+/// schemas (which take their contents with them), then the rest.
+const DROP_ORDER: &str = "CASE (pg_identify_object(classid, objid, 0)).type
+  WHEN 'event trigger' THEN 0 WHEN 'extension' THEN 1 WHEN 'schema' THEN 2
+  WHEN 'publication' THEN 3 ELSE 4 END";
 
 /// Where a set restores: the connection (with the client arguments) and
 /// the database.
@@ -38,94 +79,75 @@ impl SetTarget<'_> {
         args
     }
 
-    /// The schemas and extensions the database holds now.
+    /// The objects and large objects the database holds now.
     pub(crate) fn before(&self) -> Result<Before> {
         let args = self.psql_args();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = super::postgres::psql(
-            self.conn,
-            &args,
-            self.database,
-            "SELECT json_build_object('schemas', (SELECT coalesce(json_agg(nspname), '[]') \
-             FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'), \
-             'extensions', (SELECT coalesce(json_agg(extname), '[]') FROM pg_extension), \
-             'large_objects', (SELECT coalesce(json_agg(oid::int8), '[]') \
-             FROM pg_largeobject_metadata));",
-        )?;
+        let query = format!(
+            "SELECT json_build_object('objects', (SELECT coalesce(json_agg(classid::oid::text \
+             || ':' || objid::text), '[]') FROM ({OBJECTS}) o), 'large_objects', \
+             (SELECT coalesce(json_agg(oid::int8), '[]') FROM pg_largeobject_metadata));"
+        );
+        let out = super::postgres::psql(self.conn, &args, self.database, &query)?;
         parse_json(&[out])
     }
 
     /// Drops what a failed restore made in a database that held `before`:
-    /// extensions, schemas and large objects it did not have, and the
-    /// tables, views, sequences, routines and types in the schemas it had
-    /// (also after a signal, bounded).
+    /// every object of [`OBJECTS`] it did not have (with what depends on
+    /// it) and its large objects, also after a signal, bounded. Fails,
+    /// naming them, if objects the restore made are left.
     pub(crate) fn drop_created(&self, before: &Before) -> Result<()> {
-        let array = |items: &[String]| {
-            let quoted: Vec<String> = items.iter().map(|s| literal(s)).collect();
-            format!("ARRAY[{}]::text[]", quoted.join(", "))
-        };
-        let (schemas, extensions) = (array(&before.schemas), array(&before.extensions));
-        let large_objects = format!(
-            "ARRAY[{}]::oid[]",
-            before
-                .large_objects
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+        let objects: Vec<String> = before.objects.iter().map(|o| literal(o)).collect();
+        let made = format!(
+            "SELECT classid, objid FROM ({OBJECTS}) o WHERE classid::oid::text || ':' || \
+             objid::text <> ALL (ARRAY[{}]::text[])",
+            objects.join(", ")
         );
+        let large_objects: Vec<String> = before.large_objects.iter().map(u32::to_string).collect();
         let script = format!(
             r#"DO $dbbr$
 DECLARE
-  item text;
+  r record;
+  still boolean;
 BEGIN
-  FOREACH item IN ARRAY coalesce((SELECT array_agg(quote_ident(extname)) FROM pg_extension
-      WHERE extname <> ALL ({extensions})), '{{}}') LOOP
-    EXECUTE 'DROP EXTENSION IF EXISTS ' || item || ' CASCADE';
-  END LOOP;
-  FOREACH item IN ARRAY coalesce((SELECT array_agg(quote_ident(nspname)) FROM pg_namespace
-      WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'
-      AND nspname <> ALL ({schemas})), '{{}}') LOOP
-    EXECUTE 'DROP SCHEMA IF EXISTS ' || item || ' CASCADE';
-  END LOOP;
-  FOREACH item IN ARRAY coalesce((SELECT array_agg(CASE x.relkind WHEN 'v' THEN 'VIEW '
-      WHEN 'm' THEN 'MATERIALIZED VIEW ' WHEN 'f' THEN 'FOREIGN TABLE ' WHEN 'S' THEN 'SEQUENCE '
-      ELSE 'TABLE ' END || 'IF EXISTS ' || quote_ident(n.nspname) || '.' || quote_ident(x.relname))
-      FROM pg_class x JOIN pg_namespace n ON n.oid = x.relnamespace
-      WHERE n.nspname = ANY ({schemas}) AND x.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-      AND d.objid = x.oid AND d.refobjid <> x.oid AND d.deptype IN ('e', 'i', 'a'))), '{{}}') LOOP
-    EXECUTE 'DROP ' || item || ' CASCADE';
-  END LOOP;
-  FOREACH item IN ARRAY coalesce((SELECT array_agg(x.oid::regprocedure::text)
-      FROM pg_proc x JOIN pg_namespace n ON n.oid = x.pronamespace
-      WHERE n.nspname = ANY ({schemas}) AND NOT EXISTS (SELECT 1 FROM pg_depend d
-      WHERE d.classid = 'pg_proc'::regclass AND d.objid = x.oid AND d.deptype = 'e')), '{{}}') LOOP
-    EXECUTE 'DROP ROUTINE IF EXISTS ' || item || ' CASCADE';
-  END LOOP;
-  FOREACH item IN ARRAY coalesce((SELECT array_agg(quote_ident(n.nspname) || '.' || quote_ident(x.typname))
-      FROM pg_type x JOIN pg_namespace n ON n.oid = x.typnamespace
-      WHERE n.nspname = ANY ({schemas}) AND x.typtype IN ('c', 'd', 'e', 'r')
-      AND (x.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = x.typrelid) = 'c')
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
-      AND d.objid = x.oid AND d.deptype = 'e')), '{{}}') LOOP
-    EXECUTE 'DROP TYPE IF EXISTS ' || item || ' CASCADE';
+  FOR r IN SELECT classid, objid, (pg_identify_object(classid, objid, 0)).*
+      FROM ({made}) m ORDER BY {DROP_ORDER} LOOP
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE oid = $1)', r.classid::regclass)
+      INTO still USING r.objid;
+    CONTINUE WHEN NOT still OR r.type NOT IN ('event trigger', 'extension', 'schema',
+      'publication', 'table', 'view', 'materialized view', 'sequence', 'foreign table',
+      'function', 'procedure', 'aggregate', 'type', 'collation', 'conversion', 'operator',
+      'operator class', 'operator family', 'cast', 'text search configuration',
+      'text search dictionary', 'text search parser', 'text search template',
+      'foreign-data wrapper', 'server', 'language', 'access method');
+    EXECUTE 'DROP ' || CASE r.type WHEN 'foreign-data wrapper' THEN 'FOREIGN DATA WRAPPER'
+      ELSE upper(r.type) END || ' ' || r.identity || ' CASCADE';
   END LOOP;
   PERFORM pg_catalog.lo_unlink(oid) FROM pg_largeobject_metadata
-    WHERE oid <> ALL ({large_objects});
+    WHERE oid <> ALL (ARRAY[{large_objects}]::oid[]);
 END
-$dbbr$;"#
+$dbbr$;
+SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
+  (pg_identify_object(classid, objid, 0)).identity FROM ({made}) m;"#,
+            large_objects = large_objects.join(", ")
         );
         let args = self.psql_args();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        super::postgres::psql_as(
+        let left = super::postgres::psql_as(
             self.conn,
             &args,
             &[("db", self.database)],
             &script,
             super::client::QueryMode::Cleanup,
-        )
-        .map(drop)
+        )?;
+        let left: Vec<&str> = left.lines().filter(|l| !l.is_empty()).collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        Err(crate::error::Error::Database {
+            program: "psql".into(),
+            message: format!("left in place: {}", left.join(", ")),
+        })
     }
 
     /// `pg_restore` of the custom archive at `path` into the database,

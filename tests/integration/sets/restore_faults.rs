@@ -13,6 +13,24 @@ fn a_damaged_set_leaves_the_target_as_it_was() {
     let s = cluster.server.clone();
     s.create_database("src");
     fill(&s, "src", 30_000);
+    // Objects of every kind a restore makes outside a table, some of them
+    // in a schema the empty target has already (public).
+    s.psql(
+        "src",
+        "CREATE DOMAIN public.positive AS int CHECK (VALUE > 0);
+         CREATE TYPE public.mood AS ENUM ('ok');
+         CREATE TYPE public.pair AS (a int, b int);
+         CREATE FUNCTION public.add(int, int) RETURNS int LANGUAGE sql AS 'SELECT $1 + $2';
+         CREATE OPERATOR public.<~> (leftarg = int, rightarg = int, function = public.add);
+         CREATE AGGREGATE public.total(int) (sfunc = public.add, stype = int);
+         CREATE CAST (public.pair AS text) WITH INOUT;
+         CREATE COLLATION public.bytes (provider = libc, locale = 'C');
+         CREATE TEXT SEARCH CONFIGURATION public.plain (COPY = simple);
+         CREATE CONVERSION public.latin FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+         CREATE FOREIGN DATA WRAPPER quiet;
+         CREATE SERVER elsewhere FOREIGN DATA WRAPPER quiet;
+         CREATE USER MAPPING FOR CURRENT_USER SERVER elsewhere;",
+    );
     let tmp = tempfile::tempdir().unwrap();
     succeed(&mut set_backup(&s, "src", tmp.path(), "3"));
     let (set, manifest) = the_set(tmp.path());
@@ -58,12 +76,23 @@ fn a_damaged_set_leaves_the_target_as_it_was() {
         s.create_database(&empty);
         s.psql(
             &empty,
-            "SELECT lo_from_bytea(0, 'mine'); CREATE SCHEMA mine;",
+            "SELECT lo_from_bytea(0, 'mine'); CREATE SCHEMA mine;
+             CREATE FUNCTION public.mine() RETURNS int LANGUAGE sql AS 'SELECT 1';
+             CREATE TEXT SEARCH CONFIGURATION public.mine (COPY = simple);",
         );
-        let before = contents(&s, &empty);
+        let before = (contents(&s, &empty), objects(&s, &empty));
         let out = run(&mut restore(&s, tmp.path(), &set, &empty, &["--jobs", "3"]));
         assert_eq!(out.status.code(), Some(1), "{damage}: {}", stderr(&out));
-        assert_eq!(contents(&s, &empty), before, "{damage}");
+        assert!(
+            !stderr(&out).contains("could not drop"),
+            "{damage}: {}",
+            stderr(&out)
+        );
+        assert_eq!(
+            (contents(&s, &empty), objects(&s, &empty)),
+            before,
+            "{damage}"
+        );
         std::fs::write(&table_part, &good).unwrap();
     }
 
@@ -76,4 +105,25 @@ fn a_damaged_set_leaves_the_target_as_it_was() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("new or empty database"), "{err}");
+}
+
+/// Every object of `db` that is not the system's, by kind and name.
+fn objects(s: &Server, db: &str) -> String {
+    s.psql(
+        db,
+        "SELECT string_agg(x.type || ' ' || x.identity, ', ' ORDER BY 1) FROM (
+           SELECT 'pg_namespace'::regclass c, oid o FROM pg_namespace
+           UNION ALL SELECT 'pg_class'::regclass, oid FROM pg_class
+           UNION ALL SELECT 'pg_proc'::regclass, oid FROM pg_proc
+           UNION ALL SELECT 'pg_type'::regclass, oid FROM pg_type
+           UNION ALL SELECT 'pg_operator'::regclass, oid FROM pg_operator
+           UNION ALL SELECT 'pg_cast'::regclass, oid FROM pg_cast
+           UNION ALL SELECT 'pg_collation'::regclass, oid FROM pg_collation
+           UNION ALL SELECT 'pg_conversion'::regclass, oid FROM pg_conversion
+           UNION ALL SELECT 'pg_ts_config'::regclass, oid FROM pg_ts_config
+           UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, oid FROM pg_foreign_data_wrapper
+           UNION ALL SELECT 'pg_foreign_server'::regclass, oid FROM pg_foreign_server
+           UNION ALL SELECT 'pg_user_mapping'::regclass, oid FROM pg_user_mapping
+         ) a, pg_identify_object(a.c, a.o, 0) x WHERE a.o >= 16384",
+    )
 }
