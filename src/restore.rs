@@ -38,6 +38,7 @@ mod archive;
 mod client;
 mod commit_check;
 mod pg_script;
+mod post_data;
 mod pump;
 mod retarget;
 mod roles;

@@ -151,13 +151,25 @@ SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
     }
 
     /// `pg_restore` of the custom archive at `path` into the database,
-    /// `jobs` at once, stopping at the first error.
-    pub(crate) fn post_data(&self, path: &str, jobs: usize) -> Command {
+    /// `jobs` at once, stopping at the first error: the entries the file
+    /// at `list` names (`-L`).
+    pub(crate) fn post_data(&self, path: &str, list: &str, jobs: usize) -> Command {
         let mut cmd = Command::new("pg_restore");
         cmd.args(["--exit-on-error", "--no-password"]);
         cmd.arg(format!("--jobs={}", jobs.max(1)));
+        cmd.arg(format!("--use-list={list}"));
         cmd.args(self.conn.connect_args(Engine::Postgres));
         cmd.args(dbname_args(self.database));
+        cmd.arg(path);
+        client_environment(&mut cmd, Engine::Postgres, self.conn.env(Engine::Postgres));
+        cmd
+    }
+
+    /// `pg_restore` reading the custom archive at `path` without a
+    /// database: its listing (`-l`), or else its SQL (`-f -`).
+    pub(crate) fn read_archive(&self, path: &str, listing: bool) -> Command {
+        let mut cmd = Command::new("pg_restore");
+        cmd.arg(if listing { "--list" } else { "--file=-" });
         cmd.arg(path);
         client_environment(&mut cmd, Engine::Postgres, self.conn.env(Engine::Postgres));
         cmd

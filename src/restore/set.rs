@@ -1,22 +1,24 @@
 //! Restores a parallel backup set (PostgreSQL): the pre-data, then the
 //! data and table parts by up to N concurrent `psql` clients (each part in
-//! its own transaction, committed when dbbr says so), then the post-data
-//! archive by `pg_restore -j N`, which builds indexes and constraints N at
-//! a time in an order that respects their dependencies. The archive, DDL
-//! only, is decoded into memory and handed to `pg_restore` as a memory
-//! file.
+//! its own transaction, committed when dbbr says so), the largest tables
+//! first, with each table's indexes and constraints built by `pg_restore`
+//! as soon as its last part is in, while the other parts load; then the
+//! rest of the post-data archive (foreign keys, triggers, partitioned
+//! tables' indexes, ...) by `pg_restore -j N`, in an order that respects
+//! their dependencies. The archive, DDL only, is decoded into memory and
+//! handed to `pg_restore` as a memory file.
 //!
 //! A set restores into a new or empty database only. A new one is made
 //! under a temporary name and renamed into place at the end (dropped on
 //! failure); in an empty one, a failure drops what the restore made.
 //! `--to-stdout` writes one SQL script that `psql` replays.
 
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::client::Finish;
@@ -30,6 +32,10 @@ use crate::storage::Download;
 
 /// Bytes of a part restored and read from storage.
 type Sizes = (u64, u64);
+
+mod post;
+
+use post::PostData;
 
 impl Context<'_> {
     /// Restores the set into `sink`: a database (new or empty) or a writer.
@@ -149,23 +155,20 @@ impl Context<'_> {
                 self.part_into(part, self.client(to)?, &stop, &flow)?,
             );
         }
-        let data: Vec<&SetPart> = layout
-            .parts
-            .iter()
-            .filter(|p| matches!(p.section, Section::Data | Section::Table))
-            .collect();
-        let results = crate::pool::run_all(&data, jobs, |part| {
-            if stop.load(Ordering::Relaxed) {
-                return Err(Error::Interrupted);
+        let data = load_order(layout);
+        let target = SetTarget {
+            conn: &self.connection,
+            database,
+        };
+        let post = match layout.parts.iter().find(|p| p.section == Section::PostData) {
+            Some(part) => {
+                let tables = data.iter().flat_map(|p| tables_of(p)).collect();
+                Some(self.read_post_data(part, &tables, target)?)
             }
-            let result = self
-                .client(to)
-                .and_then(|client| self.part_into(part, client, &stop, &flow));
-            if result.is_err() {
-                stop.store(true, Ordering::Relaxed);
-            }
-            result
-        });
+            None => None,
+        };
+        let early = post.as_ref().map_or(0, |p| p.plan.early.len());
+        let results = self.load(&data, post.as_ref(), jobs, target, &stop, &flow);
         let mut first = None;
         for result in results {
             match result {
@@ -187,24 +190,104 @@ impl Context<'_> {
             return Err(e);
         }
         tracing::info!(
-            "{label}: schema and {} data parts restored in {:.1}s, {jobs} at once; building \
-             indexes and constraints",
+            "{label}: schema and {} data parts restored in {:.1}s, {jobs} at once, with the \
+             indexes and constraints of {early} tables; building the rest",
             data.len(),
             flow.clock.elapsed().as_secs_f64()
         );
-        let building = Instant::now();
-        for part in layout
-            .parts
-            .iter()
-            .filter(|p| p.section == Section::PostData)
-        {
-            add(&mut total, self.post_data(part, database, jobs)?);
+        if let Some(post) = post {
+            let building = Instant::now();
+            self.build_rest(&post, jobs, target)?;
+            add(&mut total, post.sizes);
+            tracing::info!(
+                "{label}: the other indexes and constraints built in {:.1}s by pg_restore -j \
+                 {jobs}",
+                building.elapsed().as_secs_f64()
+            );
         }
-        tracing::info!(
-            "{label}: indexes and constraints built in {:.1}s by pg_restore -j {jobs}",
-            building.elapsed().as_secs_f64()
-        );
         Ok(total)
+    }
+
+    /// Loads the data parts, `jobs` at once, and builds each table's
+    /// indexes and constraints (from `post`) as soon as its last part is
+    /// in, ahead of the parts still waiting. Every task's result; after
+    /// the first failure (which sets `stop`) no task starts.
+    fn load(
+        &self,
+        data: &[&SetPart],
+        post: Option<&PostData>,
+        jobs: usize,
+        target: SetTarget<'_>,
+        stop: &AtomicBool,
+        flow: &Flow,
+    ) -> Vec<Result<Sizes>> {
+        let mut left: HashMap<&str, usize> = HashMap::new();
+        for table in data.iter().flat_map(|p| tables_of(p)) {
+            *left.entry(table).or_default() += 1;
+        }
+        let queue = Mutex::new(Queue {
+            tasks: data.iter().map(|p| Task::Part(p)).collect(),
+            running: 0,
+            left,
+        });
+        let changed = Condvar::new();
+        let results = Mutex::new(Vec::new());
+        let lock = || queue.lock().unwrap_or_else(|e| e.into_inner());
+        let worker = || loop {
+            let task = {
+                let mut q = lock();
+                loop {
+                    if stop.load(Ordering::Relaxed) || self.restore.cancel.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    if let Some(task) = q.tasks.pop_front() {
+                        q.running += 1;
+                        break task;
+                    }
+                    if q.running == 0 {
+                        return;
+                    }
+                    q = changed.wait(q).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            let result = match task {
+                Task::Part(part) => self
+                    .client(Destination::Database(target.database))
+                    .and_then(|client| self.part_into(part, client, stop, flow)),
+                Task::Build(table) => post
+                    .map_or(Ok(()), |post| self.build_table(post, table, target))
+                    .map(|()| (0, 0)),
+            };
+            let mut q = lock();
+            q.running -= 1;
+            match (&result, task) {
+                (Ok(_), Task::Part(part)) => {
+                    for table in tables_of(part) {
+                        let left = q.left.get_mut(table).expect("counted");
+                        *left -= 1;
+                        let early = post.is_some_and(|p| p.plan.early.contains_key(table));
+                        if *left == 0 && early {
+                            q.tasks.push_front(Task::Build(table));
+                        }
+                    }
+                }
+                (Ok(_), Task::Build(_)) => {}
+                (Err(_), _) => stop.store(true, Ordering::Relaxed),
+            }
+            drop(q);
+            results
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(result);
+            changed.notify_all();
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..jobs.max(1) {
+                scope.spawn(worker);
+            }
+            worker();
+        });
+        results.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The part's decoded bytes, checked against the manifest as read.
@@ -253,28 +336,6 @@ impl Context<'_> {
                 e => at_stage(&part.object, e),
             })?;
         Ok((bytes, stats.stored_bytes))
-    }
-
-    /// Builds the post-data (indexes, constraints, triggers) with
-    /// `pg_restore -j jobs` from a memory file.
-    fn post_data(&self, part: &SetPart, database: &str, jobs: usize) -> Result<Sizes> {
-        let (bytes, stored) = self.part_bytes(part)?;
-        let file = memory_file(&bytes).map_err(|e| {
-            part_failed(
-                part,
-                Stage::Client,
-                format!("cannot hold the archive in memory: {e}"),
-            )
-        })?;
-        let path = format!("/proc/{}/fd/{}", std::process::id(), file.as_raw_fd());
-        let target = SetTarget {
-            conn: &self.connection,
-            database,
-        };
-        let cmd = target.post_data(&path, jobs);
-        self.run_client(part, cmd, "pg_restore", None)?;
-        drop(file);
-        Ok((bytes.len() as u64, stored))
     }
 
     /// Runs a client to its end, feeding it `input` if given; its stdout
@@ -455,9 +516,56 @@ fn part_failed(part: &SetPart, stage: Stage, message: String) -> Error {
 
 /// An anonymous file in memory holding `bytes`, for a client that reads a
 /// file by name (`/proc/PID/fd/N`).
-fn memory_file(bytes: &[u8]) -> io::Result<File> {
-    let fd = rustix::fs::memfd_create("dbbr-post-data", rustix::fs::MemfdFlags::CLOEXEC)?;
+fn memory_file(bytes: &[u8], name: &str) -> io::Result<File> {
+    let fd = rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC)?;
     let mut file = File::from(fd);
     file.write_all(bytes)?;
     Ok(file)
+}
+
+/// A task of a set's load: a data part, or the indexes and constraints of
+/// a table whose parts are all in.
+#[derive(Clone, Copy)]
+enum Task<'p> {
+    Part(&'p SetPart),
+    Build(&'p str),
+}
+
+/// The tasks waiting, how many run, and how many parts of each table are
+/// still to load.
+struct Queue<'p> {
+    tasks: VecDeque<Task<'p>>,
+    running: usize,
+    left: HashMap<&'p str, usize>,
+}
+
+/// The tables a data part loads: its table, or those its rows count.
+fn tables_of(part: &SetPart) -> Vec<&str> {
+    match &part.table {
+        Some(table) => vec![table.as_str()],
+        None => part.rows.keys().map(String::as_str).collect(),
+    }
+}
+
+/// The data and table parts, the largest tables first (a table's ranges in
+/// their order), so that their indexes are built while the smaller ones
+/// load.
+fn load_order(layout: &SetLayout) -> Vec<&SetPart> {
+    let data: Vec<&SetPart> = layout
+        .parts
+        .iter()
+        .filter(|p| matches!(p.section, Section::Data | Section::Table))
+        .collect();
+    let mut size: HashMap<&str, u64> = HashMap::new();
+    for part in &data {
+        *size.entry(group(part)).or_default() += part.raw_bytes;
+    }
+    let mut ordered = data.clone();
+    ordered.sort_by_key(|p| std::cmp::Reverse(size[group(p)]));
+    ordered
+}
+
+/// What a part is counted with when ordering: its table, or itself.
+fn group(part: &SetPart) -> &str {
+    part.table.as_deref().unwrap_or(&part.object)
 }

@@ -1,0 +1,297 @@
+//! A set's post-data archive cut by table: the indexes and constraints of a
+//! table (primary keys, unique and exclusion constraints) are built as soon
+//! as the table's parts are in, while other parts still load, as
+//! `pg_restore -j` does for a whole archive; the rest (foreign keys, which
+//! need two tables, partitioned tables' indexes and their attachments,
+//! triggers, rules, ...) is built at the end.
+//!
+//! The archive's listing (`pg_restore -l`) names an index but not its
+//! table, so the table is read from the archive's SQL (`pg_restore -f -`),
+//! whose header before each entry repeats the listing's fields. An entry
+//! whose table is not found is built at the end: early or late, an index is
+//! the same index.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The listing's lines (`pg_restore -l`), split into those built with a
+/// table and those built at the end.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct PostDataPlan {
+    /// Per table (quoted as SQL writes it): its indexes and constraints.
+    pub early: BTreeMap<String, Vec<String>>,
+    /// Everything else, in the listing's order.
+    pub rest: Vec<String>,
+}
+
+/// Cuts `listing` (`pg_restore -l` of the post-data archive) given `script`
+/// (`pg_restore -f -` of it): the indexes and constraints of `tables` go
+/// with their table, the rest to the end. Comment lines are dropped.
+pub(crate) fn plan(listing: &str, script: &str, tables: &BTreeSet<&str>) -> PostDataPlan {
+    let owners = tables_of_entries(script);
+    let mut plan = PostDataPlan::default();
+    for line in listing.lines() {
+        if line.trim().is_empty() || line.starts_with(';') {
+            continue;
+        }
+        let table = entry_body(line)
+            .and_then(|body| owners.get(body))
+            .filter(|table| tables.contains(table.as_str()));
+        match table {
+            Some(table) => plan
+                .early
+                .entry(table.clone())
+                .or_default()
+                .push(line.to_string()),
+            None => plan.rest.push(line.to_string()),
+        }
+    }
+    plan
+}
+
+/// A listing line's fields after the dump id and catalog ids:
+/// `DESC SCHEMA NAME OWNER`.
+fn entry_body(line: &str) -> Option<&str> {
+    let (_, rest) = line.split_once("; ")?;
+    let mut words = rest.splitn(3, ' ');
+    let (_catalog, _oid) = (words.next()?, words.next()?);
+    words.next()
+}
+
+/// For each index and constraint entry of the script, the listing body it
+/// has (`INDEX public orders_created dbbr`) and its table as the statement
+/// writes it (`public.orders`).
+fn tables_of_entries(script: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut lines = script.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(header) = line.strip_prefix("-- Name: ") else {
+            continue;
+        };
+        let Some((body, desc)) = header_body(header) else {
+            continue;
+        };
+        if desc != "CONSTRAINT" && desc != "INDEX" {
+            continue;
+        }
+        // The statement: the first line that is not a comment, a blank or
+        // a setting (`SET default_tablespace = ...`).
+        let statement = lines
+            .by_ref()
+            .map(str::trim_start)
+            .find(|l| !l.is_empty() && !l.starts_with("--") && !l.starts_with("SET "));
+        let table = match (desc, statement) {
+            ("CONSTRAINT", Some(s)) => constraint_table(s),
+            ("INDEX", Some(s)) => index_table(s),
+            _ => None,
+        };
+        if let Some(table) = table {
+            out.insert(body, table.to_string());
+        }
+    }
+    out
+}
+
+/// `NAME; Type: DESC; Schema: SCHEMA; Owner: OWNER[; Tablespace: ...]` as
+/// the listing writes it (`DESC SCHEMA NAME OWNER`), and DESC.
+fn header_body(header: &str) -> Option<(String, &str)> {
+    let (name, rest) = header.split_once("; Type: ")?;
+    let (desc, rest) = rest.split_once("; Schema: ")?;
+    let (schema, rest) = rest.split_once("; Owner: ")?;
+    let owner = rest.split_once("; ").map_or(rest, |(owner, _)| owner);
+    Some((format!("{desc} {schema} {name} {owner}"), desc))
+}
+
+/// The table of `ALTER TABLE [ONLY] TABLE` (a constraint's first line).
+fn constraint_table(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("ALTER TABLE ")?;
+    let rest = rest.strip_prefix("ONLY ").unwrap_or(rest);
+    let (table, tail) = qualified_name(rest)?;
+    tail.trim().is_empty().then_some(table)
+}
+
+/// The table of `CREATE [UNIQUE] INDEX NAME ON TABLE USING ...`; none for
+/// `ON ONLY` (a partitioned table's own index, attached at the end).
+fn index_table(line: &str) -> Option<&str> {
+    let rest = line
+        .strip_prefix("CREATE INDEX ")
+        .or_else(|| line.strip_prefix("CREATE UNIQUE INDEX "))?;
+    let (_, rest) = identifier(rest)?;
+    let rest = rest.strip_prefix(" ON ")?;
+    let (table, tail) = qualified_name(rest)?;
+    tail.starts_with(" USING ").then_some(table)
+}
+
+/// `schema.name` at the start of `s` (either part quoted or not) and what
+/// follows it.
+fn qualified_name(s: &str) -> Option<(&str, &str)> {
+    let (schema, rest) = identifier(s)?;
+    let rest = rest.strip_prefix('.')?;
+    let (name, rest) = identifier(rest)?;
+    Some((&s[..schema.len() + 1 + name.len()], rest))
+}
+
+/// One identifier at the start of `s`, as written (`"a ""b"""` or `abc`),
+/// and what follows it.
+fn identifier(s: &str) -> Option<(&str, &str)> {
+    if let Some(quoted) = s.strip_prefix('"') {
+        let mut chars = quoted.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c != '"' {
+                continue;
+            }
+            if chars.peek().is_some_and(|(_, next)| *next == '"') {
+                chars.next();
+                continue;
+            }
+            let end = 1 + i + 1;
+            return Some((&s[..end], &s[end..]));
+        }
+        return None;
+    }
+    let end = s
+        .find(['.', ' ', '(', ';'])
+        .unwrap_or(s.len());
+    (end > 0).then(|| (&s[..end], &s[end..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LISTING: &str = "\
+;
+; Archive created at 2026-12-06 21:00:00 UTC
+;
+3390; 0 0 ENCODING - ENCODING
+3231; 2606 19168 CONSTRAINT public c c_pkey dbbr
+3220; 2606 19154 CONSTRAINT public events events_pkey dbbr
+3223; 2606 19156 CONSTRAINT public events_low events_low_pkey dbbr
+3229; 1259 19174 INDEX public c_p dbbr
+3218; 1259 19150 INDEX public events_k_idx dbbr
+3221; 1259 19151 INDEX public events_low_k_idx dbbr
+3232; 1259 19178 INDEX Odd S odd ON x dbbr
+3240; 2606 19180 CONSTRAINT Odd S Odd T odd_pk dbbr
+3233; 0 0 INDEX ATTACH public events_low_k_idx dbbr
+3237; 2606 19169 FK CONSTRAINT public c c_p_fkey dbbr
+3238; 1259 19190 INDEX public elsewhere dbbr
+";
+
+    const SCRIPT: &str = r#"--
+-- Name: c c_pkey; Type: CONSTRAINT; Schema: public; Owner: dbbr
+--
+
+ALTER TABLE ONLY public.c
+    ADD CONSTRAINT c_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: events events_pkey; Type: CONSTRAINT; Schema: public; Owner: dbbr
+--
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (id, k);
+
+--
+-- Name: events_low events_low_pkey; Type: CONSTRAINT; Schema: public; Owner: dbbr
+--
+
+ALTER TABLE ONLY public.events_low
+    ADD CONSTRAINT events_low_pkey PRIMARY KEY (id, k);
+
+--
+-- Name: c_p; Type: INDEX; Schema: public; Owner: dbbr; Tablespace: fast
+--
+
+SET default_tablespace = fast;
+
+CREATE INDEX c_p ON public.c USING btree (p);
+
+--
+-- Name: events_k_idx; Type: INDEX; Schema: public; Owner: dbbr
+--
+
+CREATE INDEX events_k_idx ON ONLY public.events USING btree (k);
+
+--
+-- Name: events_low_k_idx; Type: INDEX; Schema: public; Owner: dbbr
+--
+
+CREATE INDEX events_low_k_idx ON public.events_low USING btree (k);
+
+--
+-- Name: odd ON x; Type: INDEX; Schema: Odd S; Owner: dbbr
+--
+
+CREATE UNIQUE INDEX "odd ON x" ON "Odd S"."Odd T" USING btree (id);
+
+--
+-- Name: Odd T odd_pk; Type: CONSTRAINT; Schema: Odd S; Owner: dbbr
+--
+
+ALTER TABLE ONLY "Odd S"."Odd T"
+    ADD CONSTRAINT odd_pk PRIMARY KEY (id);
+
+--
+-- Name: events_low_k_idx; Type: INDEX ATTACH; Schema: public; Owner: dbbr
+--
+
+ALTER INDEX public.events_k_idx ATTACH PARTITION public.events_low_k_idx;
+
+--
+-- Name: c c_p_fkey; Type: FK CONSTRAINT; Schema: public; Owner: dbbr
+--
+
+ALTER TABLE ONLY public.c
+    ADD CONSTRAINT c_p_fkey FOREIGN KEY (p) REFERENCES public.p(id);
+
+--
+-- Name: elsewhere; Type: INDEX; Schema: public; Owner: dbbr
+--
+
+CREATE INDEX elsewhere ON public."not in the set" USING btree (id);
+"#;
+
+    #[test]
+    fn a_tables_indexes_and_constraints_go_with_it_and_the_rest_to_the_end() {
+        let tables = BTreeSet::from(["public.c", "public.events_low", "\"Odd S\".\"Odd T\""]);
+        let plan = plan(LISTING, SCRIPT, &tables);
+        let ids = |lines: &[String]| -> Vec<String> {
+            lines
+                .iter()
+                .map(|l| l.split(';').next().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(ids(&plan.early["public.c"]), ["3231", "3229"]);
+        assert_eq!(ids(&plan.early["public.events_low"]), ["3223", "3221"]);
+        assert_eq!(ids(&plan.early["\"Odd S\".\"Odd T\""]), ["3232", "3240"]);
+        assert_eq!(plan.early.len(), 3);
+        // The partitioned table's own constraint and index (no parts), the
+        // attachment, the foreign key, an index on a table the set does not
+        // load, and the encoding.
+        assert_eq!(
+            ids(&plan.rest),
+            ["3390", "3220", "3218", "3233", "3237", "3238"]
+        );
+    }
+
+    #[test]
+    fn identifiers_are_read_as_written() {
+        assert_eq!(
+            qualified_name(r#""a ""b"".c".d USING"#),
+            Some((r#""a ""b"".c".d"#, " USING"))
+        );
+        assert_eq!(qualified_name("s.t"), Some(("s.t", "")));
+        assert_eq!(qualified_name("t USING"), None);
+        assert_eq!(qualified_name(r#""open.t"#), None);
+        assert_eq!(
+            index_table("CREATE INDEX i ON ONLY s.t USING btree (a)"),
+            None
+        );
+        assert_eq!(
+            index_table("CREATE UNIQUE INDEX i ON s.t USING btree (a)"),
+            Some("s.t")
+        );
+        assert_eq!(constraint_table("ALTER TABLE ONLY s.t"), Some("s.t"));
+        assert_eq!(constraint_table("ALTER TABLE ONLY s.t ADD x"), None);
+    }
+}

@@ -1,0 +1,114 @@
+//! A set's post-data archive: decoded into a memory file before the data
+//! parts load, cut by table ([`post_data`](crate::restore::post_data)),
+//! each table's indexes and constraints built as soon as its parts are in,
+//! and the rest built at the end by `pg_restore -j N`.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+
+use super::super::post_data::{plan, PostDataPlan};
+use super::{memory_file, part_failed, Sizes};
+use crate::engine::SetTarget;
+use crate::error::{Result, Stage};
+use crate::manifest::SetPart;
+use crate::restore::Context;
+
+/// The post-data archive, in memory, and how it is cut.
+pub(super) struct PostData<'p> {
+    part: &'p SetPart,
+    archive: File,
+    /// Which entries are built with which table, and which at the end.
+    pub plan: PostDataPlan,
+    /// Bytes of the archive, and bytes read from storage.
+    pub sizes: Sizes,
+}
+
+impl PostData<'_> {
+    fn path(file: &File) -> String {
+        format!("/proc/{}/fd/{}", std::process::id(), file.as_raw_fd())
+    }
+}
+
+impl Context<'_> {
+    /// Reads the post-data `part` into memory and cuts it by `tables` (the
+    /// tables the data parts load), reading its listing and SQL with
+    /// `pg_restore`.
+    pub(super) fn read_post_data<'p>(
+        &self,
+        part: &'p SetPart,
+        tables: &BTreeSet<&str>,
+        target: SetTarget<'_>,
+    ) -> Result<PostData<'p>> {
+        let (bytes, stored) = self.part_bytes(part)?;
+        let archive = memory_file(&bytes, "dbbr-post-data").map_err(|e| {
+            part_failed(
+                part,
+                Stage::Client,
+                format!("cannot hold the archive in memory: {e}"),
+            )
+        })?;
+        let path = PostData::path(&archive);
+        let listing =
+            self.run_client(part, target.read_archive(&path, true), "pg_restore", None)?;
+        let script =
+            self.run_client(part, target.read_archive(&path, false), "pg_restore", None)?;
+        let plan = plan(
+            &String::from_utf8_lossy(&listing),
+            &String::from_utf8_lossy(&script),
+            tables,
+        );
+        Ok(PostData {
+            part,
+            archive,
+            plan,
+            sizes: (bytes.len() as u64, stored),
+        })
+    }
+
+    /// Builds the indexes and constraints of `table` (one `pg_restore`, one
+    /// job: PostgreSQL builds an index with parallel workers of its own).
+    pub(super) fn build_table(
+        &self,
+        post: &PostData,
+        table: &str,
+        target: SetTarget<'_>,
+    ) -> Result<()> {
+        let entries = post.plan.early.get(table).map_or(&[][..], Vec::as_slice);
+        self.build(post, entries, 1, target)
+    }
+
+    /// Builds everything not built with a table, `jobs` at once.
+    pub(super) fn build_rest(
+        &self,
+        post: &PostData,
+        jobs: usize,
+        target: SetTarget<'_>,
+    ) -> Result<()> {
+        self.build(post, &post.plan.rest, jobs, target)
+    }
+
+    fn build(
+        &self,
+        post: &PostData,
+        entries: &[String],
+        jobs: usize,
+        target: SetTarget<'_>,
+    ) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut list = entries.join("\n");
+        list.push('\n');
+        let list = memory_file(list.as_bytes(), "dbbr-post-data-list").map_err(|e| {
+            part_failed(
+                post.part,
+                Stage::Client,
+                format!("cannot hold the list in memory: {e}"),
+            )
+        })?;
+        let cmd = target.post_data(&PostData::path(&post.archive), &PostData::path(&list), jobs);
+        self.run_client(post.part, cmd, "pg_restore", None)?;
+        Ok(())
+    }
+}
