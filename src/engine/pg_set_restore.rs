@@ -62,6 +62,12 @@ const DROP_ORDER: &str = "CASE (pg_identify_object(classid, objid, 0)).type
   WHEN 'event trigger' THEN 0 WHEN 'extension' THEN 1 WHEN 'schema' THEN 2
   WHEN 'publication' THEN 3 ELSE 4 END";
 
+/// The application name of this process's `pg_restore` sessions building
+/// indexes and constraints, by which a clean-up finds and stops them.
+fn builder_name() -> String {
+    format!("dbbr restore {}", std::process::id())
+}
+
 /// Where a set restores: the connection (with the client arguments) and
 /// the database.
 #[derive(Clone, Copy)]
@@ -94,8 +100,9 @@ impl SetTarget<'_> {
 
     /// Drops what a failed restore made in a database that held `before`:
     /// every object of [`OBJECTS`] it did not have (with what depends on
-    /// it) and its large objects, also after a signal, bounded. Fails,
-    /// naming them, if objects the restore made are left.
+    /// it) and its large objects, also after a signal, bounded, after
+    /// stopping the sessions still building its indexes. Fails, naming
+    /// them, if objects the restore made are left.
     pub(crate) fn drop_created(&self, before: &Before) -> Result<()> {
         let objects: Vec<String> = before.objects.iter().map(|o| literal(o)).collect();
         let made = format!(
@@ -104,8 +111,13 @@ impl SetTarget<'_> {
             objects.join(", ")
         );
         let large_objects: Vec<String> = before.large_objects.iter().map(u32::to_string).collect();
+        // A killed pg_restore's server session goes on building an index
+        // (it does not read from its client), holding the table's lock.
         let script = format!(
-            r#"DO $dbbr$
+            r#"SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity
+  WHERE datname = current_database() AND application_name = {app}
+  AND pid <> pg_catalog.pg_backend_pid();
+DO $dbbr$
 DECLARE
   r record;
   still boolean;
@@ -129,7 +141,8 @@ END
 $dbbr$;
 SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
   (pg_identify_object(classid, objid, 0)).identity FROM ({made}) m;"#,
-            large_objects = large_objects.join(", ")
+            large_objects = large_objects.join(", "),
+            app = literal(&builder_name()),
         );
         let args = self.psql_args();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -140,7 +153,8 @@ SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
             &script,
             super::client::QueryMode::Cleanup,
         )?;
-        let left: Vec<&str> = left.lines().filter(|l| !l.is_empty()).collect();
+        // The first line counts the sessions stopped.
+        let left: Vec<&str> = left.lines().skip(1).filter(|l| !l.is_empty()).collect();
         if left.is_empty() {
             return Ok(());
         }
@@ -158,6 +172,7 @@ SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
         cmd.args(["--exit-on-error", "--no-password"]);
         cmd.arg(format!("--jobs={}", jobs.max(1)));
         cmd.arg(format!("--use-list={list}"));
+        cmd.env("PGAPPNAME", builder_name());
         cmd.args(self.conn.connect_args(Engine::Postgres));
         cmd.args(dbname_args(self.database));
         cmd.arg(path);

@@ -148,9 +148,7 @@ fn identifier(s: &str) -> Option<(&str, &str)> {
         }
         return None;
     }
-    let end = s
-        .find(['.', ' ', '(', ';'])
-        .unwrap_or(s.len());
+    let end = s.find(['.', ' ', '(', ';']).unwrap_or(s.len());
     (end > 0).then(|| (&s[..end], &s[end..]))
 }
 

@@ -197,7 +197,7 @@ impl Context<'_> {
         );
         if let Some(post) = post {
             let building = Instant::now();
-            self.build_rest(&post, jobs, target)?;
+            self.build_rest(&post, jobs, target, &stop)?;
             add(&mut total, post.sizes);
             tracing::info!(
                 "{label}: the other indexes and constraints built in {:.1}s by pg_restore -j \
@@ -255,7 +255,7 @@ impl Context<'_> {
                     .client(Destination::Database(target.database))
                     .and_then(|client| self.part_into(part, client, stop, flow)),
                 Task::Build(table) => post
-                    .map_or(Ok(()), |post| self.build_table(post, table, target))
+                    .map_or(Ok(()), |post| self.build_table(post, table, target, stop))
                     .map(|()| (0, 0)),
             };
             let mut q = lock();
@@ -339,14 +339,16 @@ impl Context<'_> {
     }
 
     /// Runs a client to its end, feeding it `input` if given; its stdout
-    /// returned. Killed on a cancel; a failure names the part, the client
-    /// stage and its last stderr lines.
+    /// returned. Killed on a cancel, or once `stop` is set by another task;
+    /// a failure names the part, the client stage and its last stderr
+    /// lines.
     fn run_client(
         &self,
         part: &SetPart,
         mut cmd: Command,
         program: &str,
         input: Option<&[u8]>,
+        stop: &AtomicBool,
     ) -> Result<Vec<u8>> {
         cmd.stdin(if input.is_some() {
             Stdio::piped()
@@ -378,7 +380,7 @@ impl Context<'_> {
             err
         });
         let status = loop {
-            if self.restore.cancel.load(Ordering::Relaxed) {
+            if self.restore.cancel.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(Error::Interrupted);
@@ -418,7 +420,7 @@ impl Context<'_> {
                     .kind()
                     .archive_script(Destination::Database("-"), &self.restore.client_args)
                     .ok_or_else(|| part_failed(part, Stage::Client, "no archive client".into()))?;
-                let script = self.run_client(part, cmd, &program, Some(&bytes))?;
+                let script = self.run_client(part, cmd, &program, Some(&bytes), &stop)?;
                 out.write_all(&script)
                     .map_err(|e| part_failed(part, Stage::Output, e.to_string()))?;
                 (script.len() as u64, stored)

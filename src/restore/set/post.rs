@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::AtomicBool;
 
 use super::super::post_data::{plan, PostDataPlan};
 use super::{memory_file, part_failed, Sizes};
@@ -49,10 +50,11 @@ impl Context<'_> {
             )
         })?;
         let path = PostData::path(&archive);
-        let listing =
-            self.run_client(part, target.read_archive(&path, true), "pg_restore", None)?;
-        let script =
-            self.run_client(part, target.read_archive(&path, false), "pg_restore", None)?;
+        let read = |listing| {
+            let cmd = target.read_archive(&path, listing);
+            self.run_client(part, cmd, "pg_restore", None, &AtomicBool::new(false))
+        };
+        let (listing, script) = (read(true)?, read(false)?);
         let plan = plan(
             &String::from_utf8_lossy(&listing),
             &String::from_utf8_lossy(&script),
@@ -67,15 +69,17 @@ impl Context<'_> {
     }
 
     /// Builds the indexes and constraints of `table` (one `pg_restore`, one
-    /// job: PostgreSQL builds an index with parallel workers of its own).
+    /// job: PostgreSQL builds an index with parallel workers of its own),
+    /// stopped once `stop` is set.
     pub(super) fn build_table(
         &self,
         post: &PostData,
         table: &str,
         target: SetTarget<'_>,
+        stop: &AtomicBool,
     ) -> Result<()> {
         let entries = post.plan.early.get(table).map_or(&[][..], Vec::as_slice);
-        self.build(post, entries, 1, target)
+        self.build(post, entries, 1, target, stop)
     }
 
     /// Builds everything not built with a table, `jobs` at once.
@@ -84,8 +88,9 @@ impl Context<'_> {
         post: &PostData,
         jobs: usize,
         target: SetTarget<'_>,
+        stop: &AtomicBool,
     ) -> Result<()> {
-        self.build(post, &post.plan.rest, jobs, target)
+        self.build(post, &post.plan.rest, jobs, target, stop)
     }
 
     fn build(
@@ -94,6 +99,7 @@ impl Context<'_> {
         entries: &[String],
         jobs: usize,
         target: SetTarget<'_>,
+        stop: &AtomicBool,
     ) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
@@ -108,7 +114,7 @@ impl Context<'_> {
             )
         })?;
         let cmd = target.post_data(&PostData::path(&post.archive), &PostData::path(&list), jobs);
-        self.run_client(post.part, cmd, "pg_restore", None)?;
+        self.run_client(post.part, cmd, "pg_restore", None, stop)?;
         Ok(())
     }
 }

@@ -106,24 +106,3 @@ fn a_damaged_set_leaves_the_target_as_it_was() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("new or empty database"), "{err}");
 }
-
-/// Every object of `db` that is not the system's, by kind and name.
-fn objects(s: &Server, db: &str) -> String {
-    s.psql(
-        db,
-        "SELECT string_agg(x.type || ' ' || x.identity, ', ' ORDER BY 1) FROM (
-           SELECT 'pg_namespace'::regclass c, oid o FROM pg_namespace
-           UNION ALL SELECT 'pg_class'::regclass, oid FROM pg_class
-           UNION ALL SELECT 'pg_proc'::regclass, oid FROM pg_proc
-           UNION ALL SELECT 'pg_type'::regclass, oid FROM pg_type
-           UNION ALL SELECT 'pg_operator'::regclass, oid FROM pg_operator
-           UNION ALL SELECT 'pg_cast'::regclass, oid FROM pg_cast
-           UNION ALL SELECT 'pg_collation'::regclass, oid FROM pg_collation
-           UNION ALL SELECT 'pg_conversion'::regclass, oid FROM pg_conversion
-           UNION ALL SELECT 'pg_ts_config'::regclass, oid FROM pg_ts_config
-           UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, oid FROM pg_foreign_data_wrapper
-           UNION ALL SELECT 'pg_foreign_server'::regclass, oid FROM pg_foreign_server
-           UNION ALL SELECT 'pg_user_mapping'::regclass, oid FROM pg_user_mapping
-         ) a, pg_identify_object(a.c, a.o, 0) x WHERE a.o >= 16384",
-    )
-}

@@ -1,6 +1,8 @@
 //! A set restore stopped by SIGTERM, while its parts stream or while its
 //! indexes are built, ends within seconds with exit 143 and leaves no
-//! database: the target is not made, and the temporary one is dropped.
+//! database: the target is not made, and the temporary one is dropped; an
+//! empty target keeps only what it had, even while a server session was
+//! building one of its indexes.
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -52,4 +54,70 @@ fn sigterm_in_each_phase_of_a_set_restore_leaves_no_database() {
         );
         assert_eq!(left, "0", "{phase}: a temporary database is left: {err}");
     }
+}
+
+#[test]
+fn sigterm_during_an_index_build_leaves_an_empty_target_as_it_was() {
+    let cluster = Cluster::start();
+    let s = cluster.server.clone();
+    s.create_database("src");
+    // An index whose build is slow where the database says so: in the
+    // target only.
+    s.psql(
+        "src",
+        "CREATE FUNCTION public.slow(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+         BEGIN
+           IF current_setting('dbbr_test.slow', true) = 'on' THEN PERFORM pg_sleep(0.1); END IF;
+           RETURN i;
+         END $$;
+         CREATE TABLE t (id int PRIMARY KEY, v text);
+         INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 600) i;
+         CREATE INDEX t_slow ON t (public.slow(id));",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(&mut set_backup(&s, "src", tmp.path(), "2"));
+    let (set, _) = the_set(tmp.path());
+    let target = unique("setidx");
+    s.create_database(&target);
+    s.psql(
+        "postgres",
+        &format!("ALTER DATABASE {target} SET dbbr_test.slow = 'on'"),
+    );
+    s.psql(&target, "CREATE SCHEMA mine;");
+    let before = (contents(&s, &target), objects(&s, &target));
+    let child: Child = restore(&s, tmp.path(), &set, &target, &["--jobs", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let building = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{target}' \
+         AND query LIKE 'CREATE INDEX t_slow%' AND state = 'active'"
+    );
+    assert!(
+        wait_until(Duration::from_secs(60), || s.psql("postgres", &building)
+            == "1"),
+        "the index build never started"
+    );
+    let clock = Instant::now();
+    signal(child.id(), "TERM");
+    let out = wait_at_most(child, Duration::from_secs(30));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert!(
+        clock.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        clock.elapsed()
+    );
+    assert!(!err.contains("could not drop"), "{err}");
+    assert_eq!(
+        (contents(&s, &target), objects(&s, &target)),
+        before,
+        "{err}"
+    );
+    assert_eq!(
+        s.psql("postgres", &building),
+        "0",
+        "the build goes on: {err}"
+    );
 }
