@@ -12,6 +12,8 @@
 //! their hidden staging objects and claims are leftovers too, when every
 //! stray in the set's folder is older than the age and no live claim is on
 //! the set or any of its parts: a run still writing the set keeps it all.
+//! A set's folder that their removal emptied (every object the listing
+//! showed in it was one of them) is then removed too, if it is empty.
 
 use std::collections::BTreeSet;
 
@@ -139,6 +141,48 @@ impl Leftovers {
 }
 
 impl Leftovers {
+    /// The set folders that `removed` (leftovers of `catalog`, all
+    /// deleted) emptied of everything the listing showed in them: each the
+    /// folder of a removed leftover, named as sets are named, of no set
+    /// with a manifest (readable or not), and holding no other object the
+    /// listing showed. Only these may have their (empty) folder removed.
+    pub(crate) fn emptied_set_folders(&self, catalog: &Catalog, removed: &[Stray]) -> Vec<String> {
+        let gone: BTreeSet<&str> = removed.iter().map(|s| s.path.as_str()).collect();
+        let committed: BTreeSet<&str> = catalog
+            .backups
+            .iter()
+            .map(|b| b.object())
+            .chain(catalog.unreadable.iter().map(|u| u.object.as_str()))
+            .collect();
+        let folders: BTreeSet<&str> = removed
+            .iter()
+            .filter_map(|s| set_of(&s.path))
+            .filter(|set| self.sets.iter().any(|m| m.is_match(set)))
+            .filter(|set| !committed.contains(set))
+            .collect();
+        folders
+            .into_iter()
+            .filter(|set| {
+                let inside = format!("{set}/");
+                let backups = catalog.backups.iter().flat_map(|b| {
+                    let parts = b.manifest.set.iter().flat_map(|s| &s.parts);
+                    [b.manifest_name.as_str(), b.object()]
+                        .into_iter()
+                        .chain(parts.map(|p| p.object.as_str()))
+                });
+                catalog
+                    .strays
+                    .iter()
+                    .map(|s| s.path.as_str())
+                    .chain(backups)
+                    .chain(catalog.unreadable.iter().map(|u| u.manifest_name.as_str()))
+                    .filter(|path| path.starts_with(&inside))
+                    .all(|path| gone.contains(path))
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Whether `name` is named as a part of a set: `SET/NNNN-LABEL.EXT`,
     /// `SET` named as sets are named.
     fn is_set_part(&self, name: &str) -> bool {
@@ -366,5 +410,70 @@ mod tests {
                 format!("{dead}.verified.json"),
             ]
         );
+    }
+
+    #[test]
+    fn only_set_folders_emptied_of_everything_listed() {
+        let emptied = "app-2026-11-01T00-00-00Z.set";
+        let foreign = "app-2026-11-02T00-00-00Z.set";
+        let strays = vec![
+            stray(
+                &format!("{emptied}/0000-pre-data.sql.gz"),
+                StrayKind::NoManifest,
+                60,
+            ),
+            stray(
+                &format!("{emptied}/.0001-data.sql.gz.0a1b2c3d4e5f.claim"),
+                StrayKind::Claim,
+                60,
+            ),
+            stray(
+                &format!("{foreign}/0000-pre-data.sql.gz"),
+                StrayKind::NoManifest,
+                60,
+            ),
+            // Someone else's file: the folder is not emptied.
+            stray(&format!("{foreign}/notes.txt"), StrayKind::NoManifest, 60),
+            // A leftover next to the folders, in none.
+            stray("app-2026-11-03T00-00-00Z.sql.gz", StrayKind::NoManifest, 60),
+        ];
+        let catalog = Catalog {
+            strays,
+            ..Catalog::default()
+        };
+        let patterns = [NamePattern::default_for(false)];
+        let leftovers =
+            Leftovers::new(&patterns, Duration::minutes(30), Duration::minutes(3)).unwrap();
+        let removed = leftovers.find(&catalog, now());
+        assert_eq!(removed.len(), 4, "{removed:?}");
+        assert_eq!(
+            leftovers.emptied_set_folders(&catalog, &removed),
+            [emptied.to_string()]
+        );
+        // One of its leftovers not removed: not emptied.
+        assert!(leftovers
+            .emptied_set_folders(&catalog, &removed[1..])
+            .is_empty());
+        // A folder not named as sets are, or of a set with a manifest
+        // (unreadable here), is never one, whatever was removed.
+        let other = vec![
+            stray("photos.set/0000-pre-data.sql.gz", StrayKind::NoManifest, 60),
+            stray(
+                &format!("{emptied}/0000-pre-data.sql.gz"),
+                StrayKind::NoManifest,
+                60,
+            ),
+        ];
+        let catalog = Catalog {
+            strays: other.clone(),
+            unreadable: vec![crate::catalog::Unreadable {
+                manifest_name: format!("{emptied}.manifest.json"),
+                object: emptied.into(),
+                read_failed: true,
+                reason: "no answer".into(),
+            }],
+            ..Catalog::default()
+        };
+        assert!(leftovers.emptied_set_folders(&catalog, &other).is_empty());
     }
 }

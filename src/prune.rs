@@ -9,7 +9,8 @@
 //! deleted first and its object second (the reverse of the write order), so
 //! an interrupted prune leaves at worst an object that is plainly not a
 //! backup. A set and a single-object backup of one database are one group;
-//! a set is removed manifest first, then each part, then its record.
+//! a set is removed manifest first, then each part, then its record, then
+//! its folder if that is empty (on backends with real folders).
 
 use std::collections::BTreeMap;
 
@@ -149,8 +150,9 @@ impl Prune {
     /// the hidden staging objects and claims of uploads that never
     /// finished, objects named as the backups are named (see
     /// [`file_names`](Prune::file_names)) that have no manifest, and the
-    /// verification records of backups that are gone. Only dbbr's exact
-    /// name formats; never a name a live claim is on.
+    /// verification records of backups that are gone; then the folder of a
+    /// set whose every object was such a leftover, if it is empty. Only
+    /// dbbr's exact name formats; never a name a live claim is on.
     pub fn orphans_older_than(mut self, age: Duration) -> Prune {
         self.orphans_older_than = Some(age);
         self
@@ -245,8 +247,16 @@ impl Prune {
             }
             let record = format!("{}{VERIFIED_SUFFIX}", backup.object());
             delete_if_there(&remote, &record, &mut report.deleted)?;
-            if parts.is_none() {
-                delete_if_there(&remote, backup.object(), &mut report.deleted)?;
+            match parts {
+                // The folder the parts were in, now empty where folders
+                // are real (never one its parts were not in).
+                Some(parts) => {
+                    let inside = format!("{}/", backup.object());
+                    if parts.iter().any(|p| p.object.starts_with(&inside)) {
+                        remove_set_folder(&remote, backup.object())?;
+                    }
+                }
+                None => delete_if_there(&remote, backup.object(), &mut report.deleted)?,
             }
             tracing::info!(
                 "removed {} ({} {} {}): {}",
@@ -265,6 +275,13 @@ impl Prune {
             remote.delete_leftover(&orphan.path, orphan.size, orphan.mod_time)?;
             report.deleted.push(orphan.path.clone());
             tracing::info!("removed the leftover {}", orphan.path);
+        }
+        // The folders of sets whose every part was a leftover removed.
+        if let Some(leftovers) = &leftovers {
+            for folder in leftovers.emptied_set_folders(&catalog, &orphans) {
+                stop_if_interrupted()?;
+                remove_set_folder(&remote, &folder)?;
+            }
         }
         Ok(report)
     }
@@ -328,6 +345,33 @@ fn delete_if_there(remote: &Remote, path: &str, deleted: &mut Vec<String>) -> Re
         Err(Error::NotFound(_)) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// Removes the folder of a set whose parts were deleted, if it is empty
+/// (see [`Remote::remove_empty_folder`]): on bucket backends there is none.
+/// A folder left in place (one that still holds something, or a failure) is
+/// logged and never fails the prune; only an interrupt stops it.
+fn remove_set_folder(remote: &Remote, folder: &str) -> Result<()> {
+    match remote.remove_empty_folder(folder) {
+        Ok(()) => tracing::debug!("removed the set's folder {folder} if there was one"),
+        Err(Error::Interrupted) => return Err(Error::Interrupted),
+        Err(e) if is_not_empty_or_gone(&e) => {
+            tracing::debug!("left the set's folder {folder} in place: {e}");
+        }
+        Err(e) => tracing::warn!(
+            "could not remove the set's folder {folder}, whose parts were deleted: {e} (the \
+             prune goes on; no later run tries again: remove it by hand if it is empty)"
+        ),
+    }
+    Ok(())
+}
+
+/// Whether a failed rmdir found the folder holding something, or not there.
+fn is_not_empty_or_gone(e: &Error) -> bool {
+    let text = e.to_string().to_ascii_lowercase();
+    ["not empty", "directory not found", "no such file"]
+        .iter()
+        .any(|m| text.contains(m))
 }
 
 fn stop_if_interrupted() -> Result<()> {

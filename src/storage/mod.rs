@@ -14,6 +14,7 @@ use crate::ffi::{self, error_kind, RawError};
 use crate::redact::redact;
 
 mod download;
+mod folder;
 #[cfg(feature = "cli")]
 mod obscure;
 mod remote;

@@ -223,6 +223,9 @@ fn prune_keeps_and_removes_whole_sets_among_plain_backups() {
     for part in &old_parts {
         assert!(!files.contains(part), "{part}: {files:?}");
     }
+    // Its folder too, now empty; the kept set's stays.
+    assert!(!dir.join(&set_old).exists(), "{set_old}: {text}");
+    assert!(dir.join(&set_new).is_dir(), "{set_new}");
     // No stray left behind.
     let out = ok(&mut dbbr_at(dir, &["list", "--json", "--all"]));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -289,6 +292,10 @@ fn parts_of_a_set_without_manifest_are_leftovers_only_when_old() {
             age_file(&dir.join(f), Duration::from_secs(3 * 3600));
         }
     }
+    // An empty folder named as sets are, with no leftover in it: not
+    // dbbr's to remove, and no backup or stray either.
+    let empty = format!("{}-2020-01-01T00-00-00Z.set", db.name);
+    std::fs::create_dir(dir.join(&empty)).unwrap();
     // The catalog shows them as strays, not backups.
     let out = ok(&mut dbbr_at(dir, &["list", "--json", "--all"]));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -318,6 +325,37 @@ fn parts_of_a_set_without_manifest_are_leftovers_only_when_old() {
     }
     assert!(after.contains(&format!("{kept}.manifest.json")));
     ok(&mut dbbr_at(dir, &["verify", "--quick", &kept]));
+    // The dead set's folder stays: it still holds the foreign files.
+    assert!(dir.join(&dead).is_dir(), "{dead}");
+    assert!(dir.join(&empty).is_dir(), "{empty}");
+
+    // Once old, the young set's parts go, and its emptied folder with
+    // them; the empty folder that held no leftover stays.
+    for part in &young_parts {
+        age_file(&dir.join(part), Duration::from_secs(3 * 3600));
+    }
+    ok(&mut dbbr_at(
+        dir,
+        &["prune", "--keep-last", "1", "--orphans-older-than", "1h"],
+    ));
+    let last = files_below(dir);
+    for part in &young_parts {
+        assert!(!last.contains(part), "{part}: {last:?}");
+    }
+    assert!(!dir.join(&young).exists(), "{young}: {last:?}");
+    assert!(dir.join(&dead).is_dir(), "{dead}");
+    assert!(dir.join(&empty).is_dir(), "{empty}");
+    for f in &foreign {
+        assert!(last.contains(f), "{f}: {last:?}");
+    }
+    let out = ok(&mut dbbr_at(dir, &["list", "--json", "--all"]));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["backups"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(
+        json["not_backups"].as_array().unwrap().len(),
+        foreign.len(),
+        "{json}"
+    );
 }
 
 #[test]
