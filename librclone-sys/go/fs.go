@@ -88,6 +88,14 @@ func newFs(ctx context.Context, fsString string) (fs.Fs, error) {
 		}
 		return nil, ctx.Err()
 	}
+	if err == nil || errors.Is(err, fs.ErrorIsFile) {
+		// Some backends find out lazily, and without a lock, which hashes
+		// they can check (SFTP runs md5sum and sha1sum on the server once):
+		// uploads that start at once on a new Fs would see a half-made set
+		// and fail with "hash type not supported". Asked here, before the
+		// cache hands the Fs out, it is made once.
+		_ = f.Hashes()
+	}
 	return f, err
 }
 

@@ -118,3 +118,36 @@ fn storage_faults_on_a_set_fail_cleanly_or_are_retried() {
         }
     }
 }
+
+/// SFTP finds out which hashes it can check on its first upload; a set's
+/// parts start uploading at once on a new remote, and each must still be
+/// checked and stored.
+#[test]
+fn a_set_goes_to_sftp_and_comes_back() {
+    let s = Server::shared();
+    let db = TestDb::create();
+    s.psql(
+        &db.name,
+        "CREATE TABLE t AS SELECT i, md5(i::text) AS h FROM generate_series(1, 100000) i;",
+    );
+    let folder = unique("setsftp");
+    let remote = sftp_remote(&folder);
+    for _ in 0..3 {
+        let mut cmd = set_backup(&s, &db.name, Path::new("/nonexistent"), "3");
+        cmd.env("REMOTE_NAME", &remote);
+        succeed(&mut cmd);
+    }
+    let sets = files_below(&sftp_dir(&folder))
+        .into_iter()
+        .filter(|f| f.ends_with(".set.manifest.json"))
+        .count();
+    assert_eq!(sets, 3);
+    let target = unique("setsftpr");
+    let mut cmd = dbbr();
+    s.env(&mut cmd)
+        .env("REMOTE_NAME", &remote)
+        .args(["restore", "--latest", &db.name, "--to", &target, "--create"]);
+    succeed(&mut cmd);
+    let restored = TestDb { name: target };
+    assert_eq!(checksums(&s, &restored.name), checksums(&s, &db.name));
+}
