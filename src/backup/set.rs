@@ -164,11 +164,11 @@ impl RunContext<'_> {
         let committed = match (streamed, closed) {
             (Ok(committed), Ok(())) => committed,
             (Ok(committed), Err(e)) => {
-                self.remove_parts(&committed);
+                self.remove_parts(name, &committed);
                 return Err(e);
             }
             (Err((e, committed)), _) => {
-                self.remove_parts(&committed);
+                self.remove_parts(name, &committed);
                 return Err(e);
             }
         };
@@ -183,7 +183,7 @@ impl RunContext<'_> {
         let manifest = self.set_manifest(database, name, started_at, layout);
         let manifest_name = Manifest::object_name(name);
         if let Err(e) = self.write_manifest(&manifest_name, &manifest) {
-            self.remove_parts(&committed);
+            self.remove_parts(name, &committed);
             return Err(e);
         }
         Ok(BackupStats {
@@ -355,12 +355,18 @@ impl RunContext<'_> {
         ))
     }
 
-    /// Removes the parts a failed run committed (only those it wrote).
-    fn remove_parts(&self, committed: &[(SetPart, Committed)]) {
+    /// Removes the parts a failed run committed (only those it wrote), then
+    /// the set's folder `name` if that left it empty (on backends with
+    /// folders; after a signal too, bounded).
+    fn remove_parts(&self, name: &str, committed: &[(SetPart, Committed)]) {
         for (part, handle) in committed {
             if let Err(e) = self.plan.remote.delete_committed(handle) {
                 tracing::error!("could not remove {} of a failed set: {e}", part.object);
             }
+        }
+        let bound = Duration::from_secs(5);
+        if let Err(e) = self.plan.remote.remove_empty_folder_within(name, bound) {
+            tracing::debug!("left the folder {name} of a failed set in place: {e}");
         }
     }
 

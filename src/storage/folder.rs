@@ -25,13 +25,29 @@ impl Remote {
     /// itself, an absolute path or one with `.` or `..` segments is refused
     /// before any I/O. Stopped by an interrupt, which stops the rmdir too.
     pub(crate) fn remove_empty_folder(&self, path: &str) -> Result<()> {
+        self.rmdir(path, None)
+    }
+
+    /// [`remove_empty_folder`](Self::remove_empty_folder) as clean-up after
+    /// a failed or interrupted run: it runs after an interrupt too, for
+    /// `bound` at most.
+    pub(crate) fn remove_empty_folder_within(&self, path: &str, bound: Duration) -> Result<()> {
+        self.rmdir(path, Some(std::time::Instant::now() + bound))
+    }
+
+    /// rmdir of `path`, stopped by an interrupt, or else at `deadline`.
+    fn rmdir(&self, path: &str, deadline: Option<std::time::Instant>) -> Result<()> {
+        let stopped = || match deadline {
+            None => crate::interrupt::interrupted(),
+            Some(deadline) => std::time::Instant::now() >= deadline,
+        };
         if !plain_folder(path) {
             return Err(Error::Storage(format!(
                 "{path:?} is not a plain folder path below the prefix: left in place"
             )));
         }
         init()?;
-        if crate::interrupt::interrupted() {
+        if stopped() {
             return Err(Error::Interrupted);
         }
         // Asynchronously, as an rc job: rc calls are not stopped by an
@@ -45,7 +61,7 @@ impl Remote {
         };
         let mut pause = Duration::from_millis(1);
         loop {
-            if crate::interrupt::interrupted() {
+            if stopped() {
                 let _ = ffi::rpc("job/stop", &json!({ "jobid": id }).to_string());
                 return Err(Error::Interrupted);
             }

@@ -52,13 +52,16 @@ fn stop_a_worker(child: &Child) -> u32 {
     worker
 }
 
-/// The run ended with `code`, said `says`, and left no file in `dir`.
+/// The run ended with `code`, said `says`, and left nothing in `dir`: no
+/// file, and no empty folder of the set.
 fn failed_cleanly(child: Child, dir: &Path, code: i32, says: &[&str]) -> String {
     let out = wait_at_most(child, Duration::from_secs(60));
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(code), "{err}");
     assert!(says.iter().any(|s| err.contains(s)), "{says:?}: {err}");
     assert_eq!(files_below(dir), Vec::<String>::new(), "{err}");
+    let entries: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
+    assert!(entries.is_empty(), "{entries:?}: {err}");
     err
 }
 
