@@ -196,13 +196,13 @@ pub(super) fn run_query_as(
             message: format!("no answer within {}s", CLEANUP_TIMEOUT.as_secs()),
         }),
     };
-    run_to_end(cmd, program, Input::Script(script), &stop)
+    run_to_end(cmd, program, Input::Bytes(script.as_bytes()), &stop)
 }
 
 /// What a client started by [`run_to_end`] reads.
-pub(super) enum Input<'a> {
-    /// This text, written from a thread.
-    Script(&'a str),
+pub(crate) enum Input<'a> {
+    /// These bytes (a script, an archive), written from a thread.
+    Bytes(&'a [u8]),
     /// Another process's output.
     From(Stdio),
 }
@@ -213,15 +213,26 @@ pub(super) enum Input<'a> {
 /// gives an error, the client is killed and that is the result, so that
 /// a signal stops a client that a server never answers.
 pub(super) fn run_to_end(
-    mut cmd: Command,
+    cmd: Command,
     program: &str,
     input: Input<'_>,
     stop: &dyn Fn() -> Option<Error>,
 ) -> Result<String> {
+    let stdout = run_to_end_bytes(cmd, program, input, stop)?;
+    Ok(String::from_utf8_lossy(&stdout).into_owned())
+}
+
+/// [`run_to_end`], its stdout as bytes.
+pub(crate) fn run_to_end_bytes(
+    mut cmd: Command,
+    program: &str,
+    input: Input<'_>,
+    stop: &dyn Fn() -> Option<Error>,
+) -> Result<Vec<u8>> {
     let script = match input {
-        Input::Script(text) => {
+        Input::Bytes(bytes) => {
             cmd.stdin(Stdio::piped());
-            Some(text.to_string())
+            Some(bytes.to_vec())
         }
         Input::From(stdin) => {
             cmd.stdin(stdin);
@@ -233,14 +244,15 @@ pub(super) fn run_to_end(
         program: program.to_string(),
         message: crate::redact::redact(&message),
     };
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| fail(format!("cannot start it: {e}")))?;
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => fail("not found: install the database client".into()),
+        _ => fail(format!("cannot start it: {e}")),
+    })?;
     let stdin = child.stdin.take();
     let writer = std::thread::spawn(move || {
         use std::io::Write;
         if let (Some(mut stdin), Some(script)) = (stdin, script) {
-            let _ = stdin.write_all(script.as_bytes());
+            let _ = stdin.write_all(&script);
         }
     });
     let read = |pipe: Option<Box<dyn Read + Send>>| {
@@ -291,7 +303,7 @@ pub(super) fn run_to_end(
         let tail = lines[lines.len().saturating_sub(5)..].join(" | ");
         return Err(fail(format!("{status}: {tail}")));
     }
-    Ok(String::from_utf8_lossy(&stdout).into_owned())
+    Ok(stdout)
 }
 
 /// Runs a short command and returns its first non-empty stdout line, or

@@ -22,7 +22,7 @@ mod postgres;
 mod set_args;
 
 pub(crate) use argv::refuse_passwords;
-pub(crate) use client::Connection;
+pub(crate) use client::{run_to_end_bytes, Connection, Input};
 pub(crate) use connect::{refuse_redirects, refuse_redirects_any_engine};
 pub(crate) use pg_set::{SetSource, TableInfo};
 pub(crate) use pg_set_restore::SetTarget;

@@ -15,17 +15,17 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::client::Finish;
 use super::pump::{failed_at, pump};
-use super::{at_stage, not_started, staging_name, Context, Sink, Totals, PROGRESS_EVERY};
+use super::{at_stage, staging_name, Context, Sink, Totals, PROGRESS_EVERY};
 use crate::decode::Decoder;
-use crate::engine::{DatabaseState, Destination, SetTarget};
+use crate::engine::{run_to_end_bytes, DatabaseState, Destination, Input, SetTarget};
 use crate::error::{Error, Result, Setting, Stage};
 use crate::manifest::{Section, SetLayout, SetPart};
 use crate::storage::Download;
@@ -345,65 +345,25 @@ impl Context<'_> {
     fn run_client(
         &self,
         part: &SetPart,
-        mut cmd: Command,
+        cmd: Command,
         program: &str,
         input: Option<&[u8]>,
         stop: &AtomicBool,
     ) -> Result<Vec<u8>> {
-        cmd.stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| part_failed(part, Stage::Client, not_started(program, &e)))?;
-        let stdin = child.stdin.take();
-        let mut stdout = child.stdout.take().expect("stdout is piped");
-        let mut stderr = child.stderr.take().expect("stderr is piped");
-        let input = input.map(<[u8]>::to_vec);
-        let writer = std::thread::spawn(move || {
-            if let (Some(mut stdin), Some(input)) = (stdin, input) {
-                let _ = stdin.write_all(&input);
-            }
-        });
-        let reader = std::thread::spawn(move || {
-            let mut out = Vec::new();
-            let _ = stdout.read_to_end(&mut out);
-            out
-        });
-        let errors = std::thread::spawn(move || {
-            let mut err = String::new();
-            let _ = stderr.read_to_string(&mut err);
-            err
-        });
-        let status = loop {
-            if self.restore.cancel.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(Error::Interrupted);
-            }
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(e) => return Err(part_failed(part, Stage::Client, e.to_string())),
-            }
+        let input = match input {
+            Some(bytes) => Input::Bytes(bytes),
+            None => Input::From(Stdio::null()),
         };
-        let _ = writer.join();
-        let out = reader.join().unwrap_or_default();
-        let err = errors.join().unwrap_or_default();
-        if !status.success() {
-            let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-            let tail = lines[lines.len().saturating_sub(3)..].join(" | ");
-            return Err(part_failed(
-                part,
-                Stage::Client,
-                crate::redact::redact(&format!("{program} failed ({status}): {tail}")),
-            ));
-        }
-        Ok(out)
+        let stopped = || {
+            (self.restore.cancel.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed))
+                .then_some(Error::Interrupted)
+        };
+        run_to_end_bytes(cmd, program, input, &stopped).map_err(|e| match e {
+            Error::Database { program, message } => {
+                part_failed(part, Stage::Client, format!("{program} failed: {message}"))
+            }
+            e => e,
+        })
     }
 
     /// The set as one SQL script: every SQL part in order, then the
