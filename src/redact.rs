@@ -18,11 +18,9 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 mod forms;
 mod headers;
-#[cfg(feature = "cli")]
 mod json;
 mod sources;
 
-#[cfg(feature = "cli")]
 pub(crate) use json::redact_json;
 pub(crate) use sources::{
     add_config_secrets, add_env_secrets, add_setting, has_url_password, mask_url_passwords,

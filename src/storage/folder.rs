@@ -6,12 +6,11 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::{init, map_error, Remote};
+use super::Remote;
 use crate::error::{Error, Result};
 use crate::ffi;
-use crate::redact::redact;
 
 /// The longest pause between two looks at a running rmdir.
 const POLL_MAX: Duration = Duration::from_millis(100);
@@ -46,14 +45,13 @@ impl Remote {
                 "{path:?} is not a plain folder path below the prefix: left in place"
             )));
         }
-        init()?;
         if stopped() {
             return Err(Error::Interrupted);
         }
         // Asynchronously, as an rc job: rc calls are not stopped by an
         // interrupt, but a job is, by job/stop.
         let input = json!({ "fs": self.fs_string(), "remote": path, "_async": true });
-        let started = self.rc("operations/rmdir", &input)?;
+        let started = super::rc("operations/rmdir", &input)?;
         let Some(id) = started["jobid"].as_i64() else {
             return Err(Error::Storage(
                 "rclone's rmdir did not start as a job".into(),
@@ -65,33 +63,19 @@ impl Remote {
                 let _ = ffi::rpc("job/stop", &json!({ "jobid": id }).to_string());
                 return Err(Error::Interrupted);
             }
-            let status = self.rc("job/status", &json!({ "jobid": id }))?;
+            let status = super::rc("job/status", &json!({ "jobid": id }))?;
             if status["finished"].as_bool() == Some(true) {
                 return match status["success"].as_bool() {
                     Some(true) => Ok(()),
-                    _ => Err(Error::Storage(redact(
-                        status["error"].as_str().unwrap_or("rmdir failed"),
-                    ))),
+                    // Masked already, as every rc reply.
+                    _ => Err(Error::Storage(
+                        status["error"].as_str().unwrap_or("rmdir failed").into(),
+                    )),
                 };
             }
             std::thread::sleep(pause);
             pause = (pause * 2).min(POLL_MAX);
         }
-    }
-
-    /// Runs an rc method, its JSON reply or its error (only the error's
-    /// text, masked: rclone's error replies echo the input, the remote with
-    /// its secrets included).
-    fn rc(&self, method: &str, input: &Value) -> Result<Value> {
-        let (status, out) =
-            ffi::rpc(method, &input.to_string()).map_err(|e| map_error(Some(self), e))?;
-        let reply: Value = serde_json::from_str(&out)
-            .map_err(|_| Error::Storage(format!("rclone's {method} did not reply in JSON")))?;
-        if status != 200 {
-            let message = reply["error"].as_str().unwrap_or("unknown error");
-            return Err(Error::Storage(format!("{method}: {}", redact(message))));
-        }
-        Ok(reply)
     }
 }
 

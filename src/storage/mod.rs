@@ -114,6 +114,11 @@ fn add_config_secrets() {
 /// diagnostics only.
 #[cfg(feature = "cli")]
 pub fn rpc(method: &str, input: &serde_json::Value) -> Result<serde_json::Value> {
+    rc(method, input)
+}
+
+/// [`rpc`], for dbbr's own calls (without the `cli` feature too).
+pub(crate) fn rc(method: &str, input: &serde_json::Value) -> Result<serde_json::Value> {
     init()?;
     let (status, out) = ffi::rpc(method, &input.to_string()).map_err(|e| map_error(None, e))?;
     let value: serde_json::Value = serde_json::from_str(&out)
