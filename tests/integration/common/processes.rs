@@ -34,17 +34,42 @@ pub fn wait_at_most(mut child: Child, limit: Duration) -> Output {
 /// The pid of `parent`'s child process named `name`, if there is one;
 /// panics if there are several.
 pub fn child_named(parent: u32, name: &str) -> Option<u32> {
+    let pids = children_named(parent, name);
+    assert!(pids.len() <= 1, "several {name} children: {pids:?}");
+    pids.first().copied()
+}
+
+/// The pids of `parent`'s child processes named `name`.
+pub fn children_named(parent: u32, name: &str) -> Vec<u32> {
     let out = Command::new("pgrep")
         .args(["-P", &parent.to_string(), "-x", name])
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let pids: Vec<u32> = String::from_utf8_lossy(&out.stdout)
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| l.trim().parse().unwrap())
-        .collect();
-    assert!(pids.len() <= 1, "several {name} children: {pids:?}");
-    pids.first().copied()
+        .collect()
+}
+
+/// Stops process `pid` (SIGSTOP) if it is still running; whether it is now
+/// held stopped (not gone, not a zombie waiting to be reaped).
+pub fn hold(pid: u32) -> bool {
+    let stopped = Command::new("kill")
+        .args(["-STOP", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    // The state is the field after the parenthesised command name: `T`
+    // once the signal took effect; `Z` (or no process) if it had ended.
+    let state = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next())
+    };
+    let settled = || !matches!(state(), Some('R' | 'S' | 'D'));
+    stopped && wait_until(Duration::from_secs(1), settled) && state() == Some('T')
 }
 
 /// Sends `signal` (`TERM`, `KILL`, ...) to process `pid`.
