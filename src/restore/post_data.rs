@@ -1,9 +1,10 @@
 //! A set's post-data archive cut by table: the indexes and constraints of a
 //! table (primary keys, unique and exclusion constraints) are built as soon
 //! as the table's parts are in, while other parts still load, as
-//! `pg_restore -j` does for a whole archive; the rest (foreign keys, which
-//! need two tables, partitioned tables' indexes and their attachments,
-//! triggers, rules, ...) is built at the end.
+//! `pg_restore -j` does for a whole archive; a foreign key between two
+//! tables the set loads, as soon as both are in with their keys built; the
+//! rest (partitioned tables' indexes and their attachments, triggers,
+//! rules, ...) at the end.
 //!
 //! The archive's listing (`pg_restore -l`) names an index but not its
 //! table, so the table is read from the archive's SQL (`pg_restore -f -`),
@@ -14,35 +15,77 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The listing's lines (`pg_restore -l`), split into those built with a
-/// table and those built at the end.
+/// table, the foreign keys built once their two tables are, and those
+/// built at the end.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct PostDataPlan {
     /// Per table (quoted as SQL writes it): its indexes and constraints.
     pub early: BTreeMap<String, Vec<String>>,
+    /// Foreign keys between two tables the set loads.
+    pub keys: Vec<ForeignKey>,
     /// Everything else, in the listing's order.
     pub rest: Vec<String>,
 }
 
+/// A foreign key that can be built as soon as its table and the table it
+/// references are loaded and have their own keys.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ForeignKey {
+    /// Its listing line.
+    pub line: String,
+    /// The table it is on.
+    pub table: String,
+    /// The table it references (the same one for a self-reference).
+    pub references: String,
+}
+
+/// What an entry of the script belongs to.
+#[derive(Debug, PartialEq, Eq)]
+enum Owner {
+    /// An index or constraint of one table.
+    Table(String),
+    /// A foreign key of `table` referencing `references`.
+    Key { table: String, references: String },
+}
+
 /// Cuts `listing` (`pg_restore -l` of the post-data archive) given `script`
 /// (`pg_restore -f -` of it): the indexes and constraints of `tables` go
-/// with their table, the rest to the end. Comment lines are dropped.
+/// with their table, foreign keys between two of `tables` (the second with
+/// indexes of its own to build, among them the key referenced) wait for
+/// both, the rest goes to the end. Comment lines are dropped.
 pub(crate) fn plan(listing: &str, script: &str, tables: &BTreeSet<&str>) -> PostDataPlan {
-    let owners = tables_of_entries(script);
+    let owners = owners_of_entries(script);
     let mut plan = PostDataPlan::default();
+    let mut keys = Vec::new();
     for line in listing.lines() {
         if line.trim().is_empty() || line.starts_with(';') {
             continue;
         }
-        let table = entry_body(line)
-            .and_then(|body| owners.get(body))
-            .filter(|table| tables.contains(table.as_str()));
-        match table {
-            Some(table) => plan
+        match entry_body(line).and_then(|body| owners.get(body)) {
+            Some(Owner::Table(table)) if tables.contains(table.as_str()) => plan
                 .early
                 .entry(table.clone())
                 .or_default()
                 .push(line.to_string()),
-            None => plan.rest.push(line.to_string()),
+            Some(Owner::Key { table, references })
+                if tables.contains(table.as_str()) && tables.contains(references.as_str()) =>
+            {
+                keys.push(ForeignKey {
+                    line: line.to_string(),
+                    table: table.clone(),
+                    references: references.clone(),
+                })
+            }
+            _ => plan.rest.push(line.to_string()),
+        }
+    }
+    // A referenced table without indexes of its own here has its key
+    // elsewhere (a partitioned parent's, say): such a key waits for the end.
+    for key in keys {
+        if plan.early.contains_key(&key.references) {
+            plan.keys.push(key);
+        } else {
+            plan.rest.push(key.line);
         }
     }
     plan
@@ -57,10 +100,10 @@ fn entry_body(line: &str) -> Option<&str> {
     words.next()
 }
 
-/// For each index and constraint entry of the script, the listing body it
-/// has (`INDEX public orders_created dbbr`) and its table as the statement
-/// writes it (`public.orders`).
-fn tables_of_entries(script: &str) -> HashMap<String, String> {
+/// For each index, constraint and foreign key entry of the script, the
+/// listing body it has (`INDEX public orders_created dbbr`) and what it
+/// belongs to, as the statement writes its tables (`public.orders`).
+fn owners_of_entries(script: &str) -> HashMap<String, Owner> {
     let mut out = HashMap::new();
     let mut lines = script.lines().peekable();
     while let Some(line) = lines.next() {
@@ -70,7 +113,7 @@ fn tables_of_entries(script: &str) -> HashMap<String, String> {
         let Some((body, desc)) = header_body(header) else {
             continue;
         };
-        if desc != "CONSTRAINT" && desc != "INDEX" {
+        if !matches!(desc, "CONSTRAINT" | "INDEX" | "FK CONSTRAINT") {
             continue;
         }
         // The statement: the first line that is not a comment, a blank or
@@ -79,13 +122,20 @@ fn tables_of_entries(script: &str) -> HashMap<String, String> {
             .by_ref()
             .map(str::trim_start)
             .find(|l| !l.is_empty() && !l.starts_with("--") && !l.starts_with("SET "));
-        let table = match (desc, statement) {
-            ("CONSTRAINT", Some(s)) => constraint_table(s),
-            ("INDEX", Some(s)) => index_table(s),
+        let owner = match (desc, statement) {
+            ("CONSTRAINT", Some(s)) => constraint_table(s).map(|t| Owner::Table(t.into())),
+            ("INDEX", Some(s)) => index_table(s).map(|t| Owner::Table(t.into())),
+            ("FK CONSTRAINT", Some(s)) => {
+                let added = lines.next().map(str::trim_start);
+                key_tables(s, added).map(|(table, references)| Owner::Key {
+                    table: table.into(),
+                    references: references.into(),
+                })
+            }
             _ => None,
         };
-        if let Some(table) = table {
-            out.insert(body, table.to_string());
+        if let Some(owner) = owner {
+            out.insert(body, owner);
         }
     }
     out
@@ -107,6 +157,33 @@ fn constraint_table(line: &str) -> Option<&str> {
     let rest = rest.strip_prefix("ONLY ").unwrap_or(rest);
     let (table, tail) = qualified_name(rest)?;
     tail.trim().is_empty().then_some(table)
+}
+
+/// The table and referenced table of a foreign key on one table:
+/// `ALTER TABLE ONLY TABLE` then `ADD CONSTRAINT NAME FOREIGN KEY (COLUMNS)
+/// REFERENCES TABLE(COLUMNS) ...` (a partitioned table's key, without
+/// `ONLY`, is none: it is built at the end).
+fn key_tables<'s>(first: &'s str, second: Option<&'s str>) -> Option<(&'s str, &'s str)> {
+    let rest = first.strip_prefix("ALTER TABLE ONLY ")?;
+    let (table, tail) = qualified_name(rest)?;
+    if !tail.trim().is_empty() {
+        return None;
+    }
+    let rest = second?.strip_prefix("ADD CONSTRAINT ")?;
+    let (_, rest) = identifier(rest)?;
+    let mut rest = rest.strip_prefix(" FOREIGN KEY (")?;
+    // The key's columns, quoted or not, up to the closing parenthesis.
+    loop {
+        let (_, after) = identifier(rest)?;
+        if let Some(after) = after.strip_prefix(", ") {
+            rest = after;
+            continue;
+        }
+        rest = after.strip_prefix(")")?;
+        break;
+    }
+    let (references, tail) = qualified_name(rest.strip_prefix(" REFERENCES ")?)?;
+    tail.starts_with('(').then_some((table, references))
 }
 
 /// The table of `CREATE [UNIQUE] INDEX NAME ON TABLE USING ...`; none for
@@ -148,7 +225,7 @@ fn identifier(s: &str) -> Option<(&str, &str)> {
         }
         return None;
     }
-    let end = s.find(['.', ' ', '(', ';']).unwrap_or(s.len());
+    let end = s.find(['.', ' ', '(', ')', ',', ';']).unwrap_or(s.len());
     (end > 0).then(|| (&s[..end], &s[end..]))
 }
 
@@ -172,6 +249,9 @@ mod tests {
 3233; 0 0 INDEX ATTACH public events_low_k_idx dbbr
 3237; 2606 19169 FK CONSTRAINT public c c_p_fkey dbbr
 3238; 1259 19190 INDEX public elsewhere dbbr
+3241; 2606 19191 FK CONSTRAINT public c c_self dbbr
+3242; 2606 19192 FK CONSTRAINT Odd S Odd T odd_c dbbr
+3243; 2606 19193 FK CONSTRAINT public events_low el_c dbbr
 ";
 
     const SCRIPT: &str = r#"--
@@ -247,6 +327,27 @@ ALTER TABLE ONLY public.c
 --
 
 CREATE INDEX elsewhere ON public."not in the set" USING btree (id);
+
+--
+-- Name: c c_self; Type: FK CONSTRAINT; Schema: public; Owner: dbbr
+--
+
+ALTER TABLE ONLY public.c
+    ADD CONSTRAINT c_self FOREIGN KEY (parent) REFERENCES public.c(id);
+
+--
+-- Name: Odd T odd_c; Type: FK CONSTRAINT; Schema: Odd S; Owner: dbbr
+--
+
+ALTER TABLE ONLY "Odd S"."Odd T"
+    ADD CONSTRAINT odd_c FOREIGN KEY ("a, ) REFERENCES x", b) REFERENCES public.c(id, p) ON DELETE CASCADE;
+
+--
+-- Name: events_low el_c; Type: FK CONSTRAINT; Schema: public; Owner: dbbr
+--
+
+ALTER TABLE ONLY public.events_low
+    ADD CONSTRAINT el_c FOREIGN KEY (k) REFERENCES public.events(k);
 "#;
 
     #[test]
@@ -263,12 +364,26 @@ CREATE INDEX elsewhere ON public."not in the set" USING btree (id);
         assert_eq!(ids(&plan.early["public.events_low"]), ["3223", "3221"]);
         assert_eq!(ids(&plan.early["\"Odd S\".\"Odd T\""]), ["3232", "3240"]);
         assert_eq!(plan.early.len(), 3);
+        // Foreign keys between two loaded tables wait for both.
+        let keys: Vec<_> = plan
+            .keys
+            .iter()
+            .map(|k| (&k.line[..4], k.table.as_str(), k.references.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("3241", "public.c", "public.c"),
+                ("3242", "\"Odd S\".\"Odd T\"", "public.c"),
+            ]
+        );
         // The partitioned table's own constraint and index (no parts), the
-        // attachment, the foreign key, an index on a table the set does not
-        // load, and the encoding.
+        // attachment, a foreign key to a table the set does not load, an
+        // index on a table it does not load, the encoding, and a key to
+        // the partitioned table.
         assert_eq!(
             ids(&plan.rest),
-            ["3390", "3220", "3218", "3233", "3237", "3238"]
+            ["3390", "3220", "3218", "3233", "3237", "3238", "3243"]
         );
     }
 
@@ -291,5 +406,22 @@ CREATE INDEX elsewhere ON public."not in the set" USING btree (id);
         );
         assert_eq!(constraint_table("ALTER TABLE ONLY s.t"), Some("s.t"));
         assert_eq!(constraint_table("ALTER TABLE ONLY s.t ADD x"), None);
+        let key = |second| key_tables("ALTER TABLE ONLY s.t", Some(second));
+        assert_eq!(
+            key("ADD CONSTRAINT k FOREIGN KEY (a, b) REFERENCES s.u(a, b);"),
+            Some(("s.t", "s.u"))
+        );
+        assert_eq!(
+            key(r#"ADD CONSTRAINT "k x" FOREIGN KEY ("a"")", b) REFERENCES "s"."u u"(a);"#),
+            Some(("s.t", r#""s"."u u""#))
+        );
+        assert_eq!(key("ADD CONSTRAINT k CHECK (a > 0);"), None);
+        assert_eq!(
+            key_tables(
+                "ALTER TABLE s.p",
+                Some("ADD CONSTRAINT k FOREIGN KEY (a) REFERENCES s.u(a);")
+            ),
+            None
+        );
     }
 }

@@ -2,18 +2,19 @@
 //! data and table parts by up to N concurrent `psql` clients (each part in
 //! its own transaction, committed when dbbr says so), the largest tables
 //! first, with each table's indexes and constraints built by `pg_restore`
-//! as soon as its last part is in, while the other parts load; then the
-//! rest of the post-data archive (foreign keys, triggers, partitioned
-//! tables' indexes, ...) by `pg_restore -j N`, in an order that respects
-//! their dependencies. The archive, DDL only, is decoded into memory and
-//! handed to `pg_restore` as a memory file.
+//! as soon as its last part is in, and each foreign key as soon as its two
+//! tables are, while the other parts load; then the rest of the post-data
+//! archive (triggers, partitioned tables' indexes, ...) by `pg_restore -j
+//! N`, in an order that respects their dependencies. The archive, DDL
+//! only, is decoded into memory and handed to `pg_restore` as a memory
+//! file.
 //!
 //! A set restores into a new or empty database only. A new one is made
 //! under a temporary name and renamed into place at the end (dropped on
 //! failure); in an empty one, a failure drops what the restore made.
 //! `--to-stdout` writes one SQL script that `psql` replays.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{self, Write};
 use std::process::{Command, Stdio};
@@ -22,6 +23,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use super::client::Finish;
+use super::post_data::ForeignKey;
 use super::pump::{failed_at, pump};
 use super::{at_stage, staging_name, Context, Sink, Totals, PROGRESS_EVERY};
 use crate::decode::Decoder;
@@ -168,7 +170,8 @@ impl Context<'_> {
             None => None,
         };
         let early = post.as_ref().map_or(0, |p| p.plan.early.len());
-        let results = self.load(&data, post.as_ref(), jobs, target, &stop, &flow);
+        let (results, waiting) = self.load(&data, post.as_ref(), jobs, target, &stop, &flow);
+        let keys = post.as_ref().map_or(0, |p| p.plan.keys.len()) - waiting.len();
         let mut first = None;
         for result in results {
             match result {
@@ -191,13 +194,13 @@ impl Context<'_> {
         }
         tracing::info!(
             "{label}: schema and {} data parts restored in {:.1}s, {jobs} at once, with the \
-             indexes and constraints of {early} tables; building the rest",
+             indexes and constraints of {early} tables and {keys} foreign keys; building the rest",
             data.len(),
             flow.clock.elapsed().as_secs_f64()
         );
-        if let Some(post) = post {
+        if let Some(post) = &post {
             let building = Instant::now();
-            self.build_rest(&post, jobs, target, &stop)?;
+            self.build_rest(post, &waiting, jobs, target, &stop)?;
             add(&mut total, post.sizes);
             tracing::info!(
                 "{label}: the other indexes and constraints built in {:.1}s by pg_restore -j \
@@ -210,17 +213,19 @@ impl Context<'_> {
 
     /// Loads the data parts, `jobs` at once, and builds each table's
     /// indexes and constraints (from `post`) as soon as its last part is
-    /// in, ahead of the parts still waiting. Every task's result; after
-    /// the first failure (which sets `stop`) no task starts.
-    fn load(
+    /// in, and each foreign key between two tables as soon as both are
+    /// built, ahead of the parts still waiting. Every task's result, and
+    /// the foreign keys not built; after the first failure (which sets
+    /// `stop`) no task starts.
+    fn load<'p>(
         &self,
-        data: &[&SetPart],
-        post: Option<&PostData>,
+        data: &[&'p SetPart],
+        post: Option<&'p PostData>,
         jobs: usize,
         target: SetTarget<'_>,
         stop: &AtomicBool,
         flow: &Flow,
-    ) -> Vec<Result<Sizes>> {
+    ) -> (Vec<Result<Sizes>>, Vec<&'p ForeignKey>) {
         let mut left: HashMap<&str, usize> = HashMap::new();
         for table in data.iter().flat_map(|p| tables_of(p)) {
             *left.entry(table).or_default() += 1;
@@ -229,6 +234,9 @@ impl Context<'_> {
             tasks: data.iter().map(|p| Task::Part(p)).collect(),
             running: 0,
             left,
+            ready: HashSet::new(),
+            keys: post.map_or(Vec::new(), |p| p.plan.keys.iter().collect()),
+            held: HashSet::new(),
         });
         let changed = Condvar::new();
         let results = Mutex::new(Vec::new());
@@ -240,7 +248,7 @@ impl Context<'_> {
                     if stop.load(Ordering::Relaxed) || self.restore.cancel.load(Ordering::Relaxed) {
                         return;
                     }
-                    if let Some(task) = q.tasks.pop_front() {
+                    if let Some(task) = q.next() {
                         q.running += 1;
                         break task;
                     }
@@ -257,6 +265,9 @@ impl Context<'_> {
                 Task::Build(table) => post
                     .map_or(Ok(()), |post| self.build_table(post, table, target, stop))
                     .map(|()| (0, 0)),
+                Task::Key(key) => post
+                    .map_or(Ok(()), |post| self.build_key(post, key, target, stop))
+                    .map(|()| (0, 0)),
             };
             let mut q = lock();
             q.running -= 1;
@@ -266,12 +277,22 @@ impl Context<'_> {
                         let left = q.left.get_mut(table).expect("counted");
                         *left -= 1;
                         let early = post.is_some_and(|p| p.plan.early.contains_key(table));
-                        if *left == 0 && early {
-                            q.tasks.push_front(Task::Build(table));
+                        match (*left, early) {
+                            (0, true) => q.tasks.push_front(Task::Build(table)),
+                            (0, false) => {
+                                q.ready.insert(table);
+                            }
+                            _ => {}
                         }
                     }
                 }
-                (Ok(_), Task::Build(_)) => {}
+                (Ok(_), Task::Build(table)) => {
+                    q.ready.insert(table);
+                }
+                (Ok(_), Task::Key(key)) => {
+                    q.held.remove(key.table.as_str());
+                    q.held.remove(key.references.as_str());
+                }
                 (Err(_), _) => stop.store(true, Ordering::Relaxed),
             }
             drop(q);
@@ -287,7 +308,9 @@ impl Context<'_> {
             }
             worker();
         });
-        results.into_inner().unwrap_or_else(|e| e.into_inner())
+        let waiting = queue.into_inner().unwrap_or_else(|e| e.into_inner()).keys;
+        let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+        (results, waiting)
     }
 
     /// The part's decoded bytes, checked against the manifest as read.
@@ -485,20 +508,51 @@ fn memory_file(bytes: &[u8], name: &str) -> io::Result<File> {
     Ok(file)
 }
 
-/// A task of a set's load: a data part, or the indexes and constraints of
-/// a table whose parts are all in.
+/// A task of a set's load: a data part, the indexes and constraints of a
+/// table whose parts are all in, or a foreign key between two tables
+/// whose parts and own keys are.
 #[derive(Clone, Copy)]
 enum Task<'p> {
     Part(&'p SetPart),
     Build(&'p str),
+    Key(&'p ForeignKey),
 }
 
-/// The tasks waiting, how many run, and how many parts of each table are
-/// still to load.
+/// The tasks waiting, how many run, how many parts of each table are still
+/// to load, and the foreign keys waiting for their tables.
 struct Queue<'p> {
     tasks: VecDeque<Task<'p>>,
     running: usize,
     left: HashMap<&'p str, usize>,
+    /// Tables loaded, with their indexes and constraints built.
+    ready: HashSet<&'p str>,
+    /// Foreign keys not started, in the listing's order.
+    keys: Vec<&'p ForeignKey>,
+    /// Tables a running foreign key locks (`SHARE ROW EXCLUSIVE`, which
+    /// conflicts with itself): another key on them stays queued rather
+    /// than hold a worker waiting for the lock.
+    held: HashSet<&'p str>,
+}
+
+impl<'p> Queue<'p> {
+    /// The next task to start: a foreign key whose tables are ready and
+    /// not locked by another (keys go first: checking one reads both
+    /// tables whole, and the keys of one table run one after the other),
+    /// else the next part or build.
+    fn next(&mut self) -> Option<Task<'p>> {
+        let startable = |key: &&ForeignKey| {
+            [&key.table, &key.references]
+                .iter()
+                .all(|t| self.ready.contains(t.as_str()) && !self.held.contains(t.as_str()))
+        };
+        if let Some(i) = self.keys.iter().position(startable) {
+            let key = self.keys.remove(i);
+            self.held.insert(&key.table);
+            self.held.insert(&key.references);
+            return Some(Task::Key(key));
+        }
+        self.tasks.pop_front()
+    }
 }
 
 /// The tables a data part loads: its table, or those its rows count.

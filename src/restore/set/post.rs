@@ -1,14 +1,15 @@
 //! A set's post-data archive: decoded into a memory file before the data
 //! parts load, cut by table ([`post_data`](crate::restore::post_data)),
 //! each table's indexes and constraints built as soon as its parts are in,
-//! and the rest built at the end by `pg_restore -j N`.
+//! each foreign key as soon as its two tables are, and the rest built at
+//! the end by `pg_restore -j N`.
 
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::AtomicBool;
 
-use super::super::post_data::{plan, PostDataPlan};
+use super::super::post_data::{plan, ForeignKey, PostDataPlan};
 use super::{memory_file, part_failed, Sizes};
 use crate::engine::SetTarget;
 use crate::error::{Result, Stage};
@@ -82,15 +83,30 @@ impl Context<'_> {
         self.build(post, entries, 1, target, stop)
     }
 
-    /// Builds everything not built with a table, `jobs` at once.
+    /// Builds one foreign key (one `pg_restore`, one job).
+    pub(super) fn build_key(
+        &self,
+        post: &PostData,
+        key: &ForeignKey,
+        target: SetTarget<'_>,
+        stop: &AtomicBool,
+    ) -> Result<()> {
+        self.build(post, std::slice::from_ref(&key.line), 1, target, stop)
+    }
+
+    /// Builds everything not built with a table, and the foreign keys
+    /// `waiting` (not built during the load), `jobs` at once.
     pub(super) fn build_rest(
         &self,
         post: &PostData,
+        waiting: &[&ForeignKey],
         jobs: usize,
         target: SetTarget<'_>,
         stop: &AtomicBool,
     ) -> Result<()> {
-        self.build(post, &post.plan.rest, jobs, target, stop)
+        let mut entries = post.plan.rest.clone();
+        entries.extend(waiting.iter().map(|key| key.line.clone()));
+        self.build(post, &entries, jobs, target, stop)
     }
 
     fn build(

@@ -69,15 +69,20 @@ fn a_set_restores_what_a_single_stream_backup_restores() {
         let restored = TestDb { name: target };
         if dir == &set_dir {
             // Tables' indexes and constraints are built as their parts
-            // come in: orders, customers, "Mixed Case", the partitions.
+            // come in: orders, customers, "Mixed Case", the partitions;
+            // and the foreign keys between them as both tables are: orders
+            // to customers, "Mixed Case" to itself, the oddly named table
+            // to "Mixed Case".
             let log = stderr(&out);
-            let early: usize = log
-                .split("with the indexes and constraints of ")
-                .nth(1)
-                .and_then(|rest| rest.split(' ').next())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or_else(|| panic!("{log}"));
-            assert!(early >= 4, "{log}");
+            let count = |after: &str| -> usize {
+                log.split(after)
+                    .nth(1)
+                    .and_then(|rest| rest.split(' ').next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("{after}: {log}"))
+            };
+            assert!(count("with the indexes and constraints of ") >= 4, "{log}");
+            assert_eq!(count(" tables and "), 3, "{log}");
         }
         assert_eq!(checksums(&s, &restored.name), want, "{which:?} {args:?}");
         assert_eq!(

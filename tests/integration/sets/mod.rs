@@ -26,18 +26,20 @@ pub const SPLIT: &str = "1Mi";
 /// Everything a set must hold as pg_dump would: a table cut into ranges
 /// (with a primary key, two secondary indexes and a foreign key), a
 /// partitioned table, generated columns, a quoted mixed-case table in a
-/// schema of its own, a table named with pattern characters next to one
-/// its name would match as a pattern, sequences (owned and free), a large
-/// object.
+/// schema of its own (referencing itself by a quoted column), a table
+/// named with pattern characters (referencing it) next to one its name
+/// would match as a pattern, sequences (owned and free), a large object.
 pub fn fill(s: &Server, db: &str, orders: u64) {
     s.psql(
         db,
         &format!(
             r#"CREATE SCHEMA "Odd Schema";
             CREATE TABLE "Odd Schema"."Mixed Case" (id int PRIMARY KEY, v text,
-                g int GENERATED ALWAYS AS (id * 2) STORED);
-            INSERT INTO "Odd Schema"."Mixed Case" (id, v)
-                SELECT i, repeat(md5(i::text), 12) FROM generate_series(1, 3000) i;
+                g int GENERATED ALWAYS AS (id * 2) STORED,
+                "Up, (Id)" int REFERENCES "Odd Schema"."Mixed Case" (id));
+            INSERT INTO "Odd Schema"."Mixed Case" (id, v, "Up, (Id)")
+                SELECT i, repeat(md5(i::text), 12), nullif(i - 1, 0)
+                FROM generate_series(1, 3000) i;
             CREATE TABLE customers (id serial PRIMARY KEY, name text UNIQUE);
             INSERT INTO customers (name) SELECT 'c' || i FROM generate_series(1, 100) i;
             CREATE TABLE orders (id bigserial PRIMARY KEY,
@@ -55,8 +57,9 @@ pub fn fill(s: &Server, db: &str, orders: u64) {
             CREATE INDEX ON events (k);
             INSERT INTO events SELECT i, i % 100, 'e' || i FROM generate_series(1, 5000) i;
             CREATE SCHEMA "s.p*c";
-            CREATE TABLE "s.p*c"."we*ird$(x) ""q""" (id int PRIMARY KEY, v text);
-            INSERT INTO "s.p*c"."we*ird$(x) ""q""" SELECT i, md5(i::text)
+            CREATE TABLE "s.p*c"."we*ird$(x) ""q""" (id int PRIMARY KEY, v text,
+                mixed int REFERENCES "Odd Schema"."Mixed Case" (id));
+            INSERT INTO "s.p*c"."we*ird$(x) ""q""" SELECT i, md5(i::text), 1 + i % 3000
                 FROM generate_series(1, 30000) i;
             CREATE TABLE "s.p*c"."weXird" (id int);
             INSERT INTO "s.p*c"."weXird" VALUES (1);
