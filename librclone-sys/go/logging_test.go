@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rclone/rclone/fs"
 	fslog "github.com/rclone/rclone/fs/log"
@@ -28,6 +29,13 @@ func (h *hostLines) log(level slog.Level, text string) {
 	if level == slog.LevelDebug {
 		h.debug++
 	}
+}
+
+// forget drops the lines kept so far.
+func (h *hostLines) forget() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lines, h.debug = nil, 0
 }
 
 // with returns the lines that hold s.
@@ -79,6 +87,23 @@ func failingOnce(t *testing.T) string {
 	return ":webdav,url='" + srv.URL + "/',vendor=other:"
 }
 
+// quiet waits until no low-level retry has been counted for a second: a
+// call an earlier test gave up on can still be retrying in the background
+// against a server that is gone, and the count is the process's.
+func quiet(t *testing.T) {
+	t.Helper()
+	last, since := lowLevelRetries.Load(), time.Now()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		if n := lowLevelRetries.Load(); n != last {
+			last, since = n, time.Now()
+		} else if time.Since(since) >= time.Second {
+			return
+		}
+	}
+	t.Fatal("low-level retries were still being counted after 30 s")
+}
+
 // logIn makes rclone write its lines in format (as RCLONE_LOG_FORMAT
 // would), until the test ends.
 func logIn(t *testing.T, format string) {
@@ -123,6 +148,8 @@ func TestARetryIsCountedFromRclonesRecord(t *testing.T) {
 			host := &hostLines{}
 			countInto(t, c.level, host)
 			remote := failingOnce(t)
+			quiet(t)
+			host.forget()
 			before := lowLevelRetries.Load()
 			// One PROPFIND answered 500, retried, then answered 404.
 			_, err := statJSON(remote, "x.gz")
