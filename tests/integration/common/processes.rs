@@ -72,6 +72,19 @@ pub fn hold(pid: u32) -> bool {
     stopped && wait_until(Duration::from_secs(1), settled) && state() == Some('T')
 }
 
+/// Sends SIGTERM to `child` and asserts it exits 143 within `limit`; its
+/// stderr. `what` names the case in a failure.
+pub fn terminated_within(child: Child, limit: Duration, what: &str) -> String {
+    let clock = Instant::now();
+    signal(child.id(), "TERM");
+    let out = wait_at_most(child, Duration::from_secs(30));
+    let took = clock.elapsed();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(143), "{what}: {err}");
+    assert!(took < limit, "{what}: {took:?}");
+    err
+}
+
 /// Sends `signal` (`TERM`, `KILL`, ...) to process `pid`.
 pub fn signal(pid: u32, signal: &str) {
     run_ok(Command::new("kill").args([&format!("-{signal}"), &pid.to_string()]));
