@@ -700,8 +700,7 @@ impl Context<'_> {
     /// database of a temporary name, renamed into place at the end.
     fn to_new_database(&self, name: &str) -> Result<(u64, u64)> {
         let kind = self.kind();
-        let staging = staging_name();
-        kind.create_database(&staging, &self.connection)?;
+        let staging = self.create_staging()?;
         let done = self
             .client(Destination::Database(&staging))
             .and_then(|client| self.stream(client))
@@ -719,8 +718,7 @@ impl Context<'_> {
     /// into the target in one atomic `RENAME TABLE`.
     fn staged(&self, name: &str, missing: bool) -> Result<(u64, u64)> {
         let kind = self.kind();
-        let staging = staging_name();
-        kind.create_database(&staging, &self.connection)?;
+        let staging = self.create_staging()?;
         let done = self
             .client(Destination::Database(&staging))
             .and_then(|client| self.stream(client))
@@ -736,6 +734,24 @@ impl Context<'_> {
             });
         self.drop_made(&staging);
         done
+    }
+
+    /// Creates a database of dbbr's own name for this restore. If that
+    /// fails, the name is dropped too: the client may have been stopped
+    /// after the server had made it.
+    fn create_staging(&self) -> Result<String> {
+        let kind = self.kind();
+        let staging = staging_name();
+        if let Err(e) = kind.create_database(&staging, &self.connection) {
+            if let Err(d) = kind.drop_database(&staging, &self.connection) {
+                tracing::error!(
+                    "could not drop database {staging}, which the restore may have made: {d} \
+                     (drop it by hand if it is there)"
+                );
+            }
+            return Err(e);
+        }
+        Ok(staging)
     }
 
     /// Drops a database this restore made, also after a signal (bounded).

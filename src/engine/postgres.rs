@@ -313,7 +313,17 @@ impl DatabaseKind for Postgres {
     }
 
     fn create_database(&self, name: &str, conn: &Connection) -> Result<()> {
-        psql(conn, &["-d", "postgres"], name, "CREATE DATABASE :\"db\";").map(drop)
+        // Under a session name of its own: the server goes on with a
+        // `CREATE DATABASE` whose client a signal killed, and would make the
+        // database after dbbr had gone, unless that session is stopped.
+        let session = format!("dbbr create {}", crate::RunId::new());
+        let mut cmd = psql_command(conn, &["-d", "postgres"], &[("db", name)]);
+        cmd.env("PGAPPNAME", &session);
+        let created = run_query_as(cmd, "psql", "CREATE DATABASE :\"db\";", QueryMode::Normal);
+        if created.is_err() {
+            stop_sessions(conn, &session);
+        }
+        created.map(drop)
     }
 
     fn drop_database(&self, name: &str, conn: &Connection) -> Result<()> {
@@ -431,6 +441,11 @@ pub(super) fn psql_as(
     script: &str,
     mode: QueryMode,
 ) -> Result<String> {
+    run_query_as(psql_command(conn, target, vars), "psql", script, mode)
+}
+
+/// The `psql` of [`psql_as`], reading its script from stdin.
+fn psql_command(conn: &Connection, target: &[&str], vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new("psql");
     cmd.args(["-XAtqw", "-v", "ON_ERROR_STOP=1"]);
     for (name, value) in vars {
@@ -441,7 +456,34 @@ pub(super) fn psql_as(
         cmd.env("PGCONNECT_TIMEOUT", PROBE_CONNECT_TIMEOUT);
     }
     client_environment(&mut cmd, Engine::Postgres, conn.env(Engine::Postgres));
-    run_query_as(cmd, "psql", script, mode)
+    cmd
+}
+
+/// Terminates the server sessions named `session` and waits until they
+/// have ended, also after a signal, for a few seconds at most; a session
+/// left is logged.
+fn stop_sessions(conn: &Connection, session: &str) {
+    let deadline = std::time::Instant::now() + super::client::CLEANUP_TIMEOUT;
+    let left = loop {
+        // Counts the sessions still there, signalling each (again).
+        let left = psql_as(
+            conn,
+            &["-d", "postgres"],
+            &[("app", session)],
+            "SELECT count(pg_catalog.pg_terminate_backend(pid)) \
+             FROM pg_catalog.pg_stat_activity WHERE application_name = :'app';",
+            QueryMode::Cleanup,
+        );
+        match left.as_deref().map(str::trim) {
+            Ok("0") => return,
+            Ok(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Ok(n) => break format!("{n} still there"),
+            Err(e) => break e.to_string(),
+        }
+    };
+    tracing::warn!("could not stop the server session `{session}`: {left}");
 }
 
 /// The arguments selecting database `name` such that libpq takes it as a

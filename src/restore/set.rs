@@ -25,7 +25,7 @@ use std::time::Instant;
 use super::client::Finish;
 use super::post_data::ForeignKey;
 use super::pump::{failed_at, pump};
-use super::{at_stage, staging_name, Context, Sink, Totals, PROGRESS_EVERY};
+use super::{at_stage, Context, Sink, Totals, PROGRESS_EVERY};
 use crate::decode::Decoder;
 use crate::engine::{run_to_end_bytes, DatabaseState, Destination, Input, SetTarget};
 use crate::error::{Error, Result, Setting, Stage};
@@ -102,8 +102,7 @@ impl Context<'_> {
             return self.set_into(layout, name);
         }
         if missing {
-            let staging = staging_name();
-            kind.create_database(&staging, &self.connection)?;
+            let staging = self.create_staging()?;
             let done = self.set_into(layout, &staging).and_then(|sizes| {
                 kind.rename_database(&staging, name, &self.connection)?;
                 Ok(sizes)

@@ -202,9 +202,8 @@ mod postgres {
         path_with(&bin)
     }
 
-    #[test]
-    fn a_client_killed_after_the_commit_took_effect_is_a_success() {
-        let tmp = tempfile::tempdir().unwrap();
+    /// A cluster with a small database `src` backed up into `dir`.
+    fn small_backed_up(dir: &Path) -> Cluster {
         let cluster = Cluster::start();
         let s = &cluster.server;
         s.create_database("src");
@@ -214,10 +213,56 @@ mod postgres {
         );
         let mut backup = dbbr();
         s.env(&mut backup)
-            .env("REMOTE_NAME", local_remote(tmp.path()))
+            .env("REMOTE_NAME", local_remote(dir))
             .env("BACKUP_DATABASES", "src")
             .args(["backup", "postgresql"]);
         succeed(&mut backup);
+        cluster
+    }
+
+    #[test]
+    fn stopped_while_its_database_is_created_leaves_none() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cluster = small_backed_up(tmp.path());
+        let s = &cluster.server;
+        let before = databases(s);
+        // The template held (renamed in an open transaction): the server
+        // waits in `CREATE DATABASE`, whatever becomes of its client, and
+        // goes on once the template is free.
+        let mut holder = Command::new("psql");
+        s.env(&mut holder)
+            .args(["-X", "-q", "-A", "-t", "-d", "postgres"]);
+        let mut held = Session::start(&mut holder);
+        held.run(
+            "BEGIN; ALTER DATABASE template1 RENAME TO held_template; SELECT 'held';",
+            "held",
+        );
+        let child = restore(s, tmp.path(), &["--to", "fresh", "--create"])
+            .spawn()
+            .unwrap();
+        let creating = "SELECT count(*) FROM pg_stat_activity \
+             WHERE query LIKE 'CREATE DATABASE%' AND wait_event_type = 'Lock'";
+        assert!(
+            wait_until(Duration::from_secs(60), || s.psql("postgres", creating)
+                == "1"),
+            "the restore never waited to create its database"
+        );
+        let err = terminated_within(child, Duration::from_secs(15), "while creating");
+        drop(held);
+        let created = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE DATABASE%'";
+        assert!(
+            wait_until(Duration::from_secs(10), || s.psql("postgres", created)
+                == "0"),
+            "a CREATE DATABASE goes on: {err}"
+        );
+        assert_eq!(databases(s), before, "{err}");
+    }
+
+    #[test]
+    fn a_client_killed_after_the_commit_took_effect_is_a_success() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cluster = small_backed_up(tmp.path());
+        let s = &cluster.server;
         let path = dying_psql(tmp.path());
         // dbbr's temporary files go here, to be looked at.
         let tmpdir = tmp.path().join("tmp");
