@@ -13,15 +13,6 @@ use crate::common::*;
 /// when the test strikes.
 const ROWS: u64 = 2_000_000;
 
-/// Waits for process `pid` to be gone.
-fn gone(pid: u32) -> bool {
-    wait_until(Duration::from_secs(30), || {
-        !Path::new(&format!("/proc/{pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .is_ok_and(|s| s.split(' ').nth(2) == Some("Z"))
-    })
-}
-
 mod postgres {
     use super::*;
     use crate::common::pg::{Cluster, Server};

@@ -72,6 +72,16 @@ pub fn hold(pid: u32) -> bool {
     stopped && wait_until(Duration::from_secs(1), settled) && state() == Some('T')
 }
 
+/// Waits up to 30 seconds for process `pid` to be gone (or a zombie, its
+/// parent gone too); whether it went.
+pub fn gone(pid: u32) -> bool {
+    wait_until(Duration::from_secs(30), || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.split(' ').nth(2) == Some("Z"))
+    })
+}
+
 /// Sends SIGTERM to `child` and asserts it exits 143 within `limit`; its
 /// stderr. `what` names the case in a failure.
 pub fn terminated_within(child: Child, limit: Duration, what: &str) -> String {

@@ -2,7 +2,8 @@
 //! indexes are built, ends within seconds with exit 143 and leaves no
 //! database: the target is not made, and the temporary one is dropped; an
 //! empty target keeps only what it had, even while a server session was
-//! building one of its indexes.
+//! building one of its indexes. Killed (SIGKILL), it never makes its
+//! target.
 
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -43,6 +44,65 @@ fn sigterm_in_each_phase_of_a_set_restore_leaves_no_database() {
         );
         assert_eq!(left, "0", "{phase}: a temporary database is left: {err}");
     }
+}
+
+/// SIGKILL (an out-of-memory kill, a node drain) while the parts stream:
+/// nothing of dbbr runs after it, yet the target is never made, its
+/// clients end with it, and what is left is dbbr's staging database, by
+/// its name; the same restore then works.
+#[test]
+fn a_set_restore_killed_never_makes_its_target() {
+    let cluster = Cluster::start();
+    let s = cluster.server.clone();
+    s.create_database("src");
+    fill(&s, "src", 120_000);
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(&mut set_backup(&s, "src", tmp.path(), "2"));
+    let (set, _) = the_set(tmp.path());
+    let databases = || -> Vec<String> {
+        let all = s.psql("postgres", "SELECT datname FROM pg_database ORDER BY 1");
+        all.lines().map(str::to_string).collect()
+    };
+    let before = databases();
+    let target = unique("setkill");
+    let mut child = restore(&s, tmp.path(), &set, &target, &["--create", "--jobs", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Parts come and go: a moment when one is copying and its clients run.
+    let copying = "SELECT count(*) FROM pg_stat_progress_copy WHERE tuples_processed > 0";
+    let mut clients = Vec::new();
+    assert!(
+        wait_until(Duration::from_secs(60), || {
+            clients = ["psql", "pg_restore"]
+                .into_iter()
+                .flat_map(|program| children_named(child.id(), program))
+                .collect();
+            !clients.is_empty() && s.psql("postgres", copying) != "0"
+        }),
+        "the restore never started copying"
+    );
+    signal(child.id(), "KILL");
+    child.wait().unwrap();
+    for pid in clients {
+        assert!(gone(pid), "client {pid} outlived dbbr");
+    }
+    assert!(!exists(&s, &target));
+    let after = databases();
+    let left: Vec<&String> = after.iter().filter(|d| !before.contains(d)).collect();
+    assert!(
+        left.iter().all(|d| d.starts_with("dbbr_restore_")),
+        "{left:?}"
+    );
+    succeed(&mut restore(
+        &s,
+        tmp.path(),
+        &set,
+        &target,
+        &["--create", "--jobs", "2"],
+    ));
+    assert_eq!(checksums(&s, &target), checksums(&s, "src"));
 }
 
 #[test]
