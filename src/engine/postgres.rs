@@ -363,24 +363,43 @@ impl DatabaseKind for Postgres {
 
     /// `ALTER DATABASE ... RENAME TO`, tried again for a few seconds while
     /// another session (autovacuum) is still connected to it.
+    ///
+    /// A rename whose client failed (a signal) is stopped in the server
+    /// too, and then the server's catalog says whether it took effect.
     fn rename_database(&self, from: &str, to: &str, conn: &Connection) -> Result<()> {
+        let session = format!("dbbr rename {}", crate::RunId::new());
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let renamed = psql_as(
-                conn,
-                &["-d", "postgres"],
-                &[("db", from), ("to", to)],
-                "ALTER DATABASE :\"db\" RENAME TO :\"to\";",
-                QueryMode::Normal,
-            );
-            match renamed {
+            let mut cmd = psql_command(conn, &["-d", "postgres"], &[("db", from), ("to", to)]);
+            cmd.env("PGAPPNAME", &session);
+            let script = "ALTER DATABASE :\"db\" RENAME TO :\"to\";";
+            match run_query_as(cmd, "psql", script, QueryMode::Normal) {
+                Ok(_) => return Ok(()),
                 Err(Error::Database { message, .. })
                     if attempt < 20 && message.contains("being accessed by other users") =>
                 {
                     std::thread::sleep(std::time::Duration::from_millis(250));
                 }
-                other => return other.map(drop),
+                Err(e) => {
+                    stop_sessions(conn, &session);
+                    let renamed = psql_as(
+                        conn,
+                        &["-d", "postgres"],
+                        &[("db", from), ("to", to)],
+                        "SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_database \
+                         WHERE datname = :'db') AND EXISTS (SELECT FROM \
+                         pg_catalog.pg_database WHERE datname = :'to');",
+                        QueryMode::Cleanup,
+                    );
+                    if renamed.is_ok_and(|t| t.trim() == "t") {
+                        tracing::info!(
+                            "database {from} was renamed to {to}, although its client failed: {e}"
+                        );
+                        return Ok(());
+                    }
+                    return Err(e);
+                }
             }
         }
     }

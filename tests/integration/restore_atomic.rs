@@ -167,9 +167,10 @@ mod postgres {
     }
 
     /// A `psql` that dies as if killed (SIGKILL) once its input has ended,
-    /// whether or not the restore committed; other psql runs (dbbr's
-    /// queries, which start with `-XAtqw`) are left alone.
-    fn dying_psql(dir: &Path) -> String {
+    /// whether or not what it ran committed, when the shell test `when`
+    /// holds; other psql runs are left alone. The restore's client is the
+    /// one started `-X` (dbbr's queries start with `-XAtqw`).
+    fn dying_psql(dir: &Path, when: &str) -> String {
         let real = std::env::var("PATH")
             .unwrap_or_default()
             .split(':')
@@ -182,7 +183,7 @@ mod postgres {
         std::fs::write(
             &script,
             format!(
-                "#!/bin/sh\nif [ \"$1\" = -X ]; then '{}' \"$@\"; kill -9 $$; fi\nexec '{}' \"$@\"\n",
+                "#!/bin/sh\nif {when}; then '{}' \"$@\"; kill -9 $$; fi\nexec '{}' \"$@\"\n",
                 real.display(),
                 real.display()
             ),
@@ -250,11 +251,61 @@ mod postgres {
     }
 
     #[test]
+    fn stopped_while_its_database_is_renamed_into_place_leaves_none() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cluster = backed_up(tmp.path());
+        let s = &cluster.server;
+        let before = databases(s);
+        let child = restore(s, tmp.path(), &["--to", "fresh", "--create"])
+            .spawn()
+            .unwrap();
+        let staging = "SELECT datname FROM pg_database WHERE datname LIKE 'dbbr_restore_%'";
+        let mut name = String::new();
+        assert!(
+            wait_until(Duration::from_secs(60), || {
+                name = s.psql("postgres", staging);
+                !name.is_empty()
+            }),
+            "no staging database"
+        );
+        // The staging database's catalog row held (changed in an open
+        // transaction): the server waits inside the rename, whatever
+        // becomes of its client, and goes on once the row is free.
+        let mut holder = Command::new("psql");
+        s.env(&mut holder)
+            .args(["-X", "-q", "-A", "-t", "-d", "postgres"]);
+        let mut held = Session::start(&mut holder);
+        held.run(
+            &format!("BEGIN; ALTER DATABASE \"{name}\" CONNECTION LIMIT 1000; SELECT 'held';"),
+            "held",
+        );
+        let renaming = "SELECT count(*) FROM pg_stat_activity \
+             WHERE query LIKE 'ALTER DATABASE%RENAME%' AND wait_event_type = 'Lock'";
+        assert!(
+            wait_until(Duration::from_secs(120), || s.psql("postgres", renaming)
+                == "1"),
+            "the restore never waited to rename its database"
+        );
+        signal(child.id(), "TERM");
+        let renames =
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'ALTER DATABASE%RENAME%'";
+        let stopped = wait_until(Duration::from_secs(10), || {
+            s.psql("postgres", renames) == "0"
+        });
+        drop(held);
+        let out = wait_at_most(child, Duration::from_secs(30));
+        let err = stderr(&out);
+        assert!(stopped, "the rename goes on: {err}");
+        assert_eq!(out.status.code(), Some(143), "{err}");
+        assert_eq!(databases(s), before, "{err}");
+    }
+
+    #[test]
     fn a_client_killed_after_the_commit_took_effect_is_a_success() {
         let tmp = tempfile::tempdir().unwrap();
         let cluster = small_backed_up(tmp.path());
         let s = &cluster.server;
-        let path = dying_psql(tmp.path());
+        let path = dying_psql(tmp.path(), r#"[ "$1" = -X ]"#);
         // dbbr's temporary files go here, to be looked at.
         let tmpdir = tmp.path().join("tmp");
         std::fs::create_dir(&tmpdir).unwrap();
@@ -281,6 +332,22 @@ mod postgres {
         // The check's file is not left behind.
         let left: Vec<_> = std::fs::read_dir(&tmpdir).unwrap().collect();
         assert!(left.is_empty(), "{left:?}");
+        // The client of the rename into place killed after the server
+        // renamed: dbbr asks the server, and the restore succeeded.
+        let other = tempfile::tempdir().unwrap();
+        let renaming = r#"[ "${PGAPPNAME#dbbr rename }" != "$PGAPPNAME" ]"#;
+        let before = databases(s);
+        let out = restore(s, tmp.path(), &["--to", "renamed", "--create"])
+            .env("PATH", dying_psql(other.path(), renaming))
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(err.contains("although its client failed"), "{err}");
+        assert_eq!(s.checksums("renamed"), s.checksums("src"));
+        let after = databases(s);
+        let new: Vec<&String> = after.iter().filter(|d| !before.contains(d)).collect();
+        assert_eq!(new, ["renamed"], "{err}");
     }
 }
 
