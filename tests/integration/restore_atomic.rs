@@ -373,13 +373,19 @@ mod mariadb {
     }
 
     fn backed_up(dir: &Path) -> Instance {
+        backed_up_with(dir, "small", "big", ROWS)
+    }
+
+    /// A server with database `src` (table `first`, one row, and table
+    /// `second`, `rows` rows) backed up into `dir`.
+    fn backed_up_with(dir: &Path, first: &str, second: &str, rows: u64) -> Instance {
         let instance = Instance::start();
         let s = instance.server();
         s.sql(&format!(
-            "CREATE DATABASE src; USE src; CREATE TABLE src.small (id INT PRIMARY KEY, v TEXT);
-             INSERT INTO src.small VALUES (1, 'a');
-             CREATE TABLE src.big (id INT PRIMARY KEY, v VARCHAR(40));
-             INSERT INTO src.big SELECT seq, MD5(seq) FROM seq_1_to_{ROWS};"
+            "CREATE DATABASE src; USE src; CREATE TABLE src.{first} (id INT PRIMARY KEY, v TEXT);
+             INSERT INTO src.{first} VALUES (1, 'a');
+             CREATE TABLE src.{second} (id INT PRIMARY KEY, v VARCHAR(40));
+             INSERT INTO src.{second} SELECT seq, MD5(seq) FROM seq_1_to_{rows};"
         ));
         let mut cmd = dbbr_on(s, dir, &["backup", "mariadb"]);
         cmd.env("BACKUP_DATABASES", "src")
@@ -466,5 +472,84 @@ mod mariadb {
         .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
         assert_eq!(s.checksums("target"), s.checksums("src"));
+    }
+
+    /// A statement running in the server whose text starts with `start`.
+    fn running(s: &Server, start: &str) -> bool {
+        let count = s.sql(&format!(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE INFO LIKE '{start}%' AND ID <> CONNECTION_ID();"
+        ));
+        count.trim() != "0"
+    }
+
+    /// SIGTERM to `child` while the server waits inside statement `start`
+    /// that `held` holds up; `held` is let go once that statement is gone
+    /// (or after 10 s). The statement must end with the client, and the
+    /// run end 143; its stderr.
+    fn stopped_inside(
+        s: &Server,
+        child: std::process::Child,
+        held: Session,
+        start: &str,
+    ) -> String {
+        assert!(
+            wait_until(Duration::from_secs(120), || running(s, start)),
+            "the restore never waited in {start}"
+        );
+        signal(child.id(), "TERM");
+        let stopped = wait_until(Duration::from_secs(10), || !running(s, start));
+        drop(held);
+        let out = wait_at_most(child, Duration::from_secs(30));
+        let err = stderr(&out);
+        assert!(stopped, "{start} goes on: {err}");
+        assert_eq!(out.status.code(), Some(143), "{err}");
+        err
+    }
+
+    /// A statement whose client a signal killed takes no effect after the
+    /// run: neither `CREATE DATABASE` held up by a global read lock nor
+    /// the `RENAME TABLE` into place held up by a reader of a staging
+    /// table (MariaDB gives up a lock wait whose client has gone, where
+    /// PostgreSQL goes on).
+    #[test]
+    fn stopped_while_the_server_creates_or_moves_leaves_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let instance = backed_up_with(tmp.path(), "first", "second", 300_000);
+        let s = instance.server();
+        let restore = || {
+            dbbr_on(
+                s,
+                tmp.path(),
+                &["restore", "--latest", "src", "--to", "fresh", "--create"],
+            )
+            .spawn()
+            .unwrap()
+        };
+        let mut held = Session::start(s.client().arg("--unbuffered"));
+        held.run("FLUSH TABLES WITH READ LOCK; SELECT 'held';", "held");
+        let before = databases(s);
+        let err = stopped_inside(s, restore(), held, "CREATE DATABASE");
+        assert_eq!(databases(s), before, "{err}");
+        // The table loaded first read in an open transaction while the
+        // second loads: the rename into place waits for that reader.
+        let child = restore();
+        let staging = "SELECT TABLE_SCHEMA FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA LIKE 'dbbr\\_restore\\_%' AND TABLE_NAME = 'second';";
+        let mut name = String::new();
+        assert!(
+            wait_until(Duration::from_secs(60), || {
+                name = s.sql(staging).trim().to_string();
+                !name.is_empty()
+            }),
+            "no staging table"
+        );
+        let mut held = Session::start(s.client().arg("--unbuffered"));
+        held.run(
+            &format!("BEGIN; SELECT COUNT(*) FROM `{name}`.`first`;"),
+            "1",
+        );
+        let err = stopped_inside(s, child, held, "RENAME TABLE");
+        assert_eq!(databases(s), before, "{err}");
     }
 }
