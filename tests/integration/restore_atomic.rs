@@ -171,6 +171,12 @@ mod postgres {
     /// holds; other psql runs are left alone. The restore's client is the
     /// one started `-X` (dbbr's queries start with `-XAtqw`).
     fn dying_psql(dir: &Path, when: &str) -> String {
+        wrapped_psql(dir, when, "kill -9 $$")
+    }
+
+    /// A `psql` that, when the shell test `when` holds, runs and then does
+    /// `then` (as its own shell); in `dir`'s `bin`, the `PATH` with it.
+    fn wrapped_psql(dir: &Path, when: &str, then: &str) -> String {
         let real = std::env::var("PATH")
             .unwrap_or_default()
             .split(':')
@@ -183,7 +189,7 @@ mod postgres {
         std::fs::write(
             &script,
             format!(
-                "#!/bin/sh\nif {when}; then '{}' \"$@\"; kill -9 $$; fi\nexec '{}' \"$@\"\n",
+                "#!/bin/sh\nif {when}; then '{}' \"$@\"; {then}; fi\nexec '{}' \"$@\"\n",
                 real.display(),
                 real.display()
             ),
@@ -348,6 +354,20 @@ mod postgres {
         let after = databases(s);
         let new: Vec<&String> = after.iter().filter(|d| !before.contains(d)).collect();
         assert_eq!(new, ["renamed"], "{err}");
+        // SIGTERM to dbbr once the server renamed, before its client
+        // ended: stopped (143), and said to be complete, as it is.
+        let third = tempfile::tempdir().unwrap();
+        let out = restore(s, tmp.path(), &["--to", "late", "--create"])
+            .env(
+                "PATH",
+                wrapped_psql(third.path(), renaming, "kill -TERM $PPID; exec sleep 5"),
+            )
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(143), "{err}");
+        assert!(err.contains("once the restore had finished"), "{err}");
+        assert_eq!(s.checksums("late"), s.checksums("src"));
     }
 }
 

@@ -173,6 +173,18 @@ fn what_stops(command: &Command) -> &'static str {
     }
 }
 
+/// What to say of a command that a signal reached after it had done all
+/// it was asked, where the usual line would say otherwise.
+fn what_finished(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Restore(_) => Some(
+            "the signal came once the restore had finished: it is complete \
+             (a database restored in full, or all of the output written)",
+        ),
+        _ => None,
+    }
+}
+
 /// The name of signal number `signal`.
 fn signal_name(signal: i32) -> String {
     match signal {
@@ -237,7 +249,8 @@ fn main() -> ExitCode {
         Command::Backup(args) => Some(args.engine.engine()),
         _ => None,
     };
-    let stops = what_stops(&cli.command);
+    let mut stops = what_stops(&cli.command);
+    let finished = what_finished(&cli.command);
     let outcome = match cli.command {
         Command::Backup(args) => job::backup(args, interrupted, json),
         Command::Check(args) => check_cmd::run(args),
@@ -248,10 +261,15 @@ fn main() -> ExitCode {
         Command::Remote(args) => remote_cmd::run(args, interrupted),
         Command::Reference => Outcome::from(Ok::<bool, dbbr::Error>(reference::print())),
     };
-    // Stopped by a signal: whatever the command returned, it did not do
-    // all it was asked.
+    // Stopped by a signal: whatever the command returned, the exit says
+    // so (a restore that had finished says that in its last line).
     let outcome = match signalled.load(Ordering::SeqCst) {
-        signal @ 1.. => outcome.interrupted_by(signal),
+        signal @ 1.. => {
+            if let (Outcome::Success, Some(finished)) = (&outcome, finished) {
+                stops = finished;
+            }
+            outcome.interrupted_by(signal)
+        }
         _ => outcome,
     };
     exit(outcome, stops, engine)
