@@ -15,44 +15,37 @@
 //! server (whole-server and globals backups) cannot be undone: they are
 //! verified in full first.
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
 use crate::catalog::{Catalog, Lookup, State, StoredBackup, Which};
-use crate::decode::Decoder;
 use crate::encode::Identities;
-use crate::engine::{Connection, DatabaseKind, DatabaseState, Destination, Engine};
+use crate::engine::{Connection, DatabaseKind, Destination, Engine};
 use crate::error::{Error, Result, Setting, Stage};
 use crate::manifest::Kind;
 use crate::report::{NoProgress, Progress};
-use crate::run_id::RunId;
 use crate::storage::{Remote, RemoteSpec};
-use crate::stored::{read_through, Opened};
+use crate::stored::Opened;
 
 mod archive;
 mod client;
 mod commit_check;
+mod into_database;
 mod pg_script;
 mod post_data;
 mod pump;
 mod retarget;
 mod roles;
 mod set;
+mod stream;
 mod unmovable;
 
-use archive::ArchiveScript;
-use client::{ClientWriter, Finish};
-use commit_check::CommitCheck;
-use pg_script::PgTransaction;
-use pump::{failed_at, pump};
-use retarget::Retarget;
 use roles::ExistingRoles;
-use unmovable::Unmovable;
 
 /// How often progress is reported.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
@@ -589,12 +582,6 @@ fn globals_of<'a>(catalog: &'a Catalog, backup: &StoredBackup) -> Result<&'a Sto
         })
 }
 
-/// A database name of dbbr's own for one restore: where a restore into a
-/// new database (PostgreSQL) or a staged restore (MariaDB) goes first.
-fn staging_name() -> String {
-    format!("dbbr_restore_{}", RunId::new())
-}
-
 /// One restore, resolved.
 struct Context<'a> {
     restore: &'a Restore,
@@ -634,281 +621,6 @@ impl Context<'_> {
             }
             Sink::Database(name) => self.to_database(&name),
         }
-    }
-
-    /// Restores into database `name`, all or nothing.
-    fn to_database(&self, name: &str) -> Result<Totals> {
-        let kind = self.kind();
-        let restore = self.restore;
-        let state = kind.database_state(name, &self.connection)?;
-        match state {
-            DatabaseState::Missing if !restore.create => {
-                return Err(Error::config(
-                    Setting::Selection,
-                    format!(
-                        "database `{name}` does not exist: create it, or ask for it to be created"
-                    ),
-                ))
-            }
-            DatabaseState::HasTables if !restore.force => {
-                return Err(Error::config(
-                    Setting::Selection,
-                    format!(
-                        "database `{name}` already has tables: restore into an empty \
-                         database, or force it"
-                    ),
-                ))
-            }
-            _ => {}
-        }
-        let missing = state == DatabaseState::Missing;
-        let verify = restore
-            .verify_first
-            .unwrap_or(kind.dump_names_its_database());
-        if verify {
-            let found = self.verify_whole()?;
-            if !found.is_empty() && !restore.scratch && self.opened.engine == Engine::MariaDb {
-                return Err(Error::config(
-                    Setting::Selection,
-                    format!(
-                        "{} holds {}, which MariaDB cannot move into place at once, so it \
-                         cannot be restored all-or-nothing and nothing was changed: restore it \
-                         by hand (`dbbr restore ... --to-stdout | mariadb DB`), which is not \
-                         all-or-nothing",
-                        self.opened.backup.object(),
-                        found.join(", ")
-                    ),
-                ));
-            }
-        }
-        let totals = if restore.scratch {
-            if missing {
-                kind.create_database(name, &self.connection)?;
-            }
-            self.stream(self.client(Destination::Database(name))?)?
-        } else {
-            match self.opened.engine {
-                Engine::Postgres if missing => self.to_new_database(name)?,
-                Engine::Postgres => self.stream(self.client(Destination::Database(name))?)?,
-                _ => self.staged(name, missing)?,
-            }
-        };
-        Ok((totals.0, totals.1, verify))
-    }
-
-    /// PostgreSQL into a database that does not exist: restored into a new
-    /// database of a temporary name, renamed into place at the end.
-    fn to_new_database(&self, name: &str) -> Result<(u64, u64)> {
-        let kind = self.kind();
-        let staging = self.create_staging()?;
-        let done = self
-            .client(Destination::Database(&staging))
-            .and_then(|client| self.stream(client))
-            .and_then(|totals| {
-                kind.rename_database(&staging, name, &self.connection)?;
-                Ok(totals)
-            });
-        if done.is_err() {
-            self.drop_made(&staging);
-        }
-        done
-    }
-
-    /// MariaDB: restored into a staging database, whose tables then move
-    /// into the target in one atomic `RENAME TABLE`.
-    fn staged(&self, name: &str, missing: bool) -> Result<(u64, u64)> {
-        let kind = self.kind();
-        let staging = self.create_staging()?;
-        let done = self
-            .client(Destination::Database(&staging))
-            .and_then(|client| self.stream(client))
-            .and_then(|totals| {
-                if missing {
-                    kind.create_database(name, &self.connection)?;
-                }
-                let moved = kind.move_tables(&staging, name, &self.connection);
-                if moved.is_err() && missing {
-                    self.drop_made(name);
-                }
-                moved.map(|()| totals)
-            });
-        self.drop_made(&staging);
-        done
-    }
-
-    /// Creates a database of dbbr's own name for this restore. If that
-    /// fails, the name is dropped too: the client may have been stopped
-    /// after the server had made it.
-    fn create_staging(&self) -> Result<String> {
-        let kind = self.kind();
-        let staging = staging_name();
-        if let Err(e) = kind.create_database(&staging, &self.connection) {
-            if let Err(d) = kind.drop_database(&staging, &self.connection) {
-                tracing::error!(
-                    "could not drop database {staging}, which the restore may have made: {d} \
-                     (drop it by hand if it is there)"
-                );
-            }
-            return Err(e);
-        }
-        Ok(staging)
-    }
-
-    /// Drops a database this restore made, also after a signal (bounded).
-    fn drop_made(&self, name: &str) {
-        match self.kind().drop_database(name, &self.connection) {
-            Ok(()) => tracing::info!("dropped database {name}, which the restore had made"),
-            Err(e) => tracing::error!(
-                "could not drop database {name}, which the restore had made: {e} (drop it by hand)"
-            ),
-        }
-    }
-
-    /// The client that replays the backup into `to`, as a sink that ends
-    /// only when dbbr says so.
-    fn client(&self, to: Destination<'_>) -> Result<Box<dyn Finish>> {
-        let kind = self.kind();
-        let manifest = &self.opened.backup.manifest;
-        let archive = manifest.is_archive();
-        let args = &self.restore.client_args;
-        let (cmd, program) = kind.restore_command(to, archive, args, &self.connection);
-        let client = self.start_client(cmd, &program)?;
-        let into_database = matches!(to, Destination::Database(_));
-        let sink: Box<dyn Finish> = match self.opened.engine {
-            // One transaction, whose COMMIT dbbr writes.
-            Engine::Postgres if into_database => {
-                let conn = self.connection.clone();
-                let check =
-                    CommitCheck::new(Box::new(move |xid| kind.transaction_committed(xid, &conn)));
-                Box::new(
-                    PgTransaction::begin_checked(client, check)
-                        .map_err(|e| self.failed(Stage::Client, e.to_string()))?,
-                )
-            }
-            Engine::Postgres
-                if manifest.kind() == Kind::Globals && kind.globals_recreate_roles() =>
-            {
-                Box::new(ExistingRoles::new(client))
-            }
-            _ if kind.dump_names_its_database() && into_database => Box::new(Retarget::new(client)),
-            _ => Box::new(client),
-        };
-        if !archive {
-            return Ok(sink);
-        }
-        match kind.archive_script(to, args) {
-            Some((cmd, program)) => ArchiveScript::start(cmd, &program, sink)
-                .map(|a| Box::new(a) as Box<dyn Finish>)
-                .map_err(|e| self.failed(Stage::Client, not_started(&program, &e))),
-            None => Ok(sink),
-        }
-    }
-
-    fn start_client(&self, cmd: std::process::Command, program: &str) -> Result<ClientWriter> {
-        ClientWriter::start(cmd, program)
-            .map_err(|e| self.failed(Stage::Client, not_started(program, &e)))
-    }
-
-    fn decoder(&self) -> Result<Decoder<crate::storage::Download>> {
-        self.opened.decoder(self.identities).map_err(|e| match e {
-            Error::Interrupted => Error::Interrupted,
-            e @ Error::Decode { .. } => self.decode_failed(e),
-            e => self.failed(Stage::Download, e.to_string()),
-        })
-    }
-
-    /// Reads and checks the whole backup without running a client; for a
-    /// MariaDB dump, what it holds that cannot move between databases.
-    fn verify_whole(&self) -> Result<Vec<&'static str>> {
-        let decoder = self.decoder()?;
-        let mut scan = Unmovable::default();
-        let scanning = self.opened.engine == Engine::MariaDb;
-        let stop = || self.restore.cancel.load(Ordering::Relaxed);
-        read_through(decoder, stop, |piece, _| {
-            if scanning {
-                scan.update(piece);
-            }
-        })
-        .map_err(|e| match e {
-            Error::Interrupted => Error::Interrupted,
-            e => self.decode_failed(e),
-        })?;
-        Ok(scan.found().to_vec())
-    }
-
-    /// Streams the decoded backup into `out`; the totals on success. `out`
-    /// is completed only when every stage succeeded, and abandoned (its
-    /// clients killed before their input ends) otherwise. A watcher kills
-    /// the clients when the restore is cancelled, so that a client blocked
-    /// on a lock cannot hold it up.
-    fn stream(&self, out: Box<dyn Finish>) -> Result<(u64, u64)> {
-        let decoder = self.decoder()?;
-        let label = &self.opened.backup.manifest.database;
-        let progress = &self.restore.progress;
-        progress.started(label, self.opened.backup.object());
-        progress.sized(label, self.opened.backup.manifest.stored_bytes);
-        let clock = Instant::now();
-        let mut last = Instant::now();
-        let cancel = &self.restore.cancel;
-        pump(
-            decoder,
-            out,
-            self.opened.backup.object(),
-            &|| cancel.load(Ordering::Relaxed),
-            |_, decoder| {
-                if last.elapsed() >= PROGRESS_EVERY {
-                    last = Instant::now();
-                    let (raw, stored) = (decoder.raw_bytes(), decoder.stored_bytes());
-                    progress.advanced(label, raw, stored, clock.elapsed());
-                }
-            },
-        )
-    }
-
-    fn failed(&self, stage: Stage, message: String) -> Error {
-        failed_at(self.opened.backup.object(), stage, message)
-    }
-
-    fn decode_failed(&self, e: Error) -> Error {
-        at_stage(self.opened.backup.object(), e)
-    }
-}
-
-/// Why a program could not start.
-fn not_started(program: &str, e: &io::Error) -> String {
-    if e.kind() == io::ErrorKind::NotFound {
-        format!("{program} not found: install the database client")
-    } else {
-        format!("cannot start {program}: {e}")
-    }
-}
-
-/// A decode failure of backup `object` as a restore error naming the stage;
-/// other errors as they are.
-pub(crate) fn at_stage(object: &str, e: Error) -> Error {
-    match e {
-        Error::Decode { stage, message } => Error::Restore {
-            backup: object.into(),
-            stage,
-            message,
-        },
-        other => other,
-    }
-}
-
-/// Adds the client's last error lines to a restore error.
-fn with_tail(e: Error, tail: &str) -> Error {
-    match e {
-        Error::Restore {
-            backup,
-            stage,
-            message,
-        } if !tail.is_empty() => Error::Restore {
-            backup,
-            stage,
-            message: format!("{message} (client: {tail})"),
-        },
-        other => other,
     }
 }
 

@@ -9,7 +9,7 @@ use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::client::Finish;
-use super::{at_stage, with_tail, CANCEL_POLL};
+use super::CANCEL_POLL;
 use crate::decode::Decoder;
 use crate::error::{Error, Result, Stage};
 use crate::storage::Download;
@@ -106,4 +106,33 @@ pub(super) fn pump(
         })?;
         Ok((stats.raw_bytes, stats.stored_bytes))
     })
+}
+
+/// A decode failure of backup `object` as a restore error naming the stage;
+/// other errors as they are.
+pub(super) fn at_stage(object: &str, e: Error) -> Error {
+    match e {
+        Error::Decode { stage, message } => Error::Restore {
+            backup: object.into(),
+            stage,
+            message,
+        },
+        other => other,
+    }
+}
+
+/// Adds the client's last error lines to a restore error.
+fn with_tail(e: Error, tail: &str) -> Error {
+    match e {
+        Error::Restore {
+            backup,
+            stage,
+            message,
+        } if !tail.is_empty() => Error::Restore {
+            backup,
+            stage,
+            message: format!("{message} (client: {tail})"),
+        },
+        other => other,
+    }
 }

@@ -24,8 +24,8 @@ use std::time::Instant;
 
 use super::client::Finish;
 use super::post_data::ForeignKey;
-use super::pump::{failed_at, pump};
-use super::{at_stage, Context, Sink, Totals, PROGRESS_EVERY};
+use super::pump::{at_stage, failed_at, pump};
+use super::{Context, Sink, Totals, PROGRESS_EVERY};
 use crate::decode::Decoder;
 use crate::engine::{run_to_end_bytes, DatabaseState, Destination, Input, SetTarget};
 use crate::error::{Error, Result, Setting, Stage};
