@@ -14,6 +14,7 @@ mod argv;
 mod client;
 mod connect;
 mod mariadb;
+mod pg_query;
 mod pg_session;
 mod pg_set;
 mod pg_set_restore;

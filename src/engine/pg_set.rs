@@ -10,8 +10,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::client::{client_env, client_environment, run_to_end, Connection, Input};
+use super::pg_query::dbname_args;
 use super::pg_session::Session;
-use super::postgres::{dbname_args, INSTALL_HINT};
+use super::postgres::INSTALL_HINT;
 use super::Engine;
 use crate::dump::DumpCommand;
 use crate::error::{Error, Result};

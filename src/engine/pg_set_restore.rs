@@ -7,8 +7,8 @@ use std::process::Command;
 use serde::Deserialize;
 
 use super::client::{client_environment, Connection};
+use super::pg_query::dbname_args;
 use super::pg_set::{literal, parse_json};
-use super::postgres::dbname_args;
 use super::Engine;
 use crate::error::Result;
 
@@ -94,7 +94,7 @@ impl SetTarget<'_> {
              || ':' || objid::text), '[]') FROM ({OBJECTS}) o), 'large_objects', \
              (SELECT coalesce(json_agg(oid::int8), '[]') FROM pg_largeobject_metadata));"
         );
-        let out = super::postgres::psql(self.conn, &args, self.database, &query)?;
+        let out = super::pg_query::psql(self.conn, &args, self.database, &query)?;
         parse_json(&[out])
     }
 
@@ -146,7 +146,7 @@ SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
         );
         let args = self.psql_args();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let left = super::postgres::psql_as(
+        let left = super::pg_query::psql_as(
             self.conn,
             &args,
             &[("db", self.database)],

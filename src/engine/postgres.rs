@@ -10,6 +10,7 @@ use super::client::{
     client_env, client_environment, run_capture, run_query_as, version_of, QueryMode,
     PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
 };
+use super::pg_query::{dbname_args, psql, psql_as, psql_command, stop_sessions};
 use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Listed, Target};
 use crate::dump::DumpCommand;
 use crate::error::{Error, Result, Setting};
@@ -444,83 +445,6 @@ impl DatabaseKind for Postgres {
 
 /// Separates the columns of a listing (a byte no database name holds).
 const FIELD: &str = "\u{1f}";
-
-/// Runs `script` with psql (`db` bound to the psql variable `db`, so that it
-/// is quoted by psql as `:'db'` or `:"db"`), stopping at the first error,
-/// connected as the connection's options say.
-pub(super) fn psql(conn: &Connection, target: &[&str], db: &str, script: &str) -> Result<String> {
-    psql_as(conn, target, &[("db", db)], script, QueryMode::Normal)
-}
-
-/// [`psql`] with several variables, in `mode`.
-pub(super) fn psql_as(
-    conn: &Connection,
-    target: &[&str],
-    vars: &[(&str, &str)],
-    script: &str,
-    mode: QueryMode,
-) -> Result<String> {
-    run_query_as(psql_command(conn, target, vars), "psql", script, mode)
-}
-
-/// The `psql` of [`psql_as`], reading its script from stdin.
-fn psql_command(conn: &Connection, target: &[&str], vars: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new("psql");
-    cmd.args(["-XAtqw", "-v", "ON_ERROR_STOP=1"]);
-    for (name, value) in vars {
-        cmd.arg("-v").arg(format!("{name}={value}"));
-    }
-    cmd.args(conn.connect_args(Engine::Postgres)).args(target);
-    if std::env::var_os("PGCONNECT_TIMEOUT").is_none_or(|v| v.is_empty()) {
-        cmd.env("PGCONNECT_TIMEOUT", PROBE_CONNECT_TIMEOUT);
-    }
-    client_environment(&mut cmd, Engine::Postgres, conn.env(Engine::Postgres));
-    cmd
-}
-
-/// Terminates the server sessions named `session` and waits until they
-/// have ended, also after a signal, for a few seconds at most; a session
-/// left is logged.
-fn stop_sessions(conn: &Connection, session: &str) {
-    let deadline = std::time::Instant::now() + super::client::CLEANUP_TIMEOUT;
-    let left = loop {
-        // Counts the sessions still there, signalling each (again).
-        let left = psql_as(
-            conn,
-            &["-d", "postgres"],
-            &[("app", session)],
-            "SELECT count(pg_catalog.pg_terminate_backend(pid)) \
-             FROM pg_catalog.pg_stat_activity WHERE application_name = :'app';",
-            QueryMode::Cleanup,
-        );
-        match left.as_deref().map(str::trim) {
-            Ok("0") => return,
-            Ok(_) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            Ok(n) => break format!("{n} still there"),
-            Err(e) => break e.to_string(),
-        }
-    };
-    tracing::warn!("could not stop the server session `{session}`: {left}");
-}
-
-/// The arguments selecting database `name` such that libpq takes it as a
-/// plain name: a name libpq would read as a connection string (one with `=`
-/// or a URI prefix) is wrapped in `dbname='...'`; one that looks like an
-/// option is attached to `--dbname=`.
-pub(super) fn dbname_args(name: &str) -> Vec<String> {
-    let conninfo_like =
-        name.contains('=') || name.starts_with("postgresql://") || name.starts_with("postgres://");
-    if conninfo_like {
-        let escaped = name.replace('\\', "\\\\").replace('\'', "\\'");
-        vec![format!("--dbname=dbname='{escaped}'")]
-    } else if name.starts_with('-') {
-        vec![format!("--dbname={name}")]
-    } else {
-        vec!["-d".to_string(), name.to_string()]
-    }
-}
 
 fn version_command(conn: &Connection, has_pgdatabase: bool, has_timeout: bool) -> Command {
     let mut cmd = Command::new("psql");
