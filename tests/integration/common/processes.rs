@@ -72,6 +72,15 @@ pub fn hold(pid: u32) -> bool {
     stopped && wait_until(Duration::from_secs(1), settled) && state() == Some('T')
 }
 
+/// Lets process `pid`, held by [`hold`], go on (SIGCONT), if it is still
+/// there.
+pub fn release(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-CONT", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status();
+}
+
 /// Waits up to 30 seconds for process `pid` to be gone (or a zombie, its
 /// parent gone too); whether it went.
 pub fn gone(pid: u32) -> bool {

@@ -70,21 +70,26 @@ fn a_set_restore_killed_never_makes_its_target() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Parts come and go: a moment when one is copying and its clients run.
-    let copying = "SELECT count(*) FROM pg_stat_progress_copy WHERE tuples_processed > 0";
-    let mut clients = Vec::new();
-    assert!(
-        wait_until(Duration::from_secs(60), || {
-            clients = ["psql", "pg_restore"]
-                .into_iter()
-                .flat_map(|program| children_named(child.id(), program))
-                .collect();
-            !clients.is_empty() && s.psql("postgres", copying) != "0"
-        }),
-        "the restore never started copying"
-    );
+    // A data part's client held where it is (the first client replays the
+    // pre-data; dbbr's own queries run `psql -XAtqw`): the restore cannot
+    // end before the kill.
+    let mut first = None;
+    let held = wait_until(Duration::from_secs(60), || {
+        children_named(child.id(), "psql")
+            .into_iter()
+            .filter(|&pid| replays(pid))
+            .any(|pid| *first.get_or_insert(pid) != pid && hold(pid))
+    });
+    assert!(held, "no data part's client started");
+    let clients: Vec<u32> = ["psql", "pg_restore"]
+        .into_iter()
+        .flat_map(|program| children_named(child.id(), program))
+        .collect();
     signal(child.id(), "KILL");
     child.wait().unwrap();
+    for &pid in &clients {
+        release(pid);
+    }
     for pid in clients {
         assert!(gone(pid), "client {pid} outlived dbbr");
     }
@@ -103,6 +108,12 @@ fn a_set_restore_killed_never_makes_its_target() {
         &["--create", "--jobs", "2"],
     ));
     assert_eq!(checksums(&s, &target), checksums(&s, "src"));
+}
+
+/// Whether process `pid` is a client replaying a script (`psql -X`).
+fn replays(pid: u32) -> bool {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    cmdline.split(|&b| b == 0).nth(1) == Some(b"-X")
 }
 
 #[test]
