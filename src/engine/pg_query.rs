@@ -26,8 +26,28 @@ pub(super) fn psql_as(
     run_query_as(psql_command(conn, target, vars), "psql", script, mode)
 }
 
+/// [`psql`] on database `postgres` with `vars`, under the session name
+/// `dbbr WHAT <id>` of its own: when its client fails (a signal killed it),
+/// the server would go on with the script, so that session is stopped too
+/// (bounded) before this returns.
+pub(super) fn psql_settled(
+    conn: &Connection,
+    what: &str,
+    vars: &[(&str, &str)],
+    script: &str,
+) -> Result<String> {
+    let session = format!("dbbr {what} {}", crate::RunId::new());
+    let mut cmd = psql_command(conn, &["-d", "postgres"], vars);
+    cmd.env("PGAPPNAME", &session);
+    let done = run_query_as(cmd, "psql", script, QueryMode::Normal);
+    if done.is_err() {
+        stop_sessions(conn, &session);
+    }
+    done
+}
+
 /// The `psql` of [`psql_as`], reading its script from stdin.
-pub(super) fn psql_command(conn: &Connection, target: &[&str], vars: &[(&str, &str)]) -> Command {
+fn psql_command(conn: &Connection, target: &[&str], vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new("psql");
     cmd.args(["-XAtqw", "-v", "ON_ERROR_STOP=1"]);
     for (name, value) in vars {
@@ -44,7 +64,7 @@ pub(super) fn psql_command(conn: &Connection, target: &[&str], vars: &[(&str, &s
 /// Terminates the server sessions named `session` and waits until they
 /// have ended, also after a signal, for a few seconds at most; a session
 /// left is logged.
-pub(super) fn stop_sessions(conn: &Connection, session: &str) {
+fn stop_sessions(conn: &Connection, session: &str) {
     let deadline = std::time::Instant::now() + super::client::CLEANUP_TIMEOUT;
     let left = loop {
         // Counts the sessions still there, signalling each (again).

@@ -7,10 +7,10 @@ use std::process::Command;
 
 use super::argv::spelled_out;
 use super::client::{
-    client_env, client_environment, run_capture, run_query_as, version_of, QueryMode,
-    PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT,
+    client_env, client_environment, run_capture, version_of, QueryMode, PROBE_CONNECT_TIMEOUT,
+    PROBE_TIMEOUT,
 };
-use super::pg_query::{dbname_args, psql, psql_as, psql_command, stop_sessions};
+use super::pg_query::{dbname_args, psql, psql_as, psql_settled};
 use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Listed, Target};
 use crate::dump::DumpCommand;
 use crate::error::{Error, Result, Setting};
@@ -314,17 +314,9 @@ impl DatabaseKind for Postgres {
     }
 
     fn create_database(&self, name: &str, conn: &Connection) -> Result<()> {
-        // Under a session name of its own: the server goes on with a
-        // `CREATE DATABASE` whose client a signal killed, and would make the
-        // database after dbbr had gone, unless that session is stopped.
-        let session = format!("dbbr create {}", crate::RunId::new());
-        let mut cmd = psql_command(conn, &["-d", "postgres"], &[("db", name)]);
-        cmd.env("PGAPPNAME", &session);
-        let created = run_query_as(cmd, "psql", "CREATE DATABASE :\"db\";", QueryMode::Normal);
-        if created.is_err() {
-            stop_sessions(conn, &session);
-        }
-        created.map(drop)
+        // Settled: a create whose client a signal killed would otherwise
+        // make the database after dbbr had gone.
+        psql_settled(conn, "create", &[("db", name)], "CREATE DATABASE :\"db\";").map(drop)
     }
 
     fn drop_database(&self, name: &str, conn: &Connection) -> Result<()> {
@@ -368,14 +360,11 @@ impl DatabaseKind for Postgres {
     /// A rename whose client failed (a signal) is stopped in the server
     /// too, and then the server's catalog says whether it took effect.
     fn rename_database(&self, from: &str, to: &str, conn: &Connection) -> Result<()> {
-        let session = format!("dbbr rename {}", crate::RunId::new());
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut cmd = psql_command(conn, &["-d", "postgres"], &[("db", from), ("to", to)]);
-            cmd.env("PGAPPNAME", &session);
             let script = "ALTER DATABASE :\"db\" RENAME TO :\"to\";";
-            match run_query_as(cmd, "psql", script, QueryMode::Normal) {
+            match psql_settled(conn, "rename", &[("db", from), ("to", to)], script) {
                 Ok(_) => return Ok(()),
                 Err(Error::Database { message, .. })
                     if attempt < 20 && message.contains("being accessed by other users") =>
@@ -383,7 +372,6 @@ impl DatabaseKind for Postgres {
                     std::thread::sleep(std::time::Duration::from_millis(250));
                 }
                 Err(e) => {
-                    stop_sessions(conn, &session);
                     let renamed = psql_as(
                         conn,
                         &["-d", "postgres"],
