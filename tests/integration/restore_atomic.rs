@@ -53,13 +53,6 @@ mod postgres {
         cmd
     }
 
-    fn databases(s: &Server) -> Vec<String> {
-        s.psql("postgres", "SELECT datname FROM pg_database ORDER BY 1")
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
-
     fn tables(s: &Server, db: &str) -> String {
         s.psql(
             db,
@@ -104,7 +97,7 @@ mod postgres {
             "0"
         );
         // Into a new database: the target never appears.
-        let before = databases(s);
+        let before = s.databases();
         let (mut child, psql) = started_copying(
             s,
             &mut restore(s, tmp.path(), &["--to", "fresh", "--create"]),
@@ -112,7 +105,7 @@ mod postgres {
         signal(child.id(), "KILL");
         child.wait().unwrap();
         assert!(gone(psql), "psql outlived dbbr");
-        let after = databases(s);
+        let after = s.databases();
         assert!(!after.contains(&"fresh".to_string()), "{after:?}");
         // What is left is dbbr's own staging database, empty, by its name.
         for db in after.iter().filter(|d| !before.contains(d)) {
@@ -136,7 +129,7 @@ mod postgres {
         let tmp = tempfile::tempdir().unwrap();
         let cluster = backed_up(tmp.path());
         let s = &cluster.server;
-        let before = databases(s);
+        let before = s.databases();
         // SIGTERM: stopped within seconds, the database it made is dropped.
         let (child, _) = started_copying(
             s,
@@ -151,7 +144,7 @@ mod postgres {
             clock.elapsed()
         );
         assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
-        assert_eq!(databases(s), before, "{}", stderr(&out));
+        assert_eq!(s.databases(), before, "{}", stderr(&out));
         // The client killed: the restore fails, nothing is left.
         s.create_database("target");
         let (child, psql) = started_copying(s, &mut restore(s, tmp.path(), &["--to", "target"]));
@@ -218,19 +211,52 @@ mod postgres {
         cluster
     }
 
+    /// SIGTERM to `child` while the server waits (for a lock) inside the
+    /// statement starting `start` (a `LIKE` pattern) that `held` holds up;
+    /// `held` is let go once that statement is gone (or after 10 s). The
+    /// statement must be stopped with the client, the run end 143 within
+    /// 15 s, and the server hold the databases it held `before`.
+    fn stopped_inside(
+        s: &Server,
+        before: &[String],
+        child: std::process::Child,
+        held: Session,
+        start: &str,
+    ) {
+        let waiting = format!(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE query LIKE '{start}%' AND wait_event_type = 'Lock'"
+        );
+        assert!(
+            wait_until(Duration::from_secs(120), || s.psql("postgres", &waiting)
+                == "1"),
+            "the restore never waited in {start}"
+        );
+        let clock = std::time::Instant::now();
+        signal(child.id(), "TERM");
+        let running = format!("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '{start}%'");
+        let stopped = wait_until(Duration::from_secs(10), || {
+            s.psql("postgres", &running) == "0"
+        });
+        drop(held);
+        let out = wait_at_most(child, Duration::from_secs(30));
+        let err = stderr(&out);
+        assert!(stopped, "{start} goes on: {err}");
+        assert_eq!(out.status.code(), Some(143), "{err}");
+        assert!(clock.elapsed() < Duration::from_secs(15), "{err}");
+        assert_eq!(s.databases(), before, "{err}");
+    }
+
     #[test]
     fn stopped_while_its_database_is_created_leaves_none() {
         let tmp = tempfile::tempdir().unwrap();
         let cluster = small_backed_up(tmp.path());
         let s = &cluster.server;
-        let before = databases(s);
+        let before = s.databases();
         // The template held (renamed in an open transaction): the server
         // waits in `CREATE DATABASE`, whatever becomes of its client, and
         // goes on once the template is free.
-        let mut holder = Command::new("psql");
-        s.env(&mut holder)
-            .args(["-X", "-q", "-A", "-t", "-d", "postgres"]);
-        let mut held = Session::start(&mut holder);
+        let mut held = s.session("postgres");
         held.run(
             "BEGIN; ALTER DATABASE template1 RENAME TO held_template; SELECT 'held';",
             "held",
@@ -238,22 +264,7 @@ mod postgres {
         let child = restore(s, tmp.path(), &["--to", "fresh", "--create"])
             .spawn()
             .unwrap();
-        let creating = "SELECT count(*) FROM pg_stat_activity \
-             WHERE query LIKE 'CREATE DATABASE%' AND wait_event_type = 'Lock'";
-        assert!(
-            wait_until(Duration::from_secs(60), || s.psql("postgres", creating)
-                == "1"),
-            "the restore never waited to create its database"
-        );
-        let err = terminated_within(child, Duration::from_secs(15), "while creating");
-        drop(held);
-        let created = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE DATABASE%'";
-        assert!(
-            wait_until(Duration::from_secs(10), || s.psql("postgres", created)
-                == "0"),
-            "a CREATE DATABASE goes on: {err}"
-        );
-        assert_eq!(databases(s), before, "{err}");
+        stopped_inside(s, &before, child, held, "CREATE DATABASE");
     }
 
     #[test]
@@ -261,7 +272,7 @@ mod postgres {
         let tmp = tempfile::tempdir().unwrap();
         let cluster = backed_up(tmp.path());
         let s = &cluster.server;
-        let before = databases(s);
+        let before = s.databases();
         let child = restore(s, tmp.path(), &["--to", "fresh", "--create"])
             .spawn()
             .unwrap();
@@ -277,33 +288,12 @@ mod postgres {
         // The staging database's catalog row held (changed in an open
         // transaction): the server waits inside the rename, whatever
         // becomes of its client, and goes on once the row is free.
-        let mut holder = Command::new("psql");
-        s.env(&mut holder)
-            .args(["-X", "-q", "-A", "-t", "-d", "postgres"]);
-        let mut held = Session::start(&mut holder);
+        let mut held = s.session("postgres");
         held.run(
             &format!("BEGIN; ALTER DATABASE \"{name}\" CONNECTION LIMIT 1000; SELECT 'held';"),
             "held",
         );
-        let renaming = "SELECT count(*) FROM pg_stat_activity \
-             WHERE query LIKE 'ALTER DATABASE%RENAME%' AND wait_event_type = 'Lock'";
-        assert!(
-            wait_until(Duration::from_secs(120), || s.psql("postgres", renaming)
-                == "1"),
-            "the restore never waited to rename its database"
-        );
-        signal(child.id(), "TERM");
-        let renames =
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'ALTER DATABASE%RENAME%'";
-        let stopped = wait_until(Duration::from_secs(10), || {
-            s.psql("postgres", renames) == "0"
-        });
-        drop(held);
-        let out = wait_at_most(child, Duration::from_secs(30));
-        let err = stderr(&out);
-        assert!(stopped, "the rename goes on: {err}");
-        assert_eq!(out.status.code(), Some(143), "{err}");
-        assert_eq!(databases(s), before, "{err}");
+        stopped_inside(s, &before, child, held, "ALTER DATABASE%RENAME");
     }
 
     #[test]
@@ -342,7 +332,7 @@ mod postgres {
         // renamed: dbbr asks the server, and the restore succeeded.
         let other = tempfile::tempdir().unwrap();
         let renaming = r#"[ "${PGAPPNAME#dbbr rename }" != "$PGAPPNAME" ]"#;
-        let before = databases(s);
+        let before = s.databases();
         let out = restore(s, tmp.path(), &["--to", "renamed", "--create"])
             .env("PATH", dying_psql(other.path(), renaming))
             .output()
@@ -351,7 +341,7 @@ mod postgres {
         assert_eq!(out.status.code(), Some(0), "{err}");
         assert!(err.contains("although its client failed"), "{err}");
         assert_eq!(s.checksums("renamed"), s.checksums("src"));
-        let after = databases(s);
+        let after = s.databases();
         let new: Vec<&String> = after.iter().filter(|d| !before.contains(d)).collect();
         assert_eq!(new, ["renamed"], "{err}");
         // SIGTERM to dbbr once the server renamed, before its client

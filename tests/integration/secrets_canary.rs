@@ -136,15 +136,7 @@ fn verbose<'a>(cmd: &'a mut Command, format: &str, by_verbose_flag: bool) -> &'a
 /// that the real pg_dump waits: its argv and environment are read from
 /// /proc then. Returns the output and what /proc showed.
 fn sampled_backup(cmd: &mut Command, db: &str) -> (Output, String) {
-    let mut locker = Command::new("psql");
-    Server::shared()
-        .env(&mut locker)
-        .args(["-X", "-q", "-A", "-t", "-d", db]);
-    let mut lock = Session::start(&mut locker);
-    lock.run(
-        "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT 'locked';",
-        "locked",
-    );
+    let lock = Server::shared().lock_table(db, "t");
     let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -56,13 +56,17 @@ impl Server {
         cmd
     }
 
+    /// An interactive psql session on `db`, killed when dropped.
+    pub fn session(&self, db: &str) -> Session {
+        let mut psql = Command::new("psql");
+        self.env(&mut psql).args(["-X", "-q", "-A", "-t", "-d", db]);
+        Session::start(&mut psql)
+    }
+
     /// A session holding an exclusive lock on `table` of `db` until it is
     /// dropped: a dump of the table waits for it.
     pub fn lock_table(&self, db: &str, table: &str) -> Session {
-        let mut locker = Command::new("psql");
-        self.env(&mut locker)
-            .args(["-X", "-q", "-A", "-t", "-d", db]);
-        let mut lock = Session::start(&mut locker);
+        let mut lock = self.session(db);
         lock.run(
             &format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; SELECT 'locked';"),
             "locked",
@@ -93,6 +97,12 @@ impl Server {
             stderr(&out)
         );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// The names of the server's databases, sorted.
+    pub fn databases(&self) -> Vec<String> {
+        let all = self.psql("postgres", "SELECT datname FROM pg_database ORDER BY 1");
+        all.lines().map(str::to_string).collect()
     }
 
     /// Creates database `name` (owned by the caller from then on).

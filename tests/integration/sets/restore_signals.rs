@@ -11,15 +11,23 @@ use std::time::Duration;
 use super::*;
 use crate::common::pg::Cluster;
 
+/// A cluster whose database `src` ([`fill`]ed) is backed up as a set of
+/// two jobs into a directory: the cluster, the directory, the set's name.
+fn backed_up_set() -> (Cluster, tempfile::TempDir, String) {
+    let cluster = Cluster::start();
+    let s = &cluster.server;
+    s.create_database("src");
+    fill(s, "src", 120_000);
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(&mut set_backup(s, "src", tmp.path(), "2"));
+    let (set, _) = the_set(tmp.path());
+    (cluster, tmp, set)
+}
+
 #[test]
 fn sigterm_in_each_phase_of_a_set_restore_leaves_no_database() {
-    let cluster = Cluster::start();
+    let (cluster, tmp, set) = backed_up_set();
     let s = cluster.server.clone();
-    s.create_database("src");
-    fill(&s, "src", 120_000);
-    let tmp = tempfile::tempdir().unwrap();
-    succeed(&mut set_backup(&s, "src", tmp.path(), "2"));
-    let (set, _) = the_set(tmp.path());
     for (phase, program) in [("parts", "psql"), ("post-data", "pg_restore")] {
         let target = unique("setsig");
         let mut cmd = restore(&s, tmp.path(), &set, &target, &["--create", "--jobs", "2"]);
@@ -52,18 +60,9 @@ fn sigterm_in_each_phase_of_a_set_restore_leaves_no_database() {
 /// its name; the same restore then works.
 #[test]
 fn a_set_restore_killed_never_makes_its_target() {
-    let cluster = Cluster::start();
+    let (cluster, tmp, set) = backed_up_set();
     let s = cluster.server.clone();
-    s.create_database("src");
-    fill(&s, "src", 120_000);
-    let tmp = tempfile::tempdir().unwrap();
-    succeed(&mut set_backup(&s, "src", tmp.path(), "2"));
-    let (set, _) = the_set(tmp.path());
-    let databases = || -> Vec<String> {
-        let all = s.psql("postgres", "SELECT datname FROM pg_database ORDER BY 1");
-        all.lines().map(str::to_string).collect()
-    };
-    let before = databases();
+    let before = s.databases();
     let target = unique("setkill");
     let mut child = restore(&s, tmp.path(), &set, &target, &["--create", "--jobs", "2"])
         .stdout(Stdio::null())
@@ -94,7 +93,7 @@ fn a_set_restore_killed_never_makes_its_target() {
         assert!(gone(pid), "client {pid} outlived dbbr");
     }
     assert!(!exists(&s, &target));
-    let after = databases();
+    let after = s.databases();
     let left: Vec<&String> = after.iter().filter(|d| !before.contains(d)).collect();
     assert!(
         left.iter().all(|d| d.starts_with("dbbr_restore_")),
