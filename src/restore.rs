@@ -603,6 +603,13 @@ impl Context<'_> {
         if self.opened.backup.kind() == Kind::Set {
             return self.run_set(sink);
         }
+        if let Some(jobs) = self.restore.jobs.filter(|j| *j > 1) {
+            tracing::warn!(
+                "{}: one object restores as one stream; jobs ({jobs}) apply to parallel \
+                 backup sets only",
+                self.opened.backup.object()
+            );
+        }
         match sink {
             Sink::Writer(out) => {
                 let out = out.into_inner().unwrap_or_else(|e| e.into_inner());

@@ -52,7 +52,12 @@ fn a_set_restores_what_a_single_stream_backup_restores() {
         .unwrap();
     let latest = ["--latest", source.name.as_str()];
     for (which, dir, args) in [
-        (&[plain.as_str()][..], &plain_dir, &["--create"][..]),
+        // `--jobs` on one object: restored as one stream, with a warning.
+        (
+            &[plain.as_str()][..],
+            &plain_dir,
+            &["--create", "--jobs", "2"][..],
+        ),
         (&[set.as_str()], &set_dir, &["--create", "--jobs", "3"]),
         (&[set.as_str()], &set_dir, &["--create", "--jobs", "1"]),
         (&latest, &set_dir, &["--create"]),
@@ -67,6 +72,12 @@ fn a_set_restores_what_a_single_stream_backup_restores() {
             .args(args);
         let out = succeed(&mut cmd);
         let restored = TestDb { name: target };
+        let one_stream = "one object restores as one stream; jobs (2) apply to parallel";
+        assert_eq!(
+            stderr(&out).contains(one_stream),
+            dir == &plain_dir,
+            "{args:?}"
+        );
         if dir == &set_dir {
             // Tables' indexes and constraints are built as their parts
             // come in: orders, customers, "Mixed Case", the partitions;
