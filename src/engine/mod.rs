@@ -26,7 +26,7 @@ pub(crate) use argv::refuse_passwords;
 pub(crate) use client::{run_to_end_bytes, Connection, Input};
 pub(crate) use connect::{refuse_redirects, refuse_redirects_any_engine};
 pub(crate) use pg_set::{SetSource, TableInfo};
-pub(crate) use pg_set_restore::SetTarget;
+pub(crate) use pg_set_restore::{session_name as set_session_name, SetTarget};
 pub(crate) use set_args::refuse_set_args;
 
 /// Database engine.

@@ -62,9 +62,10 @@ const DROP_ORDER: &str = "CASE (pg_identify_object(classid, objid, 0)).type
   WHEN 'event trigger' THEN 0 WHEN 'extension' THEN 1 WHEN 'schema' THEN 2
   WHEN 'publication' THEN 3 ELSE 4 END";
 
-/// The application name of this process's `pg_restore` sessions building
-/// indexes and constraints, by which a clean-up finds and stops them.
-fn builder_name() -> String {
+/// The application name of this process's sessions restoring a set (its
+/// data parts' `psql`, the `pg_restore` runs building indexes and
+/// constraints), by which a clean-up finds and stops them.
+pub(crate) fn session_name() -> String {
     format!("dbbr restore {}", std::process::id())
 }
 
@@ -101,7 +102,7 @@ impl SetTarget<'_> {
     /// Drops what a failed restore made in a database that held `before`:
     /// every object of [`OBJECTS`] it did not have (with what depends on
     /// it) and its large objects, also after a signal, bounded, after
-    /// stopping the sessions still building its indexes. Fails, naming
+    /// stopping its sessions still running (building indexes). Fails, naming
     /// them, if objects the restore made are left.
     pub(crate) fn drop_created(&self, before: &Before) -> Result<()> {
         let objects: Vec<String> = before.objects.iter().map(|o| literal(o)).collect();
@@ -142,7 +143,7 @@ $dbbr$;
 SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
   (pg_identify_object(classid, objid, 0)).identity FROM ({made}) m;"#,
             large_objects = large_objects.join(", "),
-            app = literal(&builder_name()),
+            app = literal(&session_name()),
         );
         let args = self.psql_args();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -172,7 +173,7 @@ SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
         cmd.args(["--exit-on-error", "--no-password"]);
         cmd.arg(format!("--jobs={}", jobs.max(1)));
         cmd.arg(format!("--use-list={list}"));
-        cmd.env("PGAPPNAME", builder_name());
+        cmd.env("PGAPPNAME", session_name());
         cmd.args(self.conn.connect_args(Engine::Postgres));
         cmd.args(dbname_args(self.database));
         cmd.arg(path);

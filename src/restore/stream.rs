@@ -29,7 +29,10 @@ impl Context<'_> {
         let manifest = &self.opened.backup.manifest;
         let archive = manifest.is_archive();
         let args = &self.restore.client_args;
-        let (cmd, program) = kind.restore_command(to, archive, args, &self.connection);
+        let (mut cmd, program) = kind.restore_command(to, archive, args, &self.connection);
+        if manifest.kind() == Kind::Set {
+            cmd.env("PGAPPNAME", crate::engine::set_session_name());
+        }
         let client = self.start_client(cmd, &program)?;
         let into_database = matches!(to, Destination::Database(_));
         let sink: Box<dyn Finish> = match self.opened.engine {

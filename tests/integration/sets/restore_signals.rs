@@ -80,6 +80,25 @@ fn a_set_restore_killed_never_makes_its_target() {
             .any(|pid| *first.get_or_insert(pid) != pid && hold(pid))
     });
     assert!(held, "no data part's client started");
+    // The parts' sessions carry dbbr's name, by which a clean-up stops them.
+    let sessions = |filter: &str| {
+        s.psql(
+            "postgres",
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'dbbr_restore_%' \
+                 AND {filter}"
+            ),
+        )
+    };
+    let named = format!("application_name = 'dbbr restore {}'", child.id());
+    assert!(
+        wait_until(Duration::from_secs(10), || sessions(&named) != "0"),
+        "no session named for dbbr"
+    );
+    assert_eq!(
+        sessions(&format!("query LIKE 'COPY %' AND NOT {named}")),
+        "0"
+    );
     let clients: Vec<u32> = ["psql", "pg_restore"]
         .into_iter()
         .flat_map(|program| children_named(child.id(), program))
