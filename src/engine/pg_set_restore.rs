@@ -102,8 +102,8 @@ impl SetTarget<'_> {
     /// Drops what a failed restore made in a database that held `before`:
     /// every object of [`OBJECTS`] it did not have (with what depends on
     /// it) and its large objects, also after a signal, bounded, after
-    /// stopping its sessions still running (building indexes). Fails, naming
-    /// them, if objects the restore made are left.
+    /// stopping its sessions still running (a part's client, an index
+    /// build). Fails, naming them, if objects the restore made are left.
     pub(crate) fn drop_created(&self, before: &Before) -> Result<()> {
         let objects: Vec<String> = before.objects.iter().map(|o| literal(o)).collect();
         let made = format!(
