@@ -158,7 +158,7 @@ impl Restore {
     /// For a parallel backup set: restore up to `n` parts at once, and
     /// build its indexes and constraints `n` at a time (default: as many
     /// as the backup streamed). A backup of one object restores as one
-    /// stream whatever `n`.
+    /// stream whatever `n`, with a warning when `n` > 1.
     pub fn jobs(mut self, n: usize) -> Restore {
         self.jobs = Some(n);
         self
