@@ -282,6 +282,16 @@ impl<W: Write> PgTransaction<W> {
         Ok(())
     }
 
+    /// A byte that may start a comment or a meta-command: passed on, and
+    /// not the start of a statement that may be one to hold.
+    fn emit_unstarted(&mut self, byte: u8) {
+        if self.statement.started {
+            self.emit(byte);
+        } else {
+            self.out.push(byte);
+        }
+    }
+
     /// A `-` that did not start a comment is significant text.
     fn significant_dash(&mut self) {
         self.significant(false);
@@ -309,20 +319,11 @@ impl<W: Write> PgTransaction<W> {
         match byte {
             b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => self.emit(byte),
             b'-' => {
-                // A comment is not part of the statement's start.
-                if !self.statement.started {
-                    self.out.push(byte);
-                } else {
-                    self.emit(byte);
-                }
+                self.emit_unstarted(byte);
                 self.state = State::Dash;
             }
             b'/' => {
-                if !self.statement.started {
-                    self.out.push(byte);
-                } else {
-                    self.emit(byte);
-                }
+                self.emit_unstarted(byte);
                 self.state = State::Slash;
             }
             b'\'' => {
@@ -345,11 +346,7 @@ impl<W: Write> PgTransaction<W> {
             }
             b'\\' => {
                 // A psql meta-command: to the end of the line.
-                if !self.statement.started {
-                    self.out.push(byte);
-                } else {
-                    self.emit(byte);
-                }
+                self.emit_unstarted(byte);
                 self.state = State::Meta;
             }
             b'(' => {
