@@ -2,37 +2,37 @@
 //! there, its size and SHA-256 match the manifest), full (also decrypted and
 //! decompressed to the end, rows and completion line as the manifest says),
 //! and a restore drill (restored into a scratch database, row counts
-//! compared). Each verdict can be written next to the manifest for `list`.
-//! A parallel backup set is checked part by part (see `set`), and its
-//! verdict names the failing part.
+//! compared): see `levels`. Each verdict can be written next to the
+//! manifest for `list`. A parallel backup set is checked part by part (see
+//! `set`), and its verdict names the failing part.
 //!
 //! A verdict is about the backup only. A problem of the environment it is
 //! checked in (storage that does not answer, a wrong identity file, an
 //! unreachable database, a scratch database that exists) stops the run with
-//! an error and records nothing, so an earlier record stays as it was.
+//! an error and records nothing, so an earlier record stays as it was
+//! (`verdict` tells the two apart).
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
 use crate::catalog::{Catalog, Lookup, State, StoredBackup, Which};
-use crate::decode::check_stored;
 use crate::encode::Identities;
-use crate::engine::{DatabaseState, Engine};
+use crate::engine::Engine;
 use crate::error::{Error, Result, Setting, Stage};
-use crate::evidence::DumpInspector;
 use crate::manifest::{Kind, Verification, VerifyLevel, VERIFIED_SUFFIX};
 use crate::report::{NoProgress, Progress};
-use crate::restore::Restore;
 use crate::storage::{Remote, RemoteSpec};
-use crate::stored::{read_through, Opened};
 
+mod levels;
 mod set;
+mod verdict;
+
+use levels::quick;
+use verdict::{damaged, decrypt_failed, Outcome};
 
 /// A verification run, configured with chained calls.
 ///
@@ -373,66 +373,9 @@ impl Verify {
         }
     }
 
-    /// Restores into `scratch` and compares row counts with the manifest.
-    fn drill(
-        &self,
-        remote: &Remote,
-        backup: &StoredBackup,
-        identities: Option<&Arc<Identities>>,
-        scratch: &str,
-    ) -> Result<String> {
-        let manifest = &backup.manifest;
-        let opened = Opened::new(remote, backup)?;
-        let engine = opened.engine;
-        let connection = opened.connect(self.password_file.as_deref())?;
-        if engine.kind().database_state(scratch, &connection)? != DatabaseState::Missing {
-            return Err(Error::config(
-                Setting::Selection,
-                format!(
-                    "scratch database `{scratch}` exists: a drill creates and drops its own, \
-                     name one that does not exist"
-                ),
-            ));
-        }
-        let mut restore = Restore::object(backup.object())
-            .to_database(scratch)
-            .create(true)
-            .verify_first(false)
-            .progress(Arc::clone(&self.progress))
-            .cancel_flag(Arc::clone(&self.cancel));
-        if let Some(ids) = identities {
-            restore = restore.identities(Arc::clone(ids));
-        }
-        if let Some(path) = &self.password_file {
-            restore = restore.password_file(path);
-        }
-        let restored = restore
-            .run_drill(remote, backup)
-            .map_err(|e| verdict(backup, e));
-        let counted = restored.and_then(|_| engine.kind().row_counts(scratch, &connection));
-        if let Err(e) = engine.kind().drop_database(scratch, &connection) {
-            tracing::warn!("could not drop the scratch database {scratch}: {e}");
-        }
-        let counted = counted?;
-        let expected = manifest
-            .dump
-            .as_ref()
-            .map(|d| tables_of(&d.rows, &manifest.database))
-            .unwrap_or_default();
-        if expected != counted {
-            return Err(damaged(
-                backup,
-                Stage::Rows,
-                format!(
-                    "the restored tables' row counts {counted:?} differ from the manifest's \
-                     {expected:?}"
-                ),
-            ));
-        }
-        Ok(format!(
-            "restored into {scratch}: {} tables, row counts as in the manifest",
-            counted.len()
-        ))
+    /// Whether the run was cancelled or the process interrupted.
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || crate::interrupt::interrupted()
     }
 
     fn write_record(
@@ -473,188 +416,5 @@ impl Verify {
                 backup.object()
             );
         }
-    }
-}
-
-/// What checking one backup gave.
-enum Outcome {
-    /// A verdict about the backup, at the level reached.
-    Verdict(VerifyLevel, Result<String>),
-    /// The check could not be made: not the backup's fault.
-    Environment(Error),
-}
-
-impl Outcome {
-    /// A check's result: a failure that says the backup is damaged is a
-    /// verdict; anything else (storage, identity, database, settings, a
-    /// signal) is the environment's.
-    fn of(level: VerifyLevel, result: Result<String>) -> Outcome {
-        match result {
-            Ok(detail) => Outcome::Verdict(level, Ok(detail)),
-            Err(e @ Error::Damaged { .. }) => Outcome::Verdict(level, Err(e)),
-            Err(e) => Outcome::Environment(e),
-        }
-    }
-}
-
-/// Whether `e` is a failure to decrypt (which a wrong identity also gives).
-fn decrypt_failed(e: &Error) -> bool {
-    matches!(e, Error::Damaged { stage, .. } if *stage == Stage::Decrypt)
-}
-
-/// Table row counts as a restored database names its tables: the manifest
-/// of a MariaDB dump keys them `db.table` (after the dump's `USE`).
-fn tables_of(rows: &BTreeMap<String, u64>, database: &str) -> BTreeMap<String, u64> {
-    let prefix = format!("{database}.");
-    rows.iter()
-        .map(|(table, n)| {
-            let table = table.strip_prefix(&prefix).unwrap_or(table);
-            (table.to_string(), *n)
-        })
-        .collect()
-}
-
-/// A verdict: `backup` is damaged at `stage`.
-fn damaged(backup: &StoredBackup, stage: Stage, message: String) -> Error {
-    Error::Damaged {
-        backup: backup.object().into(),
-        stage,
-        message,
-    }
-}
-
-/// A decoding failure as a verdict about `backup` (integrity, decrypt,
-/// decompress); a failed download (storage) as it is.
-fn verdict(backup: &StoredBackup, e: Error) -> Error {
-    match e {
-        Error::Decode { stage, message } if stage != Stage::Download => Error::Damaged {
-            backup: backup.object().into(),
-            stage,
-            message,
-        },
-        Error::Restore { stage, message, .. }
-            if stage != Stage::Download && !message.contains("not found") =>
-        {
-            Error::Damaged {
-                backup: backup.object().into(),
-                stage,
-                message,
-            }
-        }
-        // Listed, then gone: the object is missing.
-        Error::NotFound(message) => Error::Damaged {
-            backup: backup.object().into(),
-            stage: Stage::Object,
-            message,
-        },
-        other => other,
-    }
-}
-
-/// Downloads the object (every part of a set) and compares its size and
-/// SHA-256 with the manifest.
-fn quick(remote: &Remote, backup: &StoredBackup) -> Result<()> {
-    if let Some(layout) = set::layout_of(backup) {
-        return set::quick(remote, backup, layout);
-    }
-    let download = remote
-        .download(backup.object())
-        .map_err(|e| verdict(backup, e))?;
-    check_stored(download, &backup.manifest.expected()).map_err(|e| verdict(backup, e))
-}
-
-impl Verify {
-    /// Whether the run was cancelled or the process interrupted.
-    fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed) || crate::interrupt::interrupted()
-    }
-
-    /// Reads the whole stream: age authentication, the compressed stream's
-    /// checksums, and the rows and completion line against the manifest.
-    fn full(
-        &self,
-        remote: &Remote,
-        backup: &StoredBackup,
-        identities: Option<&Identities>,
-    ) -> Result<String> {
-        if let Some(layout) = set::layout_of(backup) {
-            return self.full_set(remote, backup, layout, identities);
-        }
-        let manifest = &backup.manifest;
-        let decoder = Opened::new(remote, backup)
-            .and_then(|opened| opened.decoder(identities))
-            .map_err(|e| verdict(backup, e))?;
-        let label = &manifest.database;
-        self.progress.started(label, backup.object());
-        self.progress.sized(label, manifest.stored_bytes);
-        let mut inspector = DumpInspector::new();
-        let clock = Instant::now();
-        let mut last = Instant::now();
-        read_through(
-            decoder,
-            || self.cancelled(),
-            |piece, decoder| {
-                inspector.update(piece);
-                if last.elapsed() >= PROGRESS_EVERY {
-                    last = Instant::now();
-                    let (raw, stored) = (decoder.raw_bytes(), decoder.stored_bytes());
-                    self.progress.advanced(label, raw, stored, clock.elapsed());
-                }
-            },
-        )
-        .map_err(|e| verdict(backup, e))?;
-        verdict_on_rows(backup, inspector)
-    }
-}
-
-/// How often progress is reported while a backup is read.
-const PROGRESS_EVERY: Duration = Duration::from_secs(1);
-
-/// What a full read saw, against the manifest's rows and completion line.
-fn verdict_on_rows(backup: &StoredBackup, inspector: DumpInspector) -> Result<String> {
-    let manifest = &backup.manifest;
-    let seen = inspector.finish();
-    let Some(recorded) = &manifest.dump else {
-        return Ok(
-            "decrypted and decompressed in full (a format 1 manifest records no rows)".into(),
-        );
-    };
-    if seen.completion_line != recorded.completion_line {
-        return Err(damaged(
-            backup,
-            Stage::Rows,
-            format!(
-                "completion line seen: {:?}, manifest: {:?}",
-                seen.completion_line, recorded.completion_line
-            ),
-        ));
-    }
-    if seen.rows != recorded.rows {
-        return Err(damaged(
-            backup,
-            Stage::Rows,
-            "the rows per table differ from the manifest's".to_string(),
-        ));
-    }
-    Ok(format!(
-        "decrypted and decompressed in full; {} tables, {} rows and the completion line as in the manifest",
-        seen.rows.len(),
-        seen.rows.values().sum::<u64>()
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mariadb_table_keys_lose_their_database() {
-        let rows: BTreeMap<String, u64> =
-            [("shop.items".to_string(), 3), ("other".to_string(), 1)].into();
-        let tables = tables_of(&rows, "shop");
-        assert_eq!(
-            tables,
-            [("items".to_string(), 3), ("other".to_string(), 1)].into()
-        );
     }
 }

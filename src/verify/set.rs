@@ -17,7 +17,9 @@ use crate::manifest::{Section, SetLayout, SetPart};
 use crate::storage::Remote;
 use crate::stored::{read_through, Opened};
 
-use super::{damaged, verdict, Verify, PROGRESS_EVERY};
+use super::levels::PROGRESS_EVERY;
+use super::verdict::{damaged, verdict};
+use super::Verify;
 
 /// The set layout of `backup`, if it is a set.
 pub(super) fn layout_of(backup: &StoredBackup) -> Option<&SetLayout> {
