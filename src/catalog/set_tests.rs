@@ -1,8 +1,12 @@
 //! Tests of the parent module: sets in a catalog, from a made-up listing.
 
+use std::collections::BTreeMap;
+
 use chrono::TimeZone;
 
 use super::*;
+use crate::manifest::MANIFEST_SUFFIX;
+use crate::storage::Entry;
 
 /// A listed object of `size` bytes.
 fn entry(path: &str, size: i64) -> Entry {
