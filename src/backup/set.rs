@@ -40,9 +40,8 @@ pub(crate) fn describe(
         database,
         lock_timeout: options.lock_timeout,
     };
-    let mut coordinator = source.coordinate(&crate::interrupt::interrupted)?;
+    let (mut coordinator, oids) = source.open(&crate::interrupt::interrupted)?;
     let described = (|| {
-        let oids = source.table_data(&coordinator.snapshot, &crate::interrupt::interrupted)?;
         let tables = coordinator.tables(&oids)?;
         let cut = Cut {
             set: "",
@@ -115,8 +114,7 @@ impl RunContext<'_> {
             lock_timeout: options.lock_timeout,
         };
         let stop = || self.cancel.load(Ordering::Relaxed) || crate::interrupt::interrupted();
-        let mut coordinator = source.coordinate(&stop)?;
-        let oids = source.table_data(&coordinator.snapshot, &stop)?;
+        let (mut coordinator, oids) = source.open(&stop)?;
         let tables = coordinator.tables(&oids)?;
         let encrypted = plan.recipients.is_some();
         let age = if encrypted { ".age" } else { "" };
@@ -290,16 +288,18 @@ impl RunContext<'_> {
         let mut inspector = DumpInspector::new();
         let (command, header) = match (&part.section, &part.table) {
             (Section::PreData, _) => (
-                run.source.section(&run.snapshot, "pre-data", false, &[]),
+                run.source
+                    .section(Some(&run.snapshot), "pre-data", false, &[]),
                 None,
             ),
             (Section::Data, _) => (
                 run.source
-                    .section(&run.snapshot, "data", false, &run.own_parts),
+                    .section(Some(&run.snapshot), "data", false, &run.own_parts),
                 None,
             ),
             (Section::PostData, _) => (
-                run.source.section(&run.snapshot, "post-data", true, &[]),
+                run.source
+                    .section(Some(&run.snapshot), "post-data", true, &[]),
                 None,
             ),
             (_, Some(table)) => {

@@ -5,6 +5,7 @@ use std::io::{self, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::stderr::StderrTail;
 use crate::error::{Error, Result};
@@ -127,17 +128,25 @@ impl DumpReader {
         self.stdout.take()
     }
 
-    /// Stops a dump whose output is no longer wanted: if it had already
-    /// failed, its error (as [`DumpReader::finish`] reports it); otherwise
-    /// it is killed and the result is `Ok`.
-    pub(crate) fn end_early(mut self) -> Result<()> {
+    /// Stops a dump whose output is no longer wanted: if it had failed
+    /// (given `grace` to end on its own, for a reader that stopped because
+    /// the dump did), its error (as [`DumpReader::finish`] reports it);
+    /// otherwise it is killed and the result is `Ok`.
+    pub(crate) fn end_early(mut self, grace: Duration) -> Result<()> {
         self.stdout = None;
-        let exited = self
-            .child
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_mut()
-            .and_then(|c| c.try_wait().ok().flatten());
+        let started = Instant::now();
+        let exited = loop {
+            let exited = self
+                .child
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if exited.is_some() || started.elapsed() >= grace {
+                break exited;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
         match exited {
             Some(status) if !status.success() && status.signal().is_none() => self.finish(),
             _ => {

@@ -4,6 +4,7 @@
 //! commands that dump a section or copy a table (or a page range of it) at
 //! that snapshot. Restoring one is in `pg_set_restore`.
 
+use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ const TID_RANGES_FROM: u32 = 140_000;
 
 /// The first server version with generated columns.
 const GENERATED_FROM: u32 = 120_000;
+
+/// How often a set starts again when tables are made while it starts.
+const OPEN_ATTEMPTS: u32 = 3;
 
 /// A table of the set, as the coordinator sees it at the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -47,8 +51,8 @@ pub(crate) struct TableInfo {
 }
 
 /// The session that holds a set's snapshot: a `REPEATABLE READ READ ONLY`
-/// transaction with an `ACCESS SHARE` lock on every table, open until every
-/// stream has ended.
+/// transaction with an `ACCESS SHARE` lock on every table whose data the
+/// set holds, open until every stream has ended.
 pub(crate) struct Coordinator {
     session: Session,
     /// The exported snapshot's id.
@@ -97,22 +101,23 @@ impl SetSource<'_> {
     }
 
     /// `pg_dump` of one section (`pre-data`, `data`, `post-data`) at
-    /// `snapshot`, with the user's arguments, as plain SQL or (`custom`) a
-    /// custom archive that dbbr compresses. `skip_data` are the tables
-    /// (schema, name) whose data have parts of their own.
+    /// `snapshot` (none: as the database is now), with the user's
+    /// arguments, as plain SQL or (`custom`) a custom archive that dbbr
+    /// compresses. `skip_data` are the tables (schema, name) whose data
+    /// have parts of their own.
     pub(crate) fn section(
         &self,
-        snapshot: &str,
+        snapshot: Option<&str>,
         section: &str,
         custom: bool,
         skip_data: &[(String, String)],
     ) -> DumpCommand {
-        let mut args = vec![
-            "--no-password".to_string(),
-            format!("--snapshot={snapshot}"),
+        let mut args = vec!["--no-password".to_string()];
+        args.extend(snapshot.map(|id| format!("--snapshot={id}")));
+        args.extend([
             format!("--section={section}"),
             format!("--lock-wait-timeout={}ms", self.lock_ms()),
-        ];
+        ]);
         args.extend(dbname_args(self.database));
         if custom {
             args.extend(["-Fc".to_string(), "-Z0".to_string()]);
@@ -168,19 +173,63 @@ impl SetSource<'_> {
         )
     }
 
+    /// Opens a set: lists the tables whose data pg_dump would write now,
+    /// starts the coordinator on them ([`SetSource::coordinate`]), then
+    /// lists them again at its snapshot. A table listed at the snapshot
+    /// but not before (made in between) was not locked: the coordinator is
+    /// closed and all starts again, a few times at most. The coordinator
+    /// and the tables with data at its snapshot.
+    pub(crate) fn open(&self, stop: &dyn Fn() -> bool) -> Result<(Coordinator, Vec<u32>)> {
+        for _ in 0..OPEN_ATTEMPTS {
+            let before = self
+                .table_data(None, stop)
+                .map_err(|e| self.listing_lock_error(e))?;
+            let coordinator = self.coordinate(&before, stop)?;
+            let at_snapshot = self.table_data(Some(&coordinator.snapshot), stop)?;
+            let before: BTreeSet<u32> = before.into_iter().collect();
+            if at_snapshot.iter().all(|oid| before.contains(oid)) {
+                return Ok((coordinator, at_snapshot));
+            }
+            coordinator.close()?;
+            tracing::info!(
+                "{}: tables were made while the set started: starting again",
+                self.database
+            );
+        }
+        Err(Error::Database {
+            program: "pg_dump".into(),
+            message: format!(
+                "tables of {} were made while the set started, {OPEN_ATTEMPTS} times: run the \
+                 backup again",
+                self.database
+            ),
+        })
+    }
+
     /// The oids of the tables whose data `pg_dump --section=data` with the
     /// user's arguments would write (its selection and exclusions, as
-    /// pg_dump decides them), at `snapshot`: the table of contents of a
-    /// custom archive, read by `pg_restore -l`, and the dump stopped there.
-    pub(crate) fn table_data(&self, snapshot: &str, stop: &dyn Fn() -> bool) -> Result<Vec<u32>> {
+    /// pg_dump decides them), at `snapshot` (none: now): the table of
+    /// contents of a custom archive, read by `pg_restore -l`, and the dump
+    /// stopped there.
+    pub(crate) fn table_data(
+        &self,
+        snapshot: Option<&str>,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Vec<u32>> {
         let dump = self.section(snapshot, "data", true, &[]);
         let mut dump = dump.spawn()?;
         let mut list = Command::new("pg_restore");
         list.arg("-l");
         client_environment(&mut list, Engine::Postgres, None);
         let toc = feed(&mut dump, list, stop);
-        // The archive's data is not wanted: stop the dump.
-        let ended = dump.end_early();
+        // The archive's data is not wanted: stop the dump. When the listing
+        // failed (not stopped), the dump may have failed first (a lock it
+        // waited for in vain): its error is the one to report.
+        let grace = match &toc {
+            Err(e) if !matches!(e, Error::Interrupted) => Duration::from_millis(500),
+            _ => Duration::ZERO,
+        };
+        let ended = dump.end_early(grace);
         let toc = toc.map_err(|e| match ended {
             Err(dump_error) => dump_error,
             Ok(()) => e,
@@ -197,11 +246,12 @@ impl SetSource<'_> {
             .collect())
     }
 
-    /// Starts the coordinator: lists the tables, opens the transaction,
-    /// locks every table (waiting [`SetSource::lock_timeout`] at most for
-    /// each, then failing with the table and the session holding it), and
-    /// exports the snapshot. `stop` interrupts it.
-    pub(crate) fn coordinate(&self, stop: &dyn Fn() -> bool) -> Result<Coordinator> {
+    /// Starts the coordinator: opens the transaction, locks the tables
+    /// `oids` (those pg_dump would write, and no other: a table left out is
+    /// not held from its owners; waiting [`SetSource::lock_timeout`] at
+    /// most for each, then failing with the table and the session holding
+    /// it), and exports the snapshot. `stop` interrupts it.
+    fn coordinate(&self, oids: &[u32], stop: &dyn Fn() -> bool) -> Result<Coordinator> {
         let mut session = Session::start(self.psql())?;
         // Named, so that whoever looks at the server's sessions can tell
         // the one holding a set's snapshot.
@@ -211,20 +261,27 @@ impl SetSource<'_> {
              left(current_setting('application_name'), 30) || ' (dbbr set coordinator)', false);",
             stop,
         )?;
-        let listed = session.query(
-            "SELECT coalesce(json_agg(json_build_object('oid', c.oid::int8, 'quoted', \
-             quote_ident(n.nspname) || '.' || quote_ident(c.relname)) ORDER BY c.oid), '[]') \
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' \
-             AND n.nspname !~ '^pg_';",
-            stop,
-        )?;
         #[derive(Deserialize)]
         struct Listed {
             oid: u32,
             quoted: String,
         }
-        let tables: Vec<Listed> = parse_json(&listed)?;
+        let tables: Vec<Listed> = if oids.is_empty() {
+            Vec::new()
+        } else {
+            let list: Vec<String> = oids.iter().map(u32::to_string).collect();
+            let listed = session.query(
+                &format!(
+                    "SELECT coalesce(json_agg(json_build_object('oid', c.oid::int8, 'quoted', \
+                     quote_ident(n.nspname) || '.' || quote_ident(c.relname)) ORDER BY c.oid), \
+                     '[]') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE c.relkind IN ('r', 'p') AND c.oid IN ({});",
+                    list.join(", ")
+                ),
+                stop,
+            )?;
+            parse_json(&listed)?
+        };
         // Locks before the snapshot: LOCK takes none, so the snapshot the
         // transaction exports sees every table as it is once locked.
         let mut script = format!(
@@ -278,6 +335,43 @@ impl SetSource<'_> {
             block_size: block.parse().map_err(|_| bad())?,
             session,
         })
+    }
+
+    /// `e`, or, when it is a listing's `pg_dump` that waited in vain for a
+    /// table's lock (`LOCK TABLE NAME[, NAME...] IN ACCESS SHARE MODE` in
+    /// its message) that another session holds, the same error as the
+    /// coordinator's own wait gives: the table and the session.
+    fn listing_lock_error(&self, e: Error) -> Error {
+        let text = e.to_string();
+        let names = text
+            .split_once("LOCK TABLE ")
+            .and_then(|(_, rest)| rest.split_once(" IN ACCESS SHARE MODE"))
+            .map(|(names, _)| names);
+        let Some(names) = names.filter(|_| text.contains("timeout")) else {
+            return e;
+        };
+        let names: Vec<String> = names.split(", ").map(literal).collect();
+        let query = format!(
+            "SELECT c.oid || '|' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
+             FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE l.mode = 'AccessExclusiveLock' AND l.granted AND l.pid <> pg_backend_pid() \
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND quote_ident(n.nspname) || '.' || quote_ident(c.relname) IN ({}) LIMIT 1;",
+            names.join(", ")
+        );
+        let held = Session::start(self.psql())
+            .and_then(|mut s| s.run(&query))
+            .ok()
+            .and_then(|lines| lines.into_iter().find(|l| !l.trim().is_empty()));
+        let parsed = held.as_deref().and_then(|line| {
+            let (oid, table) = line.split_once('|')?;
+            Some((oid.parse::<u32>().ok()?, table.to_string()))
+        });
+        match parsed {
+            Some((oid, table)) => self.lock_error(oid, &table),
+            None => e,
+        }
     }
 
     /// A lock that did not come in time, with the sessions that hold or

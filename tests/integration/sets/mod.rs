@@ -2,7 +2,8 @@
 //! what a single-stream backup restores; it is consistent while writers
 //! run; faults in any session, the server, storage or dbbr leave nothing
 //! that lists as a backup; a damaged set restores nothing; the README's
-//! recipe restores one with the standard tools.
+//! recipe restores one with the standard tools; a set locks only the
+//! tables whose data it holds.
 
 mod consistency;
 mod equivalence;
@@ -11,6 +12,7 @@ mod faults;
 mod recipe;
 mod restore_faults;
 mod restore_signals;
+mod selection;
 mod storage;
 
 use std::collections::BTreeMap;
