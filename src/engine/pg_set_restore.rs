@@ -181,6 +181,30 @@ SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
         cmd
     }
 
+    /// `psql` running `statements` one after the other, each a
+    /// transaction of its own, in a session set up as `pg_restore` sets
+    /// up its own (no timeouts, no row security, an empty search path),
+    /// under this restore's session name; it stops at the first error.
+    pub(crate) fn statements(&self, statements: &[&str]) -> Command {
+        let mut cmd = Command::new("psql");
+        cmd.args(["-X", "-q", "-w", "-v", "ON_ERROR_STOP=1"]);
+        cmd.env("PGAPPNAME", session_name());
+        cmd.args(self.conn.connect_args(Engine::Postgres));
+        cmd.args(dbname_args(self.database));
+        cmd.args([
+            "-c",
+            "SET statement_timeout = 0; SET lock_timeout = 0; \
+             SET idle_in_transaction_session_timeout = 0; \
+             SET standard_conforming_strings = on; SET client_min_messages = warning; \
+             SET row_security = off; SELECT pg_catalog.set_config('search_path', '', false);",
+        ]);
+        for statement in statements {
+            cmd.args(["-c", statement]);
+        }
+        client_environment(&mut cmd, Engine::Postgres, self.conn.env(Engine::Postgres));
+        cmd
+    }
+
     /// `pg_restore` reading the custom archive at `path` without a
     /// database: its listing (`-l`), or else its SQL (`-f -`).
     pub(crate) fn read_archive(&self, path: &str, listing: bool) -> Command {

@@ -37,6 +37,23 @@ pub(crate) struct ForeignKey {
     pub table: String,
     /// The table it references (the same one for a self-reference).
     pub references: String,
+    /// The key in two steps, when it can be: see [`Validated`].
+    pub validated: Option<Validated>,
+}
+
+/// A foreign key added in two statements, each its own transaction: added
+/// `NOT VALID` (at once; it holds `SHARE ROW EXCLUSIVE` on both tables for
+/// that moment), then validated, which reads both tables whole holding
+/// `SHARE UPDATE EXCLUSIVE` on its table and only `ROW SHARE` on the one it
+/// references. So keys that reference one table are checked side by side,
+/// where added in one statement each would hold both tables and wait for
+/// the others. The key in the end is the same, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Validated {
+    /// `ALTER TABLE ONLY TABLE ADD CONSTRAINT NAME FOREIGN KEY ... NOT VALID;`
+    pub add: String,
+    /// `ALTER TABLE ONLY TABLE VALIDATE CONSTRAINT NAME;`
+    pub validate: String,
 }
 
 /// What an entry of the script belongs to.
@@ -45,7 +62,11 @@ enum Owner {
     /// An index or constraint of one table.
     Table(String),
     /// A foreign key of `table` referencing `references`.
-    Key { table: String, references: String },
+    Key {
+        table: String,
+        references: String,
+        validated: Option<Validated>,
+    },
 }
 
 /// Cuts `listing` (`pg_restore -l` of the post-data archive) given `script`
@@ -67,15 +88,17 @@ pub(crate) fn plan(listing: &str, script: &str, tables: &BTreeSet<&str>) -> Post
                 .entry(table.clone())
                 .or_default()
                 .push(line.to_string()),
-            Some(Owner::Key { table, references })
-                if tables.contains(table.as_str()) && tables.contains(references.as_str()) =>
-            {
-                keys.push(ForeignKey {
+            Some(Owner::Key {
+                table,
+                references,
+                validated,
+            }) if tables.contains(table.as_str()) && tables.contains(references.as_str()) => keys
+                .push(ForeignKey {
                     line: line.to_string(),
                     table: table.clone(),
                     references: references.clone(),
-                })
-            }
+                    validated: validated.clone(),
+                }),
             _ => plan.rest.push(line.to_string()),
         }
     }
@@ -130,6 +153,7 @@ fn owners_of_entries(script: &str) -> HashMap<String, Owner> {
                 key_tables(s, added).map(|(table, references)| Owner::Key {
                     table: table.into(),
                     references: references.into(),
+                    validated: added.and_then(|added| validated(table, added)),
                 })
             }
             _ => None,
@@ -184,6 +208,21 @@ fn key_tables<'s>(first: &'s str, second: Option<&'s str>) -> Option<(&'s str, &
     }
     let (references, tail) = qualified_name(rest.strip_prefix(" REFERENCES ")?)?;
     tail.starts_with('(').then_some((table, references))
+}
+
+/// The key `ADD CONSTRAINT NAME FOREIGN KEY ...;` of `table` in two steps
+/// (see [`Validated`]); none for a key that is not valid in the dump (it
+/// stays so) or not enforced (it cannot be validated).
+fn validated(table: &str, added: &str) -> Option<Validated> {
+    let definition = added.strip_suffix(';')?;
+    if definition.ends_with(" NOT VALID") || definition.contains(" NOT ENFORCED") {
+        return None;
+    }
+    let (name, _) = identifier(added.strip_prefix("ADD CONSTRAINT ")?)?;
+    Some(Validated {
+        add: format!("ALTER TABLE ONLY {table} {definition} NOT VALID;"),
+        validate: format!("ALTER TABLE ONLY {table} VALIDATE CONSTRAINT {name};"),
+    })
 }
 
 /// The table of `CREATE [UNIQUE] INDEX NAME ON TABLE USING ...`; none for
@@ -384,6 +423,54 @@ ALTER TABLE ONLY public.events_low
         assert_eq!(
             ids(&plan.rest),
             ["3390", "3220", "3218", "3233", "3237", "3238", "3243"]
+        );
+    }
+
+    #[test]
+    fn keys_are_added_not_valid_then_validated() {
+        let tables = BTreeSet::from(["public.c", "\"Odd S\".\"Odd T\""]);
+        let plan = plan(LISTING, SCRIPT, &tables);
+        let steps: Vec<_> = plan
+            .keys
+            .iter()
+            .map(|k| k.validated.clone().unwrap())
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                Validated {
+                    add: "ALTER TABLE ONLY public.c ADD CONSTRAINT c_self FOREIGN KEY (parent) \
+                          REFERENCES public.c(id) NOT VALID;"
+                        .into(),
+                    validate: "ALTER TABLE ONLY public.c VALIDATE CONSTRAINT c_self;".into(),
+                },
+                Validated {
+                    add: "ALTER TABLE ONLY \"Odd S\".\"Odd T\" ADD CONSTRAINT odd_c FOREIGN KEY \
+                          (\"a, ) REFERENCES x\", b) REFERENCES public.c(id, p) ON DELETE CASCADE \
+                          NOT VALID;"
+                        .into(),
+                    validate: "ALTER TABLE ONLY \"Odd S\".\"Odd T\" VALIDATE CONSTRAINT odd_c;"
+                        .into(),
+                },
+            ]
+        );
+        let two = |added| validated("s.t", added).map(|v| (v.add, v.validate));
+        assert_eq!(
+            two(r#"ADD CONSTRAINT "k ""x""" FOREIGN KEY (a) REFERENCES s.u(a) DEFERRABLE;"#),
+            Some((
+                r#"ALTER TABLE ONLY s.t ADD CONSTRAINT "k ""x""" FOREIGN KEY (a) REFERENCES s.u(a) DEFERRABLE NOT VALID;"#
+                    .into(),
+                r#"ALTER TABLE ONLY s.t VALIDATE CONSTRAINT "k ""x""";"#.into()
+            ))
+        );
+        // Not valid in the dump: it stays so, added as the dump has it.
+        let not_valid = "ADD CONSTRAINT k FOREIGN KEY (a) REFERENCES s.u(a) NOT VALID;";
+        assert_eq!(two(not_valid), None);
+        let not_enforced = "ADD CONSTRAINT k FOREIGN KEY (a) REFERENCES s.u(a) NOT ENFORCED;";
+        assert_eq!(two(not_enforced), None);
+        assert_eq!(
+            two("ADD CONSTRAINT k FOREIGN KEY (a) REFERENCES s.u(a)"),
+            None
         );
     }
 

@@ -289,8 +289,9 @@ impl Context<'_> {
                     q.ready.insert(table);
                 }
                 (Ok(_), Task::Key(key)) => {
-                    q.held.remove(key.table.as_str());
-                    q.held.remove(key.references.as_str());
+                    for table in holds(key) {
+                        q.held.remove(table);
+                    }
                 }
                 (Err(_), _) => stop.store(true, Ordering::Relaxed),
             }
@@ -527,17 +528,20 @@ struct Queue<'p> {
     ready: HashSet<&'p str>,
     /// Foreign keys not started, in the listing's order.
     keys: Vec<&'p ForeignKey>,
-    /// Tables a running foreign key locks (`SHARE ROW EXCLUSIVE`, which
-    /// conflicts with itself): another key on them stays queued rather
-    /// than hold a worker waiting for the lock.
+    /// Tables a running foreign key holds against another key's: a key
+    /// validated in two steps, its own table (`SHARE UPDATE EXCLUSIVE`,
+    /// the table it references only `ROW SHARE`, which other keys' steps
+    /// do not wait for); a key added in one statement, both (`SHARE ROW
+    /// EXCLUSIVE`). A key on a held table stays queued rather than hold a
+    /// worker waiting for the lock.
     held: HashSet<&'p str>,
 }
 
 impl<'p> Queue<'p> {
     /// The next task to start: a foreign key whose tables are ready and
-    /// not locked by another (keys go first: checking one reads both
-    /// tables whole, and the keys of one table run one after the other),
-    /// else the next part or build.
+    /// not held by another (keys go first: checking one reads both tables
+    /// whole, and the keys of one table run one after the other), else
+    /// the next part or build.
     fn next(&mut self) -> Option<Task<'p>> {
         let startable = |key: &&ForeignKey| {
             [&key.table, &key.references]
@@ -546,11 +550,19 @@ impl<'p> Queue<'p> {
         };
         if let Some(i) = self.keys.iter().position(startable) {
             let key = self.keys.remove(i);
-            self.held.insert(&key.table);
-            self.held.insert(&key.references);
+            self.held.extend(holds(key));
             return Some(Task::Key(key));
         }
         self.tasks.pop_front()
+    }
+}
+
+/// The tables a running foreign key holds against other keys (see
+/// [`Queue::held`]).
+fn holds(key: &ForeignKey) -> Vec<&str> {
+    match key.validated {
+        Some(_) => vec![key.table.as_str()],
+        None => vec![key.table.as_str(), key.references.as_str()],
     }
 }
 

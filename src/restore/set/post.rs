@@ -83,7 +83,9 @@ impl Context<'_> {
         self.build(post, entries, 1, target, stop)
     }
 
-    /// Builds one foreign key (one `pg_restore`, one job).
+    /// Builds one foreign key: added `NOT VALID`, then validated, when it
+    /// can be (see [`Validated`](crate::restore::post_data::Validated));
+    /// else as the archive has it (one `pg_restore`, one job).
     pub(super) fn build_key(
         &self,
         post: &PostData,
@@ -91,7 +93,14 @@ impl Context<'_> {
         target: SetTarget<'_>,
         stop: &AtomicBool,
     ) -> Result<()> {
-        self.build(post, std::slice::from_ref(&key.line), 1, target, stop)
+        match &key.validated {
+            Some(v) => {
+                let cmd = target.statements(&[&v.add, &v.validate]);
+                self.run_client(post.part, cmd, "psql", None, stop)
+                    .map(drop)
+            }
+            None => self.build(post, std::slice::from_ref(&key.line), 1, target, stop),
+        }
     }
 
     /// Builds everything not built with a table, and the foreign keys
