@@ -14,7 +14,7 @@
 //! failure); in an empty one, a failure drops what the restore made.
 //! `--to-stdout` writes one SQL script that `psql` replays.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Write};
 use std::process::{Command, Stdio};
@@ -36,8 +36,10 @@ use crate::storage::Download;
 type Sizes = (u64, u64);
 
 mod post;
+mod queue;
 
 use post::PostData;
+use queue::{holds, load_order, tables_of, Queue, Task};
 
 impl Context<'_> {
     /// Restores the set into `sink`: a database (new or empty) or a writer.
@@ -506,93 +508,4 @@ fn memory_file(bytes: &[u8], name: &str) -> io::Result<File> {
     let mut file = File::from(fd);
     file.write_all(bytes)?;
     Ok(file)
-}
-
-/// A task of a set's load: a data part, the indexes and constraints of a
-/// table whose parts are all in, or a foreign key between two tables
-/// whose parts and own keys are.
-#[derive(Clone, Copy)]
-enum Task<'p> {
-    Part(&'p SetPart),
-    Build(&'p str),
-    Key(&'p ForeignKey),
-}
-
-/// The tasks waiting, how many run, how many parts of each table are still
-/// to load, and the foreign keys waiting for their tables.
-struct Queue<'p> {
-    tasks: VecDeque<Task<'p>>,
-    running: usize,
-    left: HashMap<&'p str, usize>,
-    /// Tables loaded, with their indexes and constraints built.
-    ready: HashSet<&'p str>,
-    /// Foreign keys not started, in the listing's order.
-    keys: Vec<&'p ForeignKey>,
-    /// Tables a running foreign key holds against another key's: a key
-    /// validated in two steps, its own table (`SHARE UPDATE EXCLUSIVE`,
-    /// the table it references only `ROW SHARE`, which other keys' steps
-    /// do not wait for); a key added in one statement, both (`SHARE ROW
-    /// EXCLUSIVE`). A key on a held table stays queued rather than hold a
-    /// worker waiting for the lock.
-    held: HashSet<&'p str>,
-}
-
-impl<'p> Queue<'p> {
-    /// The next task to start: a foreign key whose tables are ready and
-    /// not held by another (keys go first: checking one reads both tables
-    /// whole, and the keys of one table run one after the other), else
-    /// the next part or build.
-    fn next(&mut self) -> Option<Task<'p>> {
-        let startable = |key: &&ForeignKey| {
-            [&key.table, &key.references]
-                .iter()
-                .all(|t| self.ready.contains(t.as_str()) && !self.held.contains(t.as_str()))
-        };
-        if let Some(i) = self.keys.iter().position(startable) {
-            let key = self.keys.remove(i);
-            self.held.extend(holds(key));
-            return Some(Task::Key(key));
-        }
-        self.tasks.pop_front()
-    }
-}
-
-/// The tables a running foreign key holds against other keys (see
-/// [`Queue::held`]).
-fn holds(key: &ForeignKey) -> Vec<&str> {
-    match key.validated {
-        Some(_) => vec![key.table.as_str()],
-        None => vec![key.table.as_str(), key.references.as_str()],
-    }
-}
-
-/// The tables a data part loads: its table, or those its rows count.
-fn tables_of(part: &SetPart) -> Vec<&str> {
-    match &part.table {
-        Some(table) => vec![table.as_str()],
-        None => part.rows.keys().map(String::as_str).collect(),
-    }
-}
-
-/// The data and table parts, the largest tables first (a table's ranges in
-/// their order), so that their indexes are built while the smaller ones
-/// load.
-fn load_order(layout: &SetLayout) -> Vec<&SetPart> {
-    let data: Vec<&SetPart> = layout
-        .parts
-        .iter()
-        .filter(|p| matches!(p.section, Section::Data | Section::Table))
-        .collect();
-    let mut size: HashMap<&str, u64> = HashMap::new();
-    for part in &data {
-        *size.entry(group(part)).or_default() += part.raw_bytes;
-    }
-    let mut ordered = data.clone();
-    ordered.sort_by_key(|p| std::cmp::Reverse(size[group(p)]));
-    ordered
-}
-
-/// What a part is counted with when ordering: its table, or itself.
-fn group(part: &SetPart) -> &str {
-    part.table.as_deref().unwrap_or(&part.object)
 }
