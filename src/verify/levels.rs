@@ -2,13 +2,14 @@
 //! and decompressed, rows against the manifest) and the restore drill.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::verdict::{damaged, verdict};
 use super::{set, Verify};
 use crate::catalog::StoredBackup;
-use crate::decode::check_stored;
+use crate::decode::{check_stored, Decoder};
 use crate::encode::Identities;
 use crate::engine::DatabaseState;
 use crate::error::{Error, Result, Setting, Stage};
@@ -102,31 +103,68 @@ impl Verify {
         if let Some(layout) = set::layout_of(backup) {
             return self.full_set(remote, backup, layout, identities);
         }
-        let manifest = &backup.manifest;
         let decoder = Opened::new(remote, backup)
             .and_then(|opened| opened.decoder(identities))
             .map_err(|e| verdict(backup, e))?;
-        let label = &manifest.database;
+        let mut reading = self.start_reading(backup);
+        let inspector = self
+            .inspect(decoder, &mut reading)
+            .map_err(|e| verdict(backup, e))?;
+        verdict_on_rows(backup, inspector)
+    }
+
+    /// Starts reporting the progress of a full read of `backup`.
+    pub(super) fn start_reading<'b>(&self, backup: &'b StoredBackup) -> Reading<'b> {
+        let label = &backup.manifest.database;
         self.progress.started(label, backup.object());
-        self.progress.sized(label, manifest.stored_bytes);
+        self.progress.sized(label, backup.manifest.stored_bytes);
+        Reading {
+            label,
+            clock: Instant::now(),
+            last: Instant::now(),
+            before: (0, 0),
+        }
+    }
+
+    /// Reads `decoder` to its end through a dump inspector, reporting
+    /// progress every [`PROGRESS_EVERY`] (counting what `reading` read
+    /// before: the parts of a set already read).
+    pub(super) fn inspect<R: Read>(
+        &self,
+        decoder: Decoder<R>,
+        reading: &mut Reading,
+    ) -> Result<DumpInspector> {
         let mut inspector = DumpInspector::new();
-        let clock = Instant::now();
-        let mut last = Instant::now();
-        read_through(
+        let (raw_before, stored_before) = reading.before;
+        let stats = read_through(
             decoder,
             || self.cancelled(),
             |piece, decoder| {
                 inspector.update(piece);
-                if last.elapsed() >= PROGRESS_EVERY {
-                    last = Instant::now();
-                    let (raw, stored) = (decoder.raw_bytes(), decoder.stored_bytes());
-                    self.progress.advanced(label, raw, stored, clock.elapsed());
+                if reading.last.elapsed() >= PROGRESS_EVERY {
+                    reading.last = Instant::now();
+                    let raw = raw_before + decoder.raw_bytes();
+                    let stored = stored_before + decoder.stored_bytes();
+                    let elapsed = reading.clock.elapsed();
+                    self.progress.advanced(reading.label, raw, stored, elapsed);
                 }
             },
-        )
-        .map_err(|e| verdict(backup, e))?;
-        verdict_on_rows(backup, inspector)
+        )?;
+        reading.before = (
+            raw_before + stats.raw_bytes,
+            stored_before + stats.stored_bytes,
+        );
+        Ok(inspector)
     }
+}
+
+/// The progress of one full read: of one object, or of every part of a set.
+pub(super) struct Reading<'a> {
+    label: &'a str,
+    clock: Instant,
+    last: Instant,
+    /// Raw and stored bytes read before (the parts of a set already read).
+    before: (u64, u64),
 }
 
 /// Table row counts as a restored database names its tables: the manifest
@@ -142,7 +180,7 @@ fn tables_of(rows: &BTreeMap<String, u64>, database: &str) -> BTreeMap<String, u
 }
 
 /// How often progress is reported while a backup is read.
-pub(super) const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// What a full read saw, against the manifest's rows and completion line.
 fn verdict_on_rows(backup: &StoredBackup, inspector: DumpInspector) -> Result<String> {

@@ -6,8 +6,6 @@
 //! completion line at the end of the schema and data parts, and the
 //! post-data part a custom archive. A verdict names the failing part.
 
-use std::time::Instant;
-
 use crate::catalog::StoredBackup;
 use crate::decode::check_stored;
 use crate::encode::Identities;
@@ -15,9 +13,8 @@ use crate::error::{Error, Result, Stage};
 use crate::evidence::{DumpFormat, DumpInspector};
 use crate::manifest::{Section, SetLayout, SetPart};
 use crate::storage::Remote;
-use crate::stored::{read_through, Opened};
+use crate::stored::Opened;
 
-use super::levels::PROGRESS_EVERY;
 use super::verdict::{damaged, verdict};
 use super::Verify;
 
@@ -71,34 +68,14 @@ impl Verify {
     ) -> Result<String> {
         digest_matches(backup, layout)?;
         let opened = Opened::new(remote, backup).map_err(|e| verdict(backup, e))?;
-        let manifest = &backup.manifest;
-        let label = &manifest.database;
-        self.progress.started(label, backup.object());
-        self.progress.sized(label, manifest.stored_bytes);
-        let clock = Instant::now();
-        let mut last = Instant::now();
-        let (mut raw_before, mut stored_before) = (0, 0);
+        let mut reading = self.start_reading(backup);
         for part in &layout.parts {
             let decoder = opened
                 .part_decoder(part, identities)
                 .map_err(|e| part_verdict(backup, part, e))?;
-            let mut inspector = DumpInspector::new();
-            let stats = read_through(
-                decoder,
-                || self.cancelled(),
-                |piece, decoder| {
-                    inspector.update(piece);
-                    if last.elapsed() >= PROGRESS_EVERY {
-                        last = Instant::now();
-                        let raw = raw_before + decoder.raw_bytes();
-                        let stored = stored_before + decoder.stored_bytes();
-                        self.progress.advanced(label, raw, stored, clock.elapsed());
-                    }
-                },
-            )
-            .map_err(|e| part_verdict(backup, part, e))?;
-            raw_before += stats.raw_bytes;
-            stored_before += stats.stored_bytes;
+            let inspector = self
+                .inspect(decoder, &mut reading)
+                .map_err(|e| part_verdict(backup, part, e))?;
             part_content(backup, part, inspector)?;
         }
         let rows = layout.rows();
