@@ -3,7 +3,9 @@
 //! other. A role that may read one schema backs that schema up as a set; a
 //! lock on a table outside the selection does not hold the set up; a table
 //! made while the set starts (after the tables were listed, before the
-//! snapshot) makes it start again, and is in it.
+//! snapshot) makes it start again, and is in it. A foreign table's rows
+//! are in a set exactly when `--include-foreign-data` names its server, as
+//! pg_dump writes them.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -163,4 +165,77 @@ fn a_table_made_while_a_set_starts_makes_it_start_again() {
     expected.insert("app.late".into(), 1);
     expected.insert("secret.s".into(), 1);
     assert_eq!(rows(&remote), expected, "{err}");
+}
+
+/// The lines of `script` from the `COPY` of `table` to its end (`\.`).
+fn copy_block(script: &str, table: &str) -> Vec<String> {
+    let start = format!("COPY {table} ");
+    script
+        .lines()
+        .skip_while(|l| !l.starts_with(&start))
+        .take_while(|l| *l != "\\.")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn foreign_data_is_in_a_set_as_pg_dump_writes_it() {
+    let s = Server::shared();
+    let db = TestDb::create();
+    // The foreign server is this database, read as a role of the test's
+    // own (a user mapping's password is in the dump, as pg_dump writes it).
+    let reader = unique("farreader");
+    s.psql(
+        "postgres",
+        &format!("CREATE ROLE \"{reader}\" LOGIN PASSWORD 'fr-Pw-4471'"),
+    );
+    s.psql(
+        &db.name,
+        &format!(
+            "CREATE EXTENSION postgres_fdw;
+             CREATE TABLE far (id int PRIMARY KEY, v text);
+             INSERT INTO far SELECT i, 'row ' || i FROM generate_series(1, 300) i;
+             GRANT SELECT ON far TO \"{reader}\";
+             CREATE SERVER loop FOREIGN DATA WRAPPER postgres_fdw
+               OPTIONS (host '{}', port '{}', dbname '{}');
+             CREATE USER MAPPING FOR CURRENT_USER SERVER loop
+               OPTIONS (user '{reader}', password 'fr-Pw-4471');
+             CREATE FOREIGN TABLE near (id int, v text) SERVER loop OPTIONS (table_name 'far');",
+            s.host, s.port, db.name,
+        ),
+    );
+    assert_eq!(s.psql(&db.name, "SELECT count(*) FROM near"), "300");
+
+    // Without the option, as pg_dump: the foreign table's definition only.
+    let plain = tempfile::tempdir().unwrap();
+    succeed(&mut set_backup(&s, &db.name, plain.path(), "2"));
+    let only_far: BTreeMap<String, u64> = [("public.far".to_string(), 300)].into();
+    assert_eq!(rows(plain.path()), only_far);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out =
+        run(set_backup(&s, &db.name, tmp.path(), "2").args(["--", "--include-foreign-data=loop"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut both = only_far.clone();
+    both.insert("public.near".into(), 300);
+    assert_eq!(rows(tmp.path()), both);
+
+    let (name, _) = the_set(tmp.path());
+    let mut cmd = dbbr();
+    s.env(&mut cmd)
+        .env("REMOTE_NAME", local_remote(tmp.path()))
+        .args(["restore", &name, "--to-stdout"]);
+    let out = run(&mut cmd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = String::from_utf8(out.stdout).unwrap();
+    let dumped = run_ok(s.env(&mut Command::new("pg_dump")).args([
+        "--include-foreign-data=loop",
+        "-d",
+        &db.name,
+    ]));
+    let near = copy_block(&script, "public.near");
+    assert_eq!(near.len(), 301, "{script}");
+    assert_eq!(near, copy_block(&dumped, "public.near"));
+    s.psql(&db.name, &format!("REVOKE ALL ON far FROM \"{reader}\""));
+    s.psql("postgres", &format!("DROP ROLE \"{reader}\""));
 }
