@@ -65,25 +65,20 @@ impl Catalog {
             if let Some(e) = listed.get(record.as_str()) {
                 claimed.insert(&e.path);
             }
-            let manifest = match parse::<Manifest>(fetch(entry)?) {
+            let fetched = parse::<Manifest>(fetch(entry)?);
+            let failed = matches!(fetched, Fetched::Failed(_));
+            let manifest = match fetched {
                 Fetched::Parsed(m) => m,
                 // Deleted since the listing (a prune): no longer there.
                 Fetched::Gone => {
                     claimed.remove(object);
                     continue;
                 }
-                Fetched::Failed(reason) => {
+                Fetched::Failed(reason) | Fetched::Invalid(reason) => {
                     claimed.extend(&in_folder);
                     catalog
                         .unreadable
-                        .push(unreadable(entry, object, true, reason));
-                    continue;
-                }
-                Fetched::Invalid(reason) => {
-                    claimed.extend(&in_folder);
-                    catalog
-                        .unreadable
-                        .push(unreadable(entry, object, false, reason));
+                        .push(unreadable(entry, object, failed, reason));
                     continue;
                 }
             };
