@@ -90,6 +90,7 @@ mod check;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
+mod client_stop;
 mod config;
 mod decode;
 mod dump;

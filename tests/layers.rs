@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
         "log_file",
         "naming",
         "pool",
+        "client_stop",
     ],
     // The embedded rclone, behind its one unsafe module.
     &["ffi"],

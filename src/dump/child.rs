@@ -14,8 +14,9 @@ use crate::redact::redact;
 /// The running dump's stdout as a [`Read`]: the plain bytes of the dump.
 ///
 /// End of file is not success: call [`DumpReader::finish`] after reading to
-/// the end to check the exit status. Dropping an unfinished reader kills the
-/// child (SIGKILL) and reaps it.
+/// the end to check the exit status. Dropping an unfinished reader stops the
+/// child (asked to cancel its query, then killed: [`crate::client_stop`]) and
+/// reaps it.
 pub struct DumpReader {
     child: Arc<Mutex<Option<Child>>>,
     stdout: Option<ChildStdout>,
@@ -156,7 +157,8 @@ impl DumpReader {
         }
     }
 
-    /// Kills the child (SIGKILL) and reaps it.
+    /// Stops the child (SIGINT, so that it cancels its query on the server,
+    /// then SIGKILL after a second) and reaps it.
     pub fn kill(mut self) {
         self.terminate();
     }
@@ -180,24 +182,22 @@ impl DumpReader {
     fn terminate(&mut self) {
         self.stdout = None;
         if let Some(mut child) = self.take_child() {
-            let _ = child.kill();
-            let _ = child.wait();
-            tracing::debug!(target: "dbbr::dump", pid = self.pid, program = %self.program, "dump killed");
+            crate::client_stop::stop(&mut child);
+            tracing::debug!(target: "dbbr::dump", pid = self.pid, program = %self.program, "dump stopped");
         }
     }
 }
 
-/// Kills a running dump from another thread; see [`DumpReader::killer`].
-/// The reader still reaps the child and reports it killed.
+/// Stops a running dump from another thread; see [`DumpReader::killer`].
+/// The reader still reaps the child and reports it stopped.
 #[derive(Debug, Clone)]
 pub struct DumpKiller(Arc<Mutex<Option<Child>>>);
 
 impl DumpKiller {
-    /// Sends SIGKILL to the dump if it is still running.
+    /// Stops the dump if it is still running: SIGINT, so that it cancels
+    /// its query on the server, then SIGKILL after a second.
     pub fn kill(&self) {
-        if let Some(child) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-            let _ = child.kill();
-        }
+        crate::client_stop::stop_shared(&self.0);
     }
 }
 

@@ -210,8 +210,9 @@ pub(crate) enum Input<'a> {
 /// Runs `cmd` with `input` on its stdin and returns its stdout; a failure
 /// is an [`Error::Database`] with the exit status and the last stderr
 /// lines, redacted. Polled rather than waited for: as soon as `stop`
-/// gives an error, the client is killed and that is the result, so that
-/// a signal stops a client that a server never answers.
+/// gives an error, the client is stopped ([`crate::client_stop`]) and that
+/// is the result, so that a signal stops a client that a server never
+/// answers.
 pub(super) fn run_to_end(
     cmd: Command,
     program: &str,
@@ -286,8 +287,7 @@ pub(crate) fn run_to_end_bytes(
                     pause = (pause * 2).min(Duration::from_millis(50));
                 }
                 Some(e) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    crate::client_stop::stop(&mut child);
                     return Err(e);
                 }
             },
@@ -323,8 +323,7 @@ pub(super) fn run_capture(mut cmd: Command, timeout: Duration) -> Option<String>
                 pause = (pause * 2).min(Duration::from_millis(100));
             }
             _ => {
-                let _ = child.kill();
-                let _ = child.wait();
+                crate::client_stop::stop(&mut child);
                 return None;
             }
         }

@@ -172,10 +172,11 @@ impl Session {
         self.kill();
     }
 
+    /// Stops psql: asked to cancel its statement (a lock it waits for),
+    /// then killed ([`crate::client_stop`]); its transaction ends with it.
     fn kill(&mut self) {
         self.stdin = None;
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::client_stop::stop(&mut self.child);
     }
 }
 

@@ -39,7 +39,18 @@ fn sigterm_stops_a_backup_whose_dump_is_blocked() {
     signal(backup.id(), "TERM");
     let out = wait_at_most(backup, Duration::from_secs(60));
     let stopped_after = term.elapsed();
+    // The dump's session stopped waiting too: pg_dump was asked to cancel
+    // its query, rather than killed with the request left queued on the
+    // server (for as long as the lock is held, with no timeout).
+    let waiters = || {
+        Server::shared().psql(
+            &db.name,
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 't'::regclass",
+        )
+    };
+    let withdrawn = wait_until(Duration::from_secs(5), || waiters() == "0");
     drop(lock);
+    assert!(withdrawn, "the dump's lock request is still queued");
 
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(143), "128 + SIGTERM: {err}");

@@ -264,6 +264,40 @@ fn a_lock_that_does_not_come_names_the_table_and_the_holder() {
     assert_eq!(files_below(tmp.path()), Vec::<String>::new());
 }
 
+/// SIGTERM while the set waits for a lock (well within its timeout): the
+/// run stops within seconds, and its lock request does not stay queued on
+/// the server behind the holder.
+#[test]
+fn sigterm_while_a_set_waits_for_a_lock_withdraws_the_request() {
+    let s = Server::shared();
+    let db = source(&s);
+    let lock = s.lock_table(&db.name, "customers");
+    let tmp = tempfile::tempdir().unwrap();
+    let child = start(&s, &db.name, tmp.path(), &[("BACKUP_LOCK_TIMEOUT", "120s")]);
+    let waiters = || {
+        s.psql(
+            &db.name,
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = \
+             'customers'::regclass",
+        )
+    };
+    assert!(
+        wait_until(Duration::from_secs(30), || waiters() == "1"),
+        "the set did not wait for the lock"
+    );
+    let clock = Instant::now();
+    signal(child.id(), "TERM");
+    failed_cleanly(child, tmp.path(), 143, &["interrupted"]);
+    assert!(
+        clock.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        clock.elapsed()
+    );
+    let withdrawn = wait_until(Duration::from_secs(5), || waiters() == "0");
+    drop(lock);
+    assert!(withdrawn, "the set's lock request is still queued");
+}
+
 /// dbbr killed (SIGKILL, as an out-of-memory kill does) mid-set: its
 /// sessions end with it, and what it stored does not list as a backup.
 #[test]

@@ -1,0 +1,147 @@
+//! Stopping a database client dbbr started (a dump, a query, the set's
+//! coordinator) before its end: it is asked first, with SIGINT, on which
+//! `pg_dump`, `pg_restore` and `psql` send the server a cancel request for
+//! the statement in progress, then killed (SIGKILL) if it has not exited
+//! within [`GRACE`]. Killed outright, a client leaves its statement on the
+//! server: one waiting for a lock stays queued for as long as the lock is
+//! held.
+
+use std::process::Child;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rustix::process::{kill_process, Pid, Signal};
+
+/// How long a client has to cancel its statement and exit.
+pub(crate) const GRACE: Duration = Duration::from_secs(1);
+
+/// Stops `child` (SIGINT, then SIGKILL after [`GRACE`]) and reaps it.
+pub(crate) fn stop(child: &mut Child) {
+    if matches!(child.try_wait(), Ok(None)) {
+        interrupt(child);
+        let deadline = Instant::now() + GRACE;
+        while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// [`stop`] for a child that another thread reaps: the lock is taken for
+/// each look only, and the child is left in place (killed, not reaped)
+/// for its owner. Nothing happens if the owner took it already.
+pub(crate) fn stop_shared(child: &Mutex<Option<Child>>) {
+    let running = |signal: bool| {
+        let mut guard = child.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(c) = guard.as_mut() else {
+            return false;
+        };
+        let alive = matches!(c.try_wait(), Ok(None));
+        if alive && signal {
+            interrupt(c);
+        }
+        alive
+    };
+    if !running(true) {
+        return;
+    }
+    let deadline = Instant::now() + GRACE;
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        if !running(false) {
+            return;
+        }
+    }
+    if let Some(c) = child.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        let _ = c.kill();
+    }
+}
+
+/// Sends SIGINT to a child that has not been reaped (its pid is still its
+/// own).
+fn interrupt(child: &Child) {
+    if let Some(pid) = Pid::from_raw(child.id() as i32) {
+        let _ = kill_process(pid, Signal::INT);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn sh(script: &str) -> Child {
+        Command::new("sh")
+            .args(["-c", script])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Waits for the shell's first line: its trap is set.
+    fn wait_ready(child: &mut Child) {
+        let mut line = String::new();
+        let stdout = child.stdout.as_mut().unwrap();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        assert_eq!(line, "ready\n");
+    }
+
+    #[test]
+    fn a_client_that_handles_sigint_ends_on_its_own() {
+        // A program that sets its handler as the clients do (a shell's
+        // trap would not, were SIGINT ignored when the tests started).
+        let mut child = Command::new("python3")
+            .args([
+                "-c",
+                "import signal, sys, time\n\
+                 signal.signal(signal.SIGINT, lambda *_: sys.exit(7))\n\
+                 print('ready', flush=True)\n\
+                 time.sleep(100)",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_ready(&mut child);
+        stop(&mut child);
+        // Its own exit status: its handler ended it, not SIGKILL.
+        assert_eq!(child.try_wait().unwrap().unwrap().code(), Some(7));
+    }
+
+    #[test]
+    fn a_client_that_ignores_sigint_is_killed_after_the_grace() {
+        let mut child = sh("trap '' INT; echo ready; while :; do sleep 0.01; done");
+        wait_ready(&mut child);
+        let started = Instant::now();
+        stop(&mut child);
+        assert!(started.elapsed() >= GRACE, "{:?}", started.elapsed());
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(child.try_wait().unwrap().unwrap().signal(), Some(9));
+    }
+
+    #[test]
+    fn an_exited_client_is_only_reaped() {
+        let mut child = sh("exit 3");
+        std::thread::sleep(Duration::from_millis(100));
+        stop(&mut child);
+        assert_eq!(child.try_wait().unwrap().unwrap().code(), Some(3));
+    }
+
+    #[test]
+    fn shared_stop_leaves_the_child_to_its_owner() {
+        let mut child = sh("trap '' INT; echo ready; while :; do sleep 0.01; done");
+        wait_ready(&mut child);
+        let shared = Arc::new(Mutex::new(Some(child)));
+        stop_shared(&shared);
+        let mut child = shared.lock().unwrap().take().expect("still there");
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(child.wait().unwrap().signal(), Some(9));
+
+        // Taken by its owner already: nothing to do.
+        let empty: Mutex<Option<Child>> = Mutex::new(None);
+        stop_shared(&empty);
+    }
+}
