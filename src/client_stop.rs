@@ -17,13 +17,7 @@ pub(crate) const GRACE: Duration = Duration::from_secs(1);
 
 /// Stops `child` (SIGINT, then SIGKILL after [`GRACE`]) and reaps it.
 pub(crate) fn stop(child: &mut Child) {
-    if matches!(child.try_wait(), Ok(None)) {
-        interrupt(child);
-        let deadline = Instant::now() + GRACE;
-        while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
+    ask(|signal| alive(child, signal));
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -32,38 +26,43 @@ pub(crate) fn stop(child: &mut Child) {
 /// each look only, and the child is left in place (killed, not reaped)
 /// for its owner. Nothing happens if the owner took it already.
 pub(crate) fn stop_shared(child: &Mutex<Option<Child>>) {
-    let running = |signal: bool| {
+    let look = |signal: bool| {
         let mut guard = child.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(c) = guard.as_mut() else {
-            return false;
-        };
-        let alive = matches!(c.try_wait(), Ok(None));
-        if alive && signal {
-            interrupt(c);
-        }
-        alive
+        guard.as_mut().is_some_and(|c| alive(c, signal))
     };
-    if !running(true) {
-        return;
+    if ask(look) {
+        if let Some(c) = child.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            let _ = c.kill();
+        }
+    }
+}
+
+/// Asks once (`look(true)`), then looks every 10 ms until the client is
+/// gone or [`GRACE`] has passed: whether it is still running.
+fn ask(mut look: impl FnMut(bool) -> bool) -> bool {
+    if !look(true) {
+        return false;
     }
     let deadline = Instant::now() + GRACE;
     while Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
-        if !running(false) {
-            return;
+        if !look(false) {
+            return false;
         }
     }
-    if let Some(c) = child.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-        let _ = c.kill();
-    }
+    true
 }
 
-/// Sends SIGINT to a child that has not been reaped (its pid is still its
-/// own).
-fn interrupt(child: &Child) {
-    if let Some(pid) = Pid::from_raw(child.id() as i32) {
-        let _ = kill_process(pid, Signal::INT);
+/// Whether `child` is still running; if so and `signal`, SIGINT is sent
+/// to it (not yet reaped, its pid is still its own).
+fn alive(child: &mut Child, signal: bool) -> bool {
+    let alive = matches!(child.try_wait(), Ok(None));
+    if alive && signal {
+        if let Some(pid) = Pid::from_raw(child.id() as i32) {
+            let _ = kill_process(pid, Signal::INT);
+        }
     }
+    alive
 }
 
 #[cfg(test)]
@@ -82,7 +81,14 @@ mod tests {
             .unwrap()
     }
 
-    /// Waits for the shell's first line: its trap is set.
+    /// A shell that ignores SIGINT, once it does.
+    fn ignoring_sigint() -> Child {
+        let mut child = sh("trap '' INT; echo ready; while :; do sleep 0.01; done");
+        wait_ready(&mut child);
+        child
+    }
+
+    /// Waits for the child's first line: its handler is set.
     fn wait_ready(child: &mut Child) {
         let mut line = String::new();
         let stdout = child.stdout.as_mut().unwrap();
@@ -113,8 +119,7 @@ mod tests {
 
     #[test]
     fn a_client_that_ignores_sigint_is_killed_after_the_grace() {
-        let mut child = sh("trap '' INT; echo ready; while :; do sleep 0.01; done");
-        wait_ready(&mut child);
+        let mut child = ignoring_sigint();
         let started = Instant::now();
         stop(&mut child);
         assert!(started.elapsed() >= GRACE, "{:?}", started.elapsed());
@@ -132,8 +137,7 @@ mod tests {
 
     #[test]
     fn shared_stop_leaves_the_child_to_its_owner() {
-        let mut child = sh("trap '' INT; echo ready; while :; do sleep 0.01; done");
-        wait_ready(&mut child);
+        let child = ignoring_sigint();
         let shared = Arc::new(Mutex::new(Some(child)));
         stop_shared(&shared);
         let mut child = shared.lock().unwrap().take().expect("still there");
