@@ -528,8 +528,9 @@ impl RunContext<'_> {
             scope.spawn(|| {
                 while copying.load(Ordering::Relaxed) {
                     if self.cancel.load(Ordering::Relaxed) {
-                        killer.kill();
+                        // The upload first: the dump may take its grace.
                         aborter.abort();
+                        killer.kill();
                         return;
                     }
                     std::thread::sleep(Duration::from_millis(100));
