@@ -15,8 +15,13 @@ use crate::common::*;
 
 /// `dbbr ARGS` against the shared server and the local remote `dir`.
 fn dbbr_at(dir: &Path, args: &[&str]) -> Command {
+    dbbr_on(&Server::shared(), dir, args)
+}
+
+/// [`dbbr_at`] against `server`.
+fn dbbr_on(server: &Server, dir: &Path, args: &[&str]) -> Command {
     let mut cmd = dbbr();
-    Server::shared().env(&mut cmd);
+    server.env(&mut cmd);
     cmd.env("REMOTE_NAME", local_remote(dir)).args(args);
     cmd
 }
@@ -246,41 +251,36 @@ fn only_dbbrs_own_leftovers_are_cleaned_up() {
 
 #[test]
 fn kinds_come_from_manifests_not_names() {
-    let server = Server::shared();
+    // A server of its own: the chaos matrix makes databases of these
+    // names on the shared one.
+    let cluster = Cluster::start();
+    let server = &cluster.server;
     // Databases called like the server-wide backups' labels.
-    let all = TestDb { name: "all".into() };
-    let globals = TestDb {
-        name: "globals".into(),
-    };
-    for db in [&all, &globals] {
+    for db in ["all", "globals"] {
+        server.create_database(db);
         server.psql(
-            "postgres",
-            &format!("DROP DATABASE IF EXISTS \"{}\"", db.name),
-        );
-        server.create_database(&db.name);
-        server.psql(
-            &db.name,
+            db,
             &format!(
-                "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, '{}')",
-                db.name
+                "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, '{db}')"
             ),
         );
     }
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
+    let at = |args: &[&str]| dbbr_on(server, dir, args);
     succeed(
-        backup_to(dir)
+        at(&["backup", "postgresql"])
             .env("BACKUP_DATABASES", "all,globals")
             .env("BACKUP_FILE_NAME", "db-$DB"),
     );
     succeed(
-        backup_to(dir)
-            .env("BACKUP_DATABASES", &all.name)
+        at(&["backup", "postgresql"])
+            .env("BACKUP_DATABASES", "all")
             .env("BACKUP_GLOBALS", "true")
             .env("BACKUP_FILE_NAME", "run2-$DB"),
     );
     let listing: Value =
-        serde_json::from_slice(&exits(&mut dbbr_at(dir, &["list", "--json"]), 0).stdout).unwrap();
+        serde_json::from_slice(&exits(&mut at(&["list", "--json"]), 0).stdout).unwrap();
     let kinds: Vec<(String, String)> = listing["backups"]
         .as_array()
         .unwrap()
@@ -307,11 +307,9 @@ fn kinds_come_from_manifests_not_names() {
     // The database called `globals` restores into a database, from its own
     // backup, not from the globals backup written after it.
     let copy = unique("pgcopy");
-    let _guard = TestDb { name: copy.clone() };
-    let out = succeed(&mut dbbr_at(
-        dir,
-        &["restore", "--latest", "globals", "--to", &copy, "--create"],
-    ));
+    let out = succeed(&mut at(&[
+        "restore", "--latest", "globals", "--to", &copy, "--create",
+    ]));
     assert!(
         stderr(&out).contains("db-globals.sql.gz"),
         "{}",
@@ -320,7 +318,7 @@ fn kinds_come_from_manifests_not_names() {
     assert_eq!(server.psql(&copy, "SELECT v FROM t"), "globals");
     // The label alone is ambiguous where no destination says the kind.
     let err = fail_with(
-        &mut dbbr_at(dir, &["restore", "--latest", "globals", "--to-stdout"]),
+        &mut at(&["restore", "--latest", "globals", "--to-stdout"]),
         2,
     );
     assert!(err.contains("several kinds"), "{err}");
@@ -328,7 +326,7 @@ fn kinds_come_from_manifests_not_names() {
     // backups and loses the older; `globals` (a database) and the globals
     // of the server have one each and keep it.
     let before = files_below(dir);
-    exits(&mut dbbr_at(dir, &["prune", "--keep-last", "1"]), 0);
+    exits(&mut at(&["prune", "--keep-last", "1"]), 0);
     let after = files_below(dir);
     let removed: Vec<&String> = before.iter().filter(|f| !after.contains(f)).collect();
     assert_eq!(
