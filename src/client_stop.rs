@@ -5,20 +5,26 @@
 //! within [`GRACE`]. Killed outright, a client leaves its statement on the
 //! server: one waiting for a lock stays queued for as long as the lock is
 //! held.
+//!
+//! A client that leads a process group of its own (a dump tool, started
+//! so: `pg_dumpall` runs a `pg_dump` per database and ignores SIGINT while
+//! it waits for it) is signalled with its whole group, so that its own
+//! clients cancel too and none outlives it.
 
 use std::process::Child;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rustix::process::{kill_process, Pid, Signal};
+use rustix::process::{getpgid, kill_process, kill_process_group, Pid, Signal};
 
 /// How long a client has to cancel its statement and exit.
 pub(crate) const GRACE: Duration = Duration::from_secs(1);
 
 /// Stops `child` (SIGINT, then SIGKILL after [`GRACE`]) and reaps it.
 pub(crate) fn stop(child: &mut Child) {
-    ask(|signal| alive(child, signal));
-    let _ = child.kill();
+    if ask(|signal| alive(child, signal)) {
+        kill(child);
+    }
     let _ = child.wait();
 }
 
@@ -32,7 +38,7 @@ pub(crate) fn stop_shared(child: &Mutex<Option<Child>>) {
     };
     if ask(look) {
         if let Some(c) = child.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-            let _ = c.kill();
+            kill(c);
         }
     }
 }
@@ -54,20 +60,40 @@ fn ask(mut look: impl FnMut(bool) -> bool) -> bool {
 }
 
 /// Whether `child` is still running; if so and `signal`, SIGINT is sent
-/// to it (not yet reaped, its pid is still its own).
+/// to it.
 fn alive(child: &mut Child, signal: bool) -> bool {
     let alive = matches!(child.try_wait(), Ok(None));
     if alive && signal {
-        if let Some(pid) = Pid::from_raw(child.id() as i32) {
-            let _ = kill_process(pid, Signal::INT);
-        }
+        send(child, Signal::INT);
     }
     alive
 }
 
+/// SIGKILL for `child` (and its group) if it is still running.
+fn kill(child: &mut Child) {
+    if matches!(child.try_wait(), Ok(None)) {
+        send(child, Signal::KILL);
+    }
+}
+
+/// Sends `signal` to `child`, or to its process group if it leads one.
+/// Only for a child not yet reaped: its pid, and so its group's id, are
+/// still its own.
+fn send(child: &Child, signal: Signal) {
+    let Some(pid) = Pid::from_raw(child.id() as i32) else {
+        return;
+    };
+    if getpgid(Some(pid)).is_ok_and(|group| group == pid) {
+        let _ = kill_process_group(pid, signal);
+    } else {
+        let _ = kill_process(pid, signal);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::io::{BufRead, BufReader};
+    use std::io::{BufRead, BufReader, Read};
+    use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
     use std::sync::Arc;
 
@@ -125,6 +151,67 @@ mod tests {
         assert!(started.elapsed() >= GRACE, "{:?}", started.elapsed());
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(child.try_wait().unwrap().unwrap().signal(), Some(9));
+    }
+
+    /// A client leading a process group of its own that ignores SIGINT
+    /// while it waits for a child of its own (as `pg_dumpall` runs
+    /// `pg_dump`), with that child's handler; `sh` prints the child's
+    /// status when it ends.
+    fn leader_of(child: &str) -> Child {
+        let script = format!("trap '' INT; {child}; echo \"child $?\"");
+        let mut leader = Command::new("sh")
+            .args(["-c", &script])
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        wait_ready(&mut leader);
+        leader
+    }
+
+    /// What is left of the child's output, and how long it took to end.
+    fn rest_of_output(child: &mut Child) -> (String, Duration) {
+        let started = Instant::now();
+        let mut rest = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut rest)
+            .unwrap();
+        (rest, started.elapsed())
+    }
+
+    #[test]
+    fn a_group_leader_s_own_clients_are_asked_too() {
+        let mut leader = leader_of(
+            "python3 -c \"import signal, sys, time\n\
+             signal.signal(signal.SIGINT, lambda *_: sys.exit(7))\n\
+             print('ready', flush=True)\n\
+             time.sleep(20)\"",
+        );
+        stop(&mut leader);
+        // The leader's child ended on SIGINT (7); the leader then ended
+        // on its own, before the grace was out.
+        let (rest, _) = rest_of_output(&mut leader);
+        assert_eq!(rest, "child 7\n");
+        assert_eq!(leader.try_wait().unwrap().unwrap().code(), Some(0));
+    }
+
+    #[test]
+    fn a_group_leader_s_own_clients_are_killed_with_it() {
+        // A child that ignores SIGINT too, as a background job does.
+        let mut leader = leader_of("sleep 20 & echo ready; wait");
+        stop(&mut leader);
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(leader.try_wait().unwrap().unwrap().signal(), Some(9));
+        // Nothing of the group holds the output open any more.
+        let (rest, took) = rest_of_output(&mut leader);
+        assert_eq!(rest, "");
+        assert!(
+            took < Duration::from_secs(5),
+            "the child lived on: {took:?}"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! thread, its exit status checked at the end.
 
 use std::io::{self, Read};
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,9 +41,12 @@ impl DumpReader {
     /// Spawns `cmd` with stdin closed and stdout and stderr piped. `program`
     /// names it in messages; `database` is the dump's label.
     pub(super) fn start(mut cmd: Command, program: &str, database: &str) -> io::Result<Self> {
+        // A process group of its own: a stop reaches the dump tool's own
+        // children too (pg_dumpall's pg_dump; see `client_stop`).
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            .process_group(0);
         let mut child = cmd.spawn()?;
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();

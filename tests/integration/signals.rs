@@ -61,3 +61,77 @@ fn sigterm_stops_a_backup_whose_dump_is_blocked() {
     );
     assert_empty(dir.path(), &err);
 }
+
+#[test]
+fn sigterm_stops_a_whole_server_backup_whose_dump_is_blocked() {
+    // A server of its own: pg_dumpall dumps every database of it.
+    let cluster = Cluster::start();
+    let server = &cluster.server;
+    server.create_database("locked");
+    server.psql(
+        "locked",
+        "CREATE TABLE t (id int); INSERT INTO t VALUES (1);",
+    );
+    let dir = tempfile::tempdir().unwrap();
+
+    // pg_dumpall runs a pg_dump for the database, which waits for the lock;
+    // pg_dumpall itself ignores SIGINT while it waits for that pg_dump.
+    let lock = server.lock_table("locked", "t");
+    let backup = backup_cmd_for(server)
+        .env("REMOTE_NAME", local_remote(dir.path()))
+        .env("BACKUP_ALL", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiters = || {
+        server.psql(
+            "locked",
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 't'::regclass",
+        )
+    };
+    assert!(
+        wait_until(Duration::from_secs(30), || waiters() == "1"),
+        "the dump did not start waiting for the lock"
+    );
+    let dumpall = child_named(backup.id(), "pg_dumpall").expect("pg_dumpall is dbbr's child");
+    let term = Instant::now();
+    signal(backup.id(), "TERM");
+    let out = wait_at_most(backup, Duration::from_secs(60));
+    let stopped_after = term.elapsed();
+    // pg_dumpall's own pg_dump was asked to cancel too: its request is
+    // withdrawn, and no process of the dump outlives dbbr.
+    let withdrawn = wait_until(Duration::from_secs(5), || waiters() == "0");
+    let left = group_members(dumpall);
+    drop(lock);
+    assert!(withdrawn, "pg_dumpall's pg_dump still waits for the lock");
+    assert!(
+        left.is_empty(),
+        "processes of the dump left running: {left:?}"
+    );
+
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(143), "128 + SIGTERM: {err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(
+        stopped_after < Duration::from_secs(10),
+        "took {stopped_after:?}"
+    );
+    assert_empty(dir.path(), &err);
+}
+
+/// The live processes (not zombies) of process group `group`.
+fn group_members(group: u32) -> Vec<String> {
+    let out = std::process::Command::new("ps")
+        .args(["-e", "-o", "pgid=,stat=,args="])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            let mut f = l.split_whitespace();
+            f.next() == Some(&group.to_string()) && !f.next().unwrap_or("").starts_with('Z')
+        })
+        .map(str::to_owned)
+        .collect()
+}
