@@ -23,43 +23,21 @@ fn sigterm_stops_a_backup_whose_dump_is_blocked() {
         .unwrap();
     // Wait until the dump is blocked: its request for the table's lock waits
     // as long as the other session holds it.
-    let blocked = wait_until(Duration::from_secs(20), || {
-        let waiting = Server::shared().psql(
-            &db.name,
-            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 't'::regclass",
-        );
-        waiting == "1"
-    });
+    let waiters = || lock_waiters(&Server::shared(), &db.name);
+    let blocked = wait_until(Duration::from_secs(20), || waiters() == "1");
     assert!(blocked, "pg_dump did not start waiting for the lock");
     assert!(
         child_named(backup.id(), "pg_dump").is_some(),
         "the blocked dump is a child of dbbr"
     );
-    let term = Instant::now();
-    signal(backup.id(), "TERM");
-    let out = wait_at_most(backup, Duration::from_secs(60));
-    let stopped_after = term.elapsed();
+    let (out, stopped_after) = sigterm(backup);
     // The dump's session stopped waiting too: pg_dump was asked to cancel
     // its query, rather than killed with the request left queued on the
     // server (for as long as the lock is held, with no timeout).
-    let waiters = || {
-        Server::shared().psql(
-            &db.name,
-            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 't'::regclass",
-        )
-    };
     let withdrawn = wait_until(Duration::from_secs(5), || waiters() == "0");
     drop(lock);
     assert!(withdrawn, "the dump's lock request is still queued");
-
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(143), "128 + SIGTERM: {err}");
-    assert!(err.contains("interrupted"), "{err}");
-    assert!(
-        stopped_after < Duration::from_secs(10),
-        "took {stopped_after:?}"
-    );
-    assert_empty(dir.path(), &err);
+    assert_stopped(&out, stopped_after, dir.path());
 }
 
 #[test]
@@ -84,21 +62,13 @@ fn sigterm_stops_a_whole_server_backup_whose_dump_is_blocked() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let waiters = || {
-        server.psql(
-            "locked",
-            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 't'::regclass",
-        )
-    };
+    let waiters = || lock_waiters(server, "locked");
     assert!(
         wait_until(Duration::from_secs(30), || waiters() == "1"),
         "the dump did not start waiting for the lock"
     );
     let dumpall = child_named(backup.id(), "pg_dumpall").expect("pg_dumpall is dbbr's child");
-    let term = Instant::now();
-    signal(backup.id(), "TERM");
-    let out = wait_at_most(backup, Duration::from_secs(60));
-    let stopped_after = term.elapsed();
+    let (out, stopped_after) = sigterm(backup);
     // pg_dumpall's own pg_dump was asked to cancel too: its request is
     // withdrawn, and no process of the dump outlives dbbr.
     let withdrawn = wait_until(Duration::from_secs(5), || waiters() == "0");
@@ -109,15 +79,36 @@ fn sigterm_stops_a_whole_server_backup_whose_dump_is_blocked() {
         left.is_empty(),
         "processes of the dump left running: {left:?}"
     );
+    assert_stopped(&out, stopped_after, dir.path());
+}
 
-    let err = stderr(&out);
+/// How many lock requests for table `t` of `db` wait.
+fn lock_waiters(server: &Server, db: &str) -> String {
+    server.psql(
+        db,
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 't'::regclass",
+    )
+}
+
+/// Sends SIGTERM to `backup`: its output, and how long it took to end.
+fn sigterm(backup: std::process::Child) -> (std::process::Output, Duration) {
+    let term = Instant::now();
+    signal(backup.id(), "TERM");
+    let out = wait_at_most(backup, Duration::from_secs(60));
+    (out, term.elapsed())
+}
+
+/// The backup ended as a SIGTERM should end it: exit 143 within 10 s,
+/// saying it was interrupted, and nothing left in the remote `dir`.
+fn assert_stopped(out: &std::process::Output, stopped_after: Duration, dir: &std::path::Path) {
+    let err = stderr(out);
     assert_eq!(out.status.code(), Some(143), "128 + SIGTERM: {err}");
     assert!(err.contains("interrupted"), "{err}");
     assert!(
         stopped_after < Duration::from_secs(10),
         "took {stopped_after:?}"
     );
-    assert_empty(dir.path(), &err);
+    assert_empty(dir, &err);
 }
 
 /// The live processes (not zombies) of process group `group`.
