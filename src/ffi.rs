@@ -1,14 +1,17 @@
-//! The raw calls into the embedded rclone (Go, linked as a static archive):
-//! the crate's only module with `unsafe`.
+//! The raw calls into the embedded rclone (Go, linked as a static archive),
+//! and the one hook into a client's start that std has no safe form for
+//! ([`die_with_parent`]): the crate's only module with `unsafe`.
 //!
-//! It deals in handles, byte buffers and strings only. Every call that can
-//! fail returns a [`RawError`] exactly as the Go side reported it; mapping it
-//! to the crate's errors, redacting secrets and everything else that gives
-//! these calls a meaning is the storage layer's job.
+//! The rclone calls deal in handles, byte buffers and strings only. Every
+//! call that can fail returns a [`RawError`] exactly as the Go side reported
+//! it; mapping it to the crate's errors, redacting secrets and everything
+//! else that gives these calls a meaning is the storage layer's job.
 
 #![allow(unsafe_code)]
 
 use std::ffi::{c_char, CStr, CString};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
 use std::sync::OnceLock;
 
 use librclone_sys as sys;
@@ -318,5 +321,53 @@ fn into_result<T>(err: *mut c_char, value: T) -> RawResult<T> {
     match take_error(err) {
         Some(e) => Err(e),
         None => Ok(value),
+    }
+}
+
+/// Makes the child that `cmd` starts get SIGKILL when the thread that starts
+/// it ends, dbbr killed included (Linux's parent-death signal), and not
+/// start at all if dbbr is already gone by then: a client whose parent was
+/// killed starts nothing more. Only for a child that the same thread waits
+/// for to its end, as the signal comes when that thread ends.
+pub(crate) fn die_with_parent(cmd: &mut Command) {
+    let parent = rustix::process::getpid();
+    let hook = move || {
+        rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+        // Killed between fork and the call above: reparented already.
+        if rustix::process::getppid() != Some(parent) {
+            return Err(rustix::io::Errno::SRCH.into());
+        }
+        Ok(())
+    };
+    // SAFETY: the hook runs in the child between fork and exec and only
+    // makes system calls (prctl, getppid) that are async-signal-safe; it
+    // allocates nothing, takes no lock and touches no shared state.
+    unsafe {
+        cmd.pre_exec(hook);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    use super::die_with_parent;
+
+    #[test]
+    fn a_client_gets_sigkill_when_the_thread_that_started_it_ends() {
+        let mut child = std::thread::spawn(|| {
+            let mut cmd = Command::new("sleep");
+            cmd.arg("30");
+            die_with_parent(&mut cmd);
+            cmd.spawn().unwrap()
+        })
+        .join()
+        .unwrap();
+        let clock = Instant::now();
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(9), "{status}");
+        assert!(clock.elapsed() < Duration::from_secs(10));
     }
 }

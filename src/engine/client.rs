@@ -241,6 +241,8 @@ pub(crate) fn run_to_end_bytes(
         }
     };
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    // Waited for below, on this thread: it ends with dbbr.
+    crate::ffi::die_with_parent(&mut cmd);
     let fail = |message: String| Error::Database {
         program: program.to_string(),
         message: crate::redact::redact(&message),
@@ -312,6 +314,7 @@ pub(super) fn run_capture(mut cmd: Command, timeout: Duration) -> Option<String>
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
+    crate::ffi::die_with_parent(&mut cmd);
     let mut child = cmd.spawn().ok()?;
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(2);

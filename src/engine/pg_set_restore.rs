@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use super::client::{client_environment, Connection};
+use super::client::{client_environment, env_nonempty, Connection};
 use super::pg_query::dbname_args;
 use super::pg_set::{literal, parse_json};
 use super::Engine;
@@ -77,9 +77,44 @@ pub(crate) struct SetTarget<'a> {
     pub conn: &'a Connection,
     /// The database.
     pub database: &'a str,
+    /// Whether the sessions that build indexes and constraints ask the
+    /// server to check on their client while a statement runs (see
+    /// [`SetTarget::checks_clients`]).
+    pub check_clients: bool,
 }
 
+/// How often the server checks, while a statement of a set restore's
+/// index and constraint builds runs, that its client is still there
+/// (`client_connection_check_interval`, milliseconds).
+const CLIENT_CHECK_MS: u32 = 1000;
+
 impl SetTarget<'_> {
+    /// Whether the server can end a statement whose client is gone without
+    /// waiting for its end (`client_connection_check_interval`, PostgreSQL
+    /// 14 and later): a build whose `pg_restore` died with a killed dbbr
+    /// then stops within a second instead of running on for as long as the
+    /// build takes.
+    pub(crate) fn checks_clients(&self) -> Result<bool> {
+        let args = self.psql_args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let version =
+            super::pg_query::psql(self.conn, &args, self.database, "SHOW server_version_num;")?;
+        Ok(version.trim().parse::<u32>().is_ok_and(|v| v >= 140_000))
+    }
+
+    /// Asks the server to check on the client while `cmd`'s statements
+    /// run, if it can; the user's own `PGOPTIONS` come after, and win.
+    fn check_client(&self, cmd: &mut Command) {
+        if self.check_clients {
+            let mut options = format!("-c client_connection_check_interval={CLIENT_CHECK_MS}");
+            if let Some(own) = env_nonempty("PGOPTIONS") {
+                options.push(' ');
+                options.push_str(&own);
+            }
+            cmd.env("PGOPTIONS", options);
+        }
+    }
+
     fn psql_args(&self) -> Vec<String> {
         let mut args = self.conn.connect_args(Engine::Postgres);
         args.extend(dbname_args(self.database));
@@ -178,6 +213,7 @@ SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
         cmd.args(dbname_args(self.database));
         cmd.arg(path);
         client_environment(&mut cmd, Engine::Postgres, self.conn.env(Engine::Postgres));
+        self.check_client(&mut cmd);
         cmd
     }
 
@@ -202,6 +238,7 @@ SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
             cmd.args(["-c", statement]);
         }
         client_environment(&mut cmd, Engine::Postgres, self.conn.env(Engine::Postgres));
+        self.check_client(&mut cmd);
         cmd
     }
 

@@ -117,6 +117,7 @@ impl Context<'_> {
         let target = SetTarget {
             conn: &self.connection,
             database: name,
+            check_clients: false,
         };
         let before = target.before()?;
         let done = self.set_into(layout, name);
@@ -159,12 +160,14 @@ impl Context<'_> {
             );
         }
         let data = load_order(layout);
-        let target = SetTarget {
+        let mut target = SetTarget {
             conn: &self.connection,
             database,
+            check_clients: false,
         };
         let post = match layout.parts.iter().find(|p| p.section == Section::PostData) {
             Some(part) => {
+                target.check_clients = target.checks_clients()?;
                 let tables = data.iter().flat_map(|p| tables_of(p)).collect();
                 Some(self.read_post_data(part, &tables, target)?)
             }

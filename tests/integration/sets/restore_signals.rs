@@ -134,33 +134,44 @@ fn replays(pid: u32) -> bool {
     cmdline.split(|&b| b == 0).nth(1) == Some(b"-X")
 }
 
-#[test]
-fn sigterm_during_an_index_build_leaves_an_empty_target_as_it_was() {
+/// A cluster whose database `src` has a table `t` with an index `t_slow`
+/// (and `more` after it) whose build is slow where the database says so,
+/// backed up as a set of two jobs; and an empty database that says so, to
+/// restore into: the cluster, the set's directory and name, the database.
+fn slow_index_set(more: &str, prefix: &str) -> (Cluster, tempfile::TempDir, String, String) {
     let cluster = Cluster::start();
-    let s = cluster.server.clone();
+    let s = &cluster.server;
     s.create_database("src");
-    // An index whose build is slow where the database says so: in the
-    // target only.
     s.psql(
         "src",
-        "CREATE FUNCTION public.slow(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
-         BEGIN
-           IF current_setting('dbbr_test.slow', true) = 'on' THEN PERFORM pg_sleep(0.1); END IF;
-           RETURN i;
-         END $$;
-         CREATE TABLE t (id int PRIMARY KEY, v text);
-         INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 600) i;
-         CREATE INDEX t_slow ON t (public.slow(id));",
+        &format!(
+            "CREATE FUNCTION public.slow(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+             BEGIN
+               IF current_setting('dbbr_test.slow', true) = 'on' THEN PERFORM pg_sleep(0.1); END IF;
+               RETURN i;
+             END $$;
+             CREATE TABLE t (id int PRIMARY KEY, v text);
+             INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 600) i;
+             CREATE INDEX t_slow ON t (public.slow(id));
+             {more}"
+        ),
     );
     let tmp = tempfile::tempdir().unwrap();
-    succeed(&mut set_backup(&s, "src", tmp.path(), "2"));
+    succeed(&mut set_backup(s, "src", tmp.path(), "2"));
     let (set, _) = the_set(tmp.path());
-    let target = unique("setidx");
+    let target = unique(prefix);
     s.create_database(&target);
     s.psql(
         "postgres",
         &format!("ALTER DATABASE {target} SET dbbr_test.slow = 'on'"),
     );
+    (cluster, tmp, set, target)
+}
+
+#[test]
+fn sigterm_during_an_index_build_leaves_an_empty_target_as_it_was() {
+    let (cluster, tmp, set, target) = slow_index_set("", "setidx");
+    let s = cluster.server.clone();
     s.psql(&target, "CREATE SCHEMA mine;");
     let before = (contents(&s, &target), objects(&s, &target));
     let child: Child = restore(&s, tmp.path(), &set, &target, &["--jobs", "2"])
@@ -189,4 +200,47 @@ fn sigterm_during_an_index_build_leaves_an_empty_target_as_it_was() {
         "0",
         "the build goes on: {err}"
     );
+}
+
+/// SIGKILL while `pg_restore` builds an index (it reads its archive from a
+/// file, not from dbbr): the builds end with dbbr, the statement running
+/// on the server within seconds (it would take a minute), and the index
+/// builds still to come never start.
+#[test]
+fn a_set_restore_killed_while_it_builds_stops_its_builds() {
+    let (cluster, tmp, set, target) = slow_index_set(
+        "CREATE INDEX t_slow_next ON t (public.slow(id + 1));",
+        "setkillidx",
+    );
+    let s = cluster.server.clone();
+    let mut child = restore(&s, tmp.path(), &set, &target, &["--jobs", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sessions = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{target}' \
+         AND application_name = 'dbbr restore {}'",
+        child.id()
+    );
+    let building = format!("{sessions} AND query LIKE 'CREATE INDEX t_slow%' AND state = 'active'");
+    assert!(
+        wait_until(Duration::from_secs(60), || s.psql("postgres", &building)
+            == "1"),
+        "the index build never started"
+    );
+    let builders = children_named(child.id(), "pg_restore");
+    assert!(!builders.is_empty(), "no pg_restore builds the index");
+    signal(child.id(), "KILL");
+    child.wait().unwrap();
+    for pid in builders {
+        assert!(gone(pid), "pg_restore {pid} outlived dbbr");
+    }
+    assert!(
+        wait_until(Duration::from_secs(5), || s.psql("postgres", &sessions)
+            == "0"),
+        "the restore's sessions outlived dbbr"
+    );
+    let indexes = "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 't_slow%'";
+    assert_eq!(s.psql(&target, indexes), "0", "a build went on after dbbr");
 }
