@@ -38,6 +38,8 @@ impl ArchiveScript {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // Finished or killed by the thread that starts it.
+        crate::ffi::die_with_parent(&mut cmd);
         let mut child = cmd.spawn()?;
         let stdin = child.stdin.take();
         let mut stdout = child.stdout.take().expect("stdout is piped");

@@ -27,6 +27,9 @@ impl ClientWriter {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        // Finished or killed by the thread that starts it: it ends with
+        // dbbr even while it waits for a statement rather than its input.
+        crate::ffi::die_with_parent(&mut cmd);
         let mut child = cmd.spawn()?;
         let stdin = child.stdin.take();
         let stderr = match child.stderr.take() {

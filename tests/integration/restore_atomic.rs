@@ -124,6 +124,64 @@ mod postgres {
         );
     }
 
+    /// SIGKILL while the server builds an index for the restore (its
+    /// `psql` waits for the statement, not for input): the client ends
+    /// with dbbr, and the statement within seconds, though it would run
+    /// for a minute; nothing is committed.
+    #[test]
+    fn killed_mid_statement_stops_the_statement() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cluster = Cluster::start();
+        let s = &cluster.server;
+        s.create_database("src");
+        s.psql(
+            "src",
+            "CREATE FUNCTION public.slow(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+             BEGIN
+               IF current_setting('dbbr_test.slow', true) = 'on' THEN PERFORM pg_sleep(0.1); END IF;
+               RETURN i;
+             END $$;
+             CREATE TABLE t (id int PRIMARY KEY);
+             INSERT INTO t SELECT generate_series(1, 600);
+             CREATE INDEX t_slow ON t (public.slow(id));",
+        );
+        let mut cmd = dbbr();
+        s.env(&mut cmd)
+            .env("REMOTE_NAME", local_remote(tmp.path()))
+            .env("BACKUP_DATABASES", "src")
+            .args(["backup", "postgresql"]);
+        succeed(&mut cmd);
+        // The build is slow in the target only.
+        s.create_database("target");
+        s.psql(
+            "postgres",
+            "ALTER DATABASE target SET dbbr_test.slow = 'on'",
+        );
+        let mut child = restore(s, tmp.path(), &["--to", "target"]).spawn().unwrap();
+        let sessions = "SELECT count(*) FROM pg_stat_activity WHERE datname = 'target' \
+                        AND pid <> pg_backend_pid()";
+        let building = format!("{sessions} AND query LIKE 'CREATE INDEX t_slow%'");
+        assert!(
+            wait_until(Duration::from_secs(60), || s.psql("postgres", &building)
+                == "1"),
+            "the index build never started"
+        );
+        let psql = child_named(child.id(), "psql").expect("the restore's psql");
+        signal(child.id(), "KILL");
+        child.wait().unwrap();
+        assert!(gone(psql), "psql outlived dbbr");
+        assert!(
+            wait_until(Duration::from_secs(5), || s.psql("postgres", sessions)
+                == "0"),
+            "the restore's statement outlived dbbr"
+        );
+        assert_eq!(
+            tables(s, "target"),
+            "0",
+            "a killed restore committed tables"
+        );
+    }
+
     #[test]
     fn stopped_or_client_killed_mid_restore_leaves_nothing() {
         let tmp = tempfile::tempdir().unwrap();
