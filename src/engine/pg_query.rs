@@ -47,7 +47,7 @@ pub(super) fn psql_settled(
 }
 
 /// The `psql` of [`psql_as`], reading its script from stdin.
-fn psql_command(conn: &Connection, target: &[&str], vars: &[(&str, &str)]) -> Command {
+pub(super) fn psql_command(conn: &Connection, target: &[&str], vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new("psql");
     cmd.args(["-XAtqw", "-v", "ON_ERROR_STOP=1"]);
     for (name, value) in vars {

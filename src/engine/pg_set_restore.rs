@@ -89,17 +89,37 @@ pub(crate) struct SetTarget<'a> {
 const CLIENT_CHECK_MS: u32 = 1000;
 
 impl SetTarget<'_> {
-    /// Whether the server can end a statement whose client is gone without
-    /// waiting for its end (`client_connection_check_interval`, PostgreSQL
-    /// 14 and later): a build whose `pg_restore` died with a killed dbbr
-    /// then stops within a second instead of running on for as long as the
-    /// build takes.
-    pub(crate) fn checks_clients(&self) -> Result<bool> {
+    /// Whether the build sessions can ask the server to end a statement
+    /// whose client is gone without waiting for its end
+    /// (`client_connection_check_interval`, PostgreSQL 14 and later, set
+    /// through `PGOPTIONS`): a build whose `pg_restore` died with a killed
+    /// dbbr then stops within a second instead of running on for as long
+    /// as the build takes. A probe connects with the option: an older
+    /// server refuses it, and so does a connection pooler that passes no
+    /// options (PgBouncer: "unsupported startup parameter"); then the
+    /// builds connect without it, as before.
+    pub(crate) fn checks_clients(&self) -> bool {
         let args = self.psql_args();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let version =
-            super::pg_query::psql(self.conn, &args, self.database, "SHOW server_version_num;")?;
-        Ok(version.trim().parse::<u32>().is_ok_and(|v| v >= 140_000))
+        let mut cmd = super::pg_query::psql_command(self.conn, &args, &[]);
+        SetTarget {
+            check_clients: true,
+            ..*self
+        }
+        .check_client(&mut cmd);
+        let shown = super::client::run_query_as(
+            cmd,
+            "psql",
+            "SHOW client_connection_check_interval;",
+            super::client::QueryMode::Normal,
+        );
+        match shown {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::debug!("the index builds connect without a client check: {e}");
+                false
+            }
+        }
     }
 
     /// Asks the server to check on the client while `cmd`'s statements

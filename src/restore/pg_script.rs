@@ -26,9 +26,10 @@ mod statements;
 /// transaction anyway, and must stop the restore); and, on PostgreSQL 14
 /// and later, have the server check on the client while a statement runs,
 /// so that one whose client died with dbbr (an index build) stops within a
-/// second rather than at its end.
+/// second rather than at its end. Set for the transaction only (which is
+/// the whole restore): nothing is left on a pooled server connection.
 const START: &[u8] = b"\\set ON_ERROR_STOP on\nBEGIN;\n\
-SELECT pg_catalog.set_config('client_connection_check_interval', '1000', false) \
+SELECT pg_catalog.set_config('client_connection_check_interval', '1000', true) \
 WHERE pg_catalog.current_setting('server_version_num')::int >= 140000;\n";
 /// What dbbr writes once everything is checked.
 const END: &[u8] = b"\\set ON_ERROR_STOP on\nCOMMIT;\n";

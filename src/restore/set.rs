@@ -167,7 +167,7 @@ impl Context<'_> {
         };
         let post = match layout.parts.iter().find(|p| p.section == Section::PostData) {
             Some(part) => {
-                target.check_clients = target.checks_clients()?;
+                target.check_clients = target.checks_clients();
                 let tables = data.iter().flat_map(|p| tables_of(p)).collect();
                 Some(self.read_post_data(part, &tables, target)?)
             }
