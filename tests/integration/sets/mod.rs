@@ -3,12 +3,14 @@
 //! run; faults in any session, the server, storage or dbbr leave nothing
 //! that lists as a backup; a damaged set restores nothing; the README's
 //! recipe restores one with the standard tools; a set locks only the
-//! tables whose data it holds.
+//! tables whose data it holds; sets and objects restore through a
+//! connection pooler.
 
 mod consistency;
 mod equivalence;
 mod every;
 mod faults;
+mod pooler;
 mod recipe;
 mod restore_faults;
 mod restore_signals;
