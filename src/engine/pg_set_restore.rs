@@ -88,6 +88,17 @@ pub(crate) struct SetTarget<'a> {
 /// (`client_connection_check_interval`, milliseconds).
 const CLIENT_CHECK_MS: u32 = 1000;
 
+/// Asks the server to check on `cmd`'s client while its statements run;
+/// the user's own `PGOPTIONS` come after, and win.
+fn ask_client_check(cmd: &mut Command) {
+    let mut options = format!("-c client_connection_check_interval={CLIENT_CHECK_MS}");
+    if let Some(own) = env_nonempty("PGOPTIONS") {
+        options.push(' ');
+        options.push_str(&own);
+    }
+    cmd.env("PGOPTIONS", options);
+}
+
 impl SetTarget<'_> {
     /// Whether the build sessions can ask the server to end a statement
     /// whose client is gone without waiting for its end
@@ -102,11 +113,7 @@ impl SetTarget<'_> {
         let args = self.psql_args();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut cmd = super::pg_query::psql_command(self.conn, &args, &[]);
-        SetTarget {
-            check_clients: true,
-            ..*self
-        }
-        .check_client(&mut cmd);
+        ask_client_check(&mut cmd);
         let shown = super::client::run_query_as(
             cmd,
             "psql",
@@ -122,16 +129,10 @@ impl SetTarget<'_> {
         }
     }
 
-    /// Asks the server to check on the client while `cmd`'s statements
-    /// run, if it can; the user's own `PGOPTIONS` come after, and win.
+    /// [`ask_client_check`] on `cmd` if the connection takes it.
     fn check_client(&self, cmd: &mut Command) {
         if self.check_clients {
-            let mut options = format!("-c client_connection_check_interval={CLIENT_CHECK_MS}");
-            if let Some(own) = env_nonempty("PGOPTIONS") {
-                options.push(' ');
-                options.push_str(&own);
-            }
-            cmd.env("PGOPTIONS", options);
+            ask_client_check(cmd);
         }
     }
 
