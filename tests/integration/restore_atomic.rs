@@ -15,7 +15,7 @@ const ROWS: u64 = 2_000_000;
 
 mod postgres {
     use super::*;
-    use crate::common::pg::{Cluster, Server};
+    use crate::common::pg::{Cluster, Server, SLOW_INDEX_SQL};
 
     /// A cluster with database `src` (a large table and a small one) backed
     /// up into `dir`.
@@ -134,17 +134,7 @@ mod postgres {
         let cluster = Cluster::start();
         let s = &cluster.server;
         s.create_database("src");
-        s.psql(
-            "src",
-            "CREATE FUNCTION public.slow(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
-             BEGIN
-               IF current_setting('dbbr_test.slow', true) = 'on' THEN PERFORM pg_sleep(0.1); END IF;
-               RETURN i;
-             END $$;
-             CREATE TABLE t (id int PRIMARY KEY);
-             INSERT INTO t SELECT generate_series(1, 600);
-             CREATE INDEX t_slow ON t (public.slow(id));",
-        );
+        s.psql("src", SLOW_INDEX_SQL);
         let mut cmd = dbbr();
         s.env(&mut cmd)
             .env("REMOTE_NAME", local_remote(tmp.path()))
@@ -153,10 +143,7 @@ mod postgres {
         succeed(&mut cmd);
         // The build is slow in the target only.
         s.create_database("target");
-        s.psql(
-            "postgres",
-            "ALTER DATABASE target SET dbbr_test.slow = 'on'",
-        );
+        s.slow_builds("target");
         let mut child = restore(s, tmp.path(), &["--to", "target"]).spawn().unwrap();
         let sessions = "SELECT count(*) FROM pg_stat_activity WHERE datname = 'target' \
                         AND pid <> pg_backend_pid()";

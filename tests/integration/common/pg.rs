@@ -159,7 +159,29 @@ impl Server {
     pub fn fill_sample(&self, db: &str) {
         self.psql(db, SAMPLE_SQL);
     }
+
+    /// Makes the builds of [`SLOW_INDEX_SQL`]'s indexes slow in `db`.
+    pub fn slow_builds(&self, db: &str) {
+        self.psql(
+            "postgres",
+            &format!("ALTER DATABASE {db} SET dbbr_test.slow = 'on'"),
+        );
+    }
 }
+
+/// A table `t` of 600 rows with an index `t_slow` whose build takes a
+/// minute (0.1 s a row) in a database set up with [`Server::slow_builds`],
+/// and no time elsewhere (its backup's source).
+pub const SLOW_INDEX_SQL: &str = "
+CREATE FUNCTION public.slow(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF current_setting('dbbr_test.slow', true) = 'on' THEN PERFORM pg_sleep(0.1); END IF;
+  RETURN i;
+END $$;
+CREATE TABLE t (id int PRIMARY KEY, v text);
+INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 600) i;
+CREATE INDEX t_slow ON t (public.slow(id));
+";
 
 /// The sample schema and data (see [`Server::fill_sample`]).
 pub const SAMPLE_SQL: &str = r#"

@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use super::*;
-use crate::common::pg::Cluster;
+use crate::common::pg::{Cluster, SLOW_INDEX_SQL};
 
 /// A cluster whose database `src` ([`fill`]ed) is backed up as a set of
 /// two jobs into a directory: the cluster, the directory, the set's name.
@@ -142,29 +142,13 @@ fn slow_index_set(more: &str, prefix: &str) -> (Cluster, tempfile::TempDir, Stri
     let cluster = Cluster::start();
     let s = &cluster.server;
     s.create_database("src");
-    s.psql(
-        "src",
-        &format!(
-            "CREATE FUNCTION public.slow(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
-             BEGIN
-               IF current_setting('dbbr_test.slow', true) = 'on' THEN PERFORM pg_sleep(0.1); END IF;
-               RETURN i;
-             END $$;
-             CREATE TABLE t (id int PRIMARY KEY, v text);
-             INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 600) i;
-             CREATE INDEX t_slow ON t (public.slow(id));
-             {more}"
-        ),
-    );
+    s.psql("src", &format!("{SLOW_INDEX_SQL} {more}"));
     let tmp = tempfile::tempdir().unwrap();
     succeed(&mut set_backup(s, "src", tmp.path(), "2"));
     let (set, _) = the_set(tmp.path());
     let target = unique(prefix);
     s.create_database(&target);
-    s.psql(
-        "postgres",
-        &format!("ALTER DATABASE {target} SET dbbr_test.slow = 'on'"),
-    );
+    s.slow_builds(&target);
     (cluster, tmp, set, target)
 }
 
