@@ -456,18 +456,15 @@ mod mariadb {
             .collect()
     }
 
+    /// How many statements insert into a staging database's `big` table.
+    const INSERTING: &str = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB LIKE \
+                             'dbbr\\_restore\\_%' AND INFO LIKE 'INSERT INTO `big`%';";
+
     /// Starts a restore and waits until its staging database has rows.
     fn started_inserting(s: &Server, cmd: &mut Command) -> (std::process::Child, u32) {
         let child = cmd.spawn().unwrap();
         let pid = child.id();
-        let inserting = wait_until(Duration::from_secs(120), || {
-            s.sql(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB LIKE \
-                 'dbbr\\_restore\\_%' AND INFO LIKE 'INSERT INTO `big`%';",
-            )
-            .trim()
-                != "0"
-        });
+        let inserting = wait_until(Duration::from_secs(120), || s.sql(INSERTING).trim() != "0");
         assert!(inserting, "the restore never started inserting");
         let client = child_named(pid, "mariadb").expect("the restore's client");
         (child, client)
@@ -492,6 +489,13 @@ mod mariadb {
         signal(child.id(), "KILL");
         child.wait().unwrap();
         assert!(gone(client), "the client outlived dbbr");
+        // The client died with dbbr; the server finishes the statement it
+        // had sent (MariaDB has no check on the client), which the next
+        // restore must not be taken for.
+        assert!(
+            wait_until(Duration::from_secs(60), || s.sql(INSERTING).trim() == "0"),
+            "the killed client's statement never ended"
+        );
         let tables =
             "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'target';";
         assert_eq!(
