@@ -1,6 +1,6 @@
 //! PostgreSQL's administrative queries, through `psql` with the
 //! connection's settings: a script with bound variables, and the stopping
-//! of server sessions that a killed client left running.
+//! of server sessions that a killed client or a pooler left running.
 
 use std::process::Command;
 
@@ -86,6 +86,30 @@ fn stop_sessions(conn: &Connection, session: &str) {
         }
     };
     tracing::warn!("could not stop the server session `{session}`: {left}");
+}
+
+/// Ends the idle sessions still connected to `name`, a database that this
+/// restore made and is about to rename into place: a connection pooler keeps
+/// its server connections to it after the restore's clients have left, and
+/// the rename waits for no session. Only idle client sessions of roles this
+/// one may signal are ended; a failure is logged, and the rename says why
+/// it could not go on.
+pub(super) fn end_idle_sessions(conn: &Connection, name: &str) {
+    let ended = psql_as(
+        conn,
+        &["-d", "postgres"],
+        &[("db", name)],
+        "SELECT count(pg_catalog.pg_terminate_backend(pid)) \
+         FROM pg_catalog.pg_stat_activity WHERE datname = :'db' AND state = 'idle' \
+         AND backend_type = 'client backend' AND pid <> pg_catalog.pg_backend_pid() \
+         AND pg_catalog.pg_has_role(usesysid, 'MEMBER');",
+        QueryMode::Normal,
+    );
+    match ended.as_deref().map(str::trim) {
+        Ok("0") => {}
+        Ok(n) => tracing::info!("{name}: ended {n} idle session(s) left on it (a pooler's)"),
+        Err(e) => tracing::debug!("{name}: could not end the idle sessions on it: {e}"),
+    }
 }
 
 /// The arguments selecting database `name` such that libpq takes it as a

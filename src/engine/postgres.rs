@@ -10,7 +10,7 @@ use super::client::{
     client_env, client_environment, run_capture, version_of, QueryMode, PROBE_CONNECT_TIMEOUT,
     PROBE_TIMEOUT,
 };
-use super::pg_query::{dbname_args, psql, psql_as, psql_settled};
+use super::pg_query::{dbname_args, end_idle_sessions, psql, psql_as, psql_settled};
 use super::{Connection, DatabaseKind, DatabaseState, Destination, Engine, Listed, Target};
 use crate::dump::DumpCommand;
 use crate::error::{Error, Result, Setting};
@@ -354,8 +354,11 @@ impl DatabaseKind for Postgres {
         }
     }
 
-    /// `ALTER DATABASE ... RENAME TO`, tried again for a few seconds while
-    /// another session (autovacuum) is still connected to it.
+    /// `ALTER DATABASE ... RENAME TO`, after ending the idle sessions left
+    /// on the database (a connection pooler's, [`end_idle_sessions`]); tried
+    /// again twice while another session is still connected to it (the
+    /// server itself waits up to 5 s each time for such sessions to leave,
+    /// and asks autovacuum to).
     ///
     /// A rename whose client failed (a signal) is stopped in the server
     /// too, and then the server's catalog says whether it took effect.
@@ -363,14 +366,12 @@ impl DatabaseKind for Postgres {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            end_idle_sessions(conn, from);
             let script = "ALTER DATABASE :\"db\" RENAME TO :\"to\";";
             match psql_settled(conn, "rename", &[("db", from), ("to", to)], script) {
                 Ok(_) => return Ok(()),
                 Err(Error::Database { message, .. })
-                    if attempt < 20 && message.contains("being accessed by other users") =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(250));
-                }
+                    if attempt < 3 && message.contains("being accessed by other users") => {}
                 Err(e) => {
                     let renamed = psql_as(
                         conn,
