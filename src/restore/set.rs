@@ -3,7 +3,8 @@
 //! its own transaction, committed when dbbr says so), the largest tables
 //! first, with each table's indexes and constraints built by `pg_restore`
 //! as soon as its last part is in, and each foreign key as soon as its two
-//! tables are, while the other parts load; then the rest of the post-data
+//! tables are, while the other parts load (the many small tables of one
+//! part, and keys ready together, in batches); then the rest of the post-data
 //! archive (triggers, partitioned tables' indexes, ...) by `pg_restore -j
 //! N`, in an order that respects their dependencies. The archive, DDL
 //! only, is decoded into memory and handed to `pg_restore` as a memory
@@ -39,7 +40,7 @@ mod post;
 mod queue;
 
 use post::PostData;
-use queue::{holds, load_order, tables_of, Queue, Task};
+use queue::{batches, holds, load_order, tables_of, weight, Queue, Task};
 
 impl Context<'_> {
     /// Restores the set into `sink`: a database (new or empty) or a writer.
@@ -237,6 +238,7 @@ impl Context<'_> {
         let queue = Mutex::new(Queue {
             tasks: data.iter().map(|p| Task::Part(p)).collect(),
             running: 0,
+            jobs,
             left,
             ready: HashSet::new(),
             keys: post.map_or(Vec::new(), |p| p.plan.keys.iter().collect()),
@@ -262,39 +264,43 @@ impl Context<'_> {
                     q = changed.wait(q).unwrap_or_else(|e| e.into_inner());
                 }
             };
-            let result = match task {
+            let result = match &task {
                 Task::Part(part) => self
                     .client(Destination::Database(target.database))
                     .and_then(|client| self.part_into(part, client, stop, flow)),
-                Task::Build(table) => post
-                    .map_or(Ok(()), |post| self.build_table(post, table, target, stop))
+                Task::Build(tables) => post
+                    .map_or(Ok(()), |post| self.build_tables(post, tables, target, stop))
                     .map(|()| (0, 0)),
-                Task::Key(key) => post
-                    .map_or(Ok(()), |post| self.build_key(post, key, target, stop))
+                Task::Keys(keys) => post
+                    .map_or(Ok(()), |post| self.build_keys(post, keys, target, stop))
                     .map(|()| (0, 0)),
             };
             let mut q = lock();
             q.running -= 1;
             match (&result, task) {
                 (Ok(_), Task::Part(part)) => {
+                    let mut complete = Vec::new();
                     for table in tables_of(part) {
                         let left = q.left.get_mut(table).expect("counted");
                         *left -= 1;
                         let early = post.is_some_and(|p| p.plan.early.contains_key(table));
                         match (*left, early) {
-                            (0, true) => q.tasks.push_front(Task::Build(table)),
+                            (0, true) => complete.push((table, weight(part, table))),
                             (0, false) => {
                                 q.ready.insert(table);
                             }
                             _ => {}
                         }
                     }
+                    for batch in batches(complete, jobs).into_iter().rev() {
+                        q.tasks.push_front(Task::Build(batch));
+                    }
                 }
-                (Ok(_), Task::Build(table)) => {
-                    q.ready.insert(table);
+                (Ok(_), Task::Build(tables)) => {
+                    q.ready.extend(tables);
                 }
-                (Ok(_), Task::Key(key)) => {
-                    for table in holds(key) {
+                (Ok(_), Task::Keys(keys)) => {
+                    for table in keys.iter().flat_map(|key| holds(key)) {
                         q.held.remove(table);
                     }
                 }
@@ -386,6 +392,7 @@ impl Context<'_> {
             (self.restore.cancel.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed))
                 .then_some(Error::Interrupted)
         };
+        tracing::debug!(target: "dbbr::restore", program, part = part.object, "client runs");
         run_to_end_bytes(cmd, program, input, &stopped).map_err(|e| match e {
             Error::Database { program, message } => {
                 part_failed(part, Stage::Client, format!("{program} failed: {message}"))

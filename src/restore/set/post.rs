@@ -69,38 +69,49 @@ impl Context<'_> {
         })
     }
 
-    /// Builds the indexes and constraints of `table` (one `pg_restore`, one
-    /// job: PostgreSQL builds an index with parallel workers of its own),
-    /// stopped once `stop` is set.
-    pub(super) fn build_table(
+    /// Builds the indexes and constraints of `tables` (one `pg_restore`,
+    /// one job: PostgreSQL builds an index with parallel workers of its
+    /// own), stopped once `stop` is set.
+    pub(super) fn build_tables(
         &self,
         post: &PostData,
-        table: &str,
+        tables: &[&str],
         target: SetTarget<'_>,
         stop: &AtomicBool,
     ) -> Result<()> {
-        let entries = post.plan.early.get(table).map_or(&[][..], Vec::as_slice);
-        self.build(post, entries, 1, target, stop)
+        let entries: Vec<String> = tables
+            .iter()
+            .flat_map(|table| post.plan.early.get(*table).into_iter().flatten().cloned())
+            .collect();
+        self.build(post, &entries, 1, target, stop)
     }
 
-    /// Builds one foreign key: added `NOT VALID`, then validated, when it
-    /// can be (see [`Validated`](crate::restore::post_data::Validated));
-    /// else as the archive has it (one `pg_restore`, one job).
-    pub(super) fn build_key(
+    /// Builds foreign keys, one after the other in one session: those that
+    /// can be added `NOT VALID`, then validated (see
+    /// [`Validated`](crate::restore::post_data::Validated)), by one `psql`;
+    /// the others as the archive has them, by one `pg_restore` (one job).
+    pub(super) fn build_keys(
         &self,
         post: &PostData,
-        key: &ForeignKey,
+        keys: &[&ForeignKey],
         target: SetTarget<'_>,
         stop: &AtomicBool,
     ) -> Result<()> {
-        match &key.validated {
-            Some(v) => {
-                let cmd = target.statements(&[&v.add, &v.validate]);
-                self.run_client(post.part, cmd, "psql", None, stop)
-                    .map(drop)
-            }
-            None => self.build(post, std::slice::from_ref(&key.line), 1, target, stop),
+        let statements: Vec<&str> = keys
+            .iter()
+            .filter_map(|key| key.validated.as_ref())
+            .flat_map(|v| [v.add.as_str(), v.validate.as_str()])
+            .collect();
+        if !statements.is_empty() {
+            let cmd = target.statements(&statements);
+            self.run_client(post.part, cmd, "psql", None, stop)?;
         }
+        let lines: Vec<String> = keys
+            .iter()
+            .filter(|key| key.validated.is_none())
+            .map(|key| key.line.clone())
+            .collect();
+        self.build(post, &lines, 1, target, stop)
     }
 
     /// Builds everything not built with a table, and the foreign keys

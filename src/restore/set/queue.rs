@@ -8,14 +8,20 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use crate::manifest::{Section, SetLayout, SetPart};
 use crate::restore::post_data::ForeignKey;
 
-/// A task of a set's load: a data part, the indexes and constraints of a
-/// table whose parts are all in, or a foreign key between two tables
-/// whose parts and own keys are.
-#[derive(Clone, Copy)]
+/// The most tables (or foreign keys) one client builds: a client costs a
+/// start, a connection and a read of the archive, so that the many small
+/// tables of a set are built a batch at a time; a batch is smaller where
+/// that leaves a worker idle ([`batch_size`]).
+const MOST_PER_BATCH: usize = 100;
+
+/// A task of a set's load: a data part, the indexes and constraints of
+/// tables whose parts are all in, or foreign keys between tables whose
+/// parts and own keys are (one client each, one after the other).
+#[derive(Clone)]
 pub(super) enum Task<'p> {
     Part(&'p SetPart),
-    Build(&'p str),
-    Key(&'p ForeignKey),
+    Build(Vec<&'p str>),
+    Keys(Vec<&'p ForeignKey>),
 }
 
 /// The tasks waiting, how many run, how many parts of each table are still
@@ -23,6 +29,8 @@ pub(super) enum Task<'p> {
 pub(super) struct Queue<'p> {
     pub tasks: VecDeque<Task<'p>>,
     pub running: usize,
+    /// How many tasks run at once.
+    pub jobs: usize,
     pub left: HashMap<&'p str, usize>,
     /// Tables loaded, with their indexes and constraints built.
     pub ready: HashSet<&'p str>,
@@ -38,23 +46,69 @@ pub(super) struct Queue<'p> {
 }
 
 impl<'p> Queue<'p> {
-    /// The next task to start: a foreign key whose tables are ready and
-    /// not held by another (keys go first: checking one reads both tables
-    /// whole, and the keys of one table run one after the other), else
-    /// the next part or build.
+    /// The next task to start: the foreign keys whose tables are ready and
+    /// not held by another task, a batch of them (keys go first: checking
+    /// one reads both tables whole, and the keys of one table run one
+    /// after the other; a batch's keys run one after the other in one
+    /// session, so that they do not wait for each other), else the next
+    /// part or build.
     pub fn next(&mut self) -> Option<Task<'p>> {
-        let startable = |key: &&ForeignKey| {
-            [&key.table, &key.references]
+        let startable: Vec<usize> = (0..self.keys.len())
+            .filter(|&i| {
+                let key = self.keys[i];
+                [&key.table, &key.references]
+                    .iter()
+                    .all(|t| self.ready.contains(t.as_str()) && !self.held.contains(t.as_str()))
+            })
+            .collect();
+        if !startable.is_empty() {
+            let take = batch_size(startable.len(), self.jobs);
+            // Removed from the last, so that the indexes before stay valid.
+            let mut batch: Vec<&ForeignKey> = startable[..take]
                 .iter()
-                .all(|t| self.ready.contains(t.as_str()) && !self.held.contains(t.as_str()))
-        };
-        if let Some(i) = self.keys.iter().position(startable) {
-            let key = self.keys.remove(i);
-            self.held.extend(holds(key));
-            return Some(Task::Key(key));
+                .rev()
+                .map(|&i| self.keys.remove(i))
+                .collect();
+            batch.reverse();
+            for key in &batch {
+                self.held.extend(holds(key));
+            }
+            return Some(Task::Keys(batch));
         }
         self.tasks.pop_front()
     }
+}
+
+/// How many of `n` tasks ready at once one client takes when `jobs` run
+/// at once: one each while there are no more than workers, else an even
+/// share, [`MOST_PER_BATCH`] at most.
+pub(super) fn batch_size(n: usize, jobs: usize) -> usize {
+    if n <= jobs {
+        1
+    } else {
+        n.div_ceil(jobs.max(1)).min(MOST_PER_BATCH)
+    }
+}
+
+/// `tables` (each with its weight: rows) cut into as many batches as
+/// [`batch_size`] makes of them, the heaviest first, each to the lightest
+/// batch, so that the batches take about as long.
+pub(super) fn batches(mut tables: Vec<(&str, u64)>, jobs: usize) -> Vec<Vec<&str>> {
+    if tables.is_empty() {
+        return Vec::new();
+    }
+    let count = tables.len().div_ceil(batch_size(tables.len(), jobs));
+    tables.sort_by_key(|&(_, weight)| std::cmp::Reverse(weight));
+    let mut batches: Vec<(u64, Vec<&str>)> = vec![(0, Vec::new()); count];
+    for (table, weight) in tables {
+        let lightest = batches
+            .iter_mut()
+            .min_by_key(|(load, _)| *load)
+            .expect("at least one batch");
+        lightest.0 += weight + 1;
+        lightest.1.push(table);
+    }
+    batches.into_iter().map(|(_, batch)| batch).collect()
 }
 
 /// The tables a running foreign key holds against other keys (see
@@ -72,6 +126,12 @@ pub(super) fn tables_of(part: &SetPart) -> Vec<&str> {
         Some(table) => vec![table.as_str()],
         None => part.rows.keys().map(String::as_str).collect(),
     }
+}
+
+/// What building `table`'s indexes after `part` is weighed by: its rows
+/// in the part (for a table cut into ranges, the last range's).
+pub(super) fn weight(part: &SetPart, table: &str) -> u64 {
+    part.rows.get(table).copied().unwrap_or(0)
 }
 
 /// The data and table parts, the largest tables first (a table's ranges in
@@ -116,11 +176,12 @@ mod tests {
         }
     }
 
-    /// A queue of `keys` whose tables are all in.
-    fn queue(keys: &[ForeignKey]) -> Queue<'_> {
+    /// A queue of `keys` whose tables are all in, run by `jobs` workers.
+    fn queue(keys: &[ForeignKey], jobs: usize) -> Queue<'_> {
         Queue {
             tasks: VecDeque::new(),
             running: 0,
+            jobs,
             left: HashMap::new(),
             ready: ["users", "a", "b", "c"].into(),
             keys: keys.iter().collect(),
@@ -128,11 +189,15 @@ mod tests {
         }
     }
 
-    /// The tables of the keys that start now, one after the other.
-    fn started(q: &mut Queue) -> Vec<String> {
+    /// The batches of keys that start now, one after the other, each as
+    /// the tables of its keys.
+    fn started(q: &mut Queue) -> Vec<Vec<String>> {
         std::iter::from_fn(|| q.next())
             .map(|task| match task {
-                Task::Key(key) => format!("{}->{}", key.table, key.references),
+                Task::Keys(keys) => keys
+                    .iter()
+                    .map(|key| format!("{}->{}", key.table, key.references))
+                    .collect(),
                 _ => unreachable!("only keys are queued"),
             })
             .collect()
@@ -145,23 +210,69 @@ mod tests {
             key("b", "users", true),
             key("c", "a", true),
         ];
-        let mut q = queue(&keys);
+        let mut q = queue(&keys, 3);
         // c -> a would wait for a's validation, which holds a.
-        assert_eq!(started(&mut q), ["a->users", "b->users"]);
+        assert_eq!(started(&mut q), [["a->users"], ["b->users"]]);
         for table in holds(&keys[0]) {
             q.held.remove(table);
         }
-        assert_eq!(started(&mut q), ["c->a"]);
+        assert_eq!(started(&mut q), [["c->a"]]);
     }
 
     #[test]
     fn keys_added_in_one_statement_hold_both_tables() {
         let keys = [key("a", "users", false), key("b", "users", false)];
-        let mut q = queue(&keys);
-        assert_eq!(started(&mut q), ["a->users"]);
+        let mut q = queue(&keys, 2);
+        assert_eq!(started(&mut q), [["a->users"]]);
         for table in holds(&keys[0]) {
             q.held.remove(table);
         }
-        assert_eq!(started(&mut q), ["b->users"]);
+        assert_eq!(started(&mut q), [["b->users"]]);
+    }
+
+    #[test]
+    fn more_keys_than_workers_start_in_shares() {
+        let keys = [
+            key("a", "users", true),
+            key("x", "users", true),
+            key("b", "users", true),
+            key("c", "users", true),
+        ];
+        let mut q = queue(&keys, 2);
+        // x is not in yet; two of the three others for the first worker,
+        // and c's table is free, so it starts too.
+        assert_eq!(
+            started(&mut q),
+            [vec!["a->users", "b->users"], vec!["c->users"]]
+        );
+        assert_eq!(q.keys.len(), 1);
+        assert_eq!(q.keys[0].table, "x");
+    }
+
+    #[test]
+    fn batches_are_one_table_each_up_to_the_workers_and_shares_beyond() {
+        let names: Vec<String> = (0..250).map(|i| format!("t{i}")).collect();
+        let tables = |n: usize| names[..n].iter().map(|t| (t.as_str(), 10)).collect();
+        assert_eq!(batches(tables(2), 2), [["t0"], ["t1"]]);
+        assert_eq!(batches(tables(5), 2).len(), 2);
+        let many = batches(tables(250), 2);
+        assert_eq!(many.len(), 3);
+        assert!(many.iter().all(|b| b.len() <= 100), "{many:?}");
+        assert_eq!(many.iter().map(Vec::len).sum::<usize>(), 250);
+        assert!(batches(Vec::new(), 2).is_empty());
+    }
+
+    #[test]
+    fn a_heavy_table_gets_a_batch_of_its_own() {
+        let tables = vec![
+            ("small1", 1),
+            ("big", 1_000_000),
+            ("small2", 1),
+            ("small3", 1),
+        ];
+        assert_eq!(
+            batches(tables, 2),
+            [vec!["big"], vec!["small1", "small2", "small3"]]
+        );
     }
 }

@@ -10,6 +10,7 @@ mod consistency;
 mod equivalence;
 mod every;
 mod faults;
+mod many_tables;
 mod pooler;
 mod recipe;
 mod restore_faults;
