@@ -55,6 +55,13 @@ const OBJECTS: &str = "SELECT c.classid, c.objid FROM (
   WHERE d.classid = c.classid AND d.objid = c.objid AND d.objsubid = 0
   AND (d.refclassid, d.refobjid) <> (c.classid, c.objid) AND d.deptype IN ('e', 'i', 'a'))";
 
+/// How many objects a failed restore's clean-up drops in one transaction:
+/// each drop locks its object and what goes with it (a table's indexes,
+/// its TOAST table, its keys' other table) until the commit, and the
+/// server's lock table holds about `max_locks_per_transaction` (64) times
+/// its connections; a restore of thousands of tables would not fit in one.
+const DROPS_PER_COMMIT: usize = 100;
+
 /// The order in which a failed restore's objects are dropped: event
 /// triggers first (they would fire on the drops), then extensions and
 /// schemas (which take their contents with them), then the rest.
@@ -159,7 +166,8 @@ impl SetTarget<'_> {
     /// every object of [`OBJECTS`] it did not have (with what depends on
     /// it) and its large objects, also after a signal, bounded, after
     /// stopping its sessions still running (a part's client, an index
-    /// build). Fails, naming them, if objects the restore made are left.
+    /// build), committing every [`DROPS_PER_COMMIT`] drops. Fails, naming
+    /// them, if objects the restore made are left.
     pub(crate) fn drop_created(&self, before: &Before) -> Result<()> {
         let objects: Vec<String> = before.objects.iter().map(|o| literal(o)).collect();
         let made = format!(
@@ -178,6 +186,7 @@ DO $dbbr$
 DECLARE
   r record;
   still boolean;
+  dropped int := 0;
 BEGIN
   FOR r IN SELECT classid, objid, (pg_identify_object(classid, objid, 0)).*
       FROM ({made}) m ORDER BY {DROP_ORDER} LOOP
@@ -191,9 +200,15 @@ BEGIN
       'foreign-data wrapper', 'server', 'language', 'access method');
     EXECUTE 'DROP ' || CASE r.type WHEN 'foreign-data wrapper' THEN 'FOREIGN DATA WRAPPER'
       ELSE upper(r.type) END || ' ' || r.identity || ' CASCADE';
+    dropped := dropped + 1;
+    IF dropped % {DROPS_PER_COMMIT} = 0 THEN COMMIT; END IF;
   END LOOP;
-  PERFORM pg_catalog.lo_unlink(oid) FROM pg_largeobject_metadata
-    WHERE oid <> ALL (ARRAY[{large_objects}]::oid[]);
+  FOR r IN SELECT oid FROM pg_largeobject_metadata
+      WHERE oid <> ALL (ARRAY[{large_objects}]::oid[]) LOOP
+    PERFORM pg_catalog.lo_unlink(r.oid);
+    dropped := dropped + 1;
+    IF dropped % {DROPS_PER_COMMIT} = 0 THEN COMMIT; END IF;
+  END LOOP;
 END
 $dbbr$;
 SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||

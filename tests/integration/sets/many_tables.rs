@@ -1,9 +1,29 @@
 //! A set of many small tables, each with its keys, and half of them with a
 //! foreign key, restores with a few clients, not one or two per table: the
 //! indexes and constraints of the tables one data part loads are built in
-//! batches, and so are the foreign keys ready at the same time.
+//! batches, and so are the foreign keys ready at the same time. A failed
+//! restore of such a set into an existing database drops all it made,
+//! although the server's lock table could not hold the locks of all the
+//! drops at once.
 
 use super::*;
+use crate::common::pg::Cluster;
+
+/// Makes `pairs` pairs of one-row tables in `db`, the second of each with
+/// a foreign key to the first, committing after each pair.
+fn pairs_of_tables(s: &Server, db: &str, pairs: u32) {
+    s.psql(
+        db,
+        &format!(
+            "DO $$ BEGIN FOR i IN 1..{pairs} LOOP EXECUTE format(
+                'CREATE TABLE p%s (id int PRIMARY KEY, v text);
+                 INSERT INTO p%s SELECT g, md5(g::text) FROM generate_series(1, 5) g;
+                 CREATE TABLE c%s (id int PRIMARY KEY, p int REFERENCES p%s, v text UNIQUE);
+                 INSERT INTO c%s SELECT g, g, md5(g::text) FROM generate_series(1, 5) g',
+                i, i, i, i, i); COMMIT; END LOOP; END $$"
+        ),
+    );
+}
 
 /// The clients named `program` that the restore's debug log shows.
 fn clients(log: &str, program: &str) -> usize {
@@ -19,15 +39,7 @@ fn many_small_tables_restore_with_a_few_clients() {
     let s = Server::shared();
     let source = unique("manytables");
     s.create_database(&source);
-    s.psql(
-        &source,
-        "DO $$ BEGIN FOR i IN 1..150 LOOP EXECUTE format(
-            'CREATE TABLE p%s (id int PRIMARY KEY, v text);
-             INSERT INTO p%s SELECT g, md5(g::text) FROM generate_series(1, 5) g;
-             CREATE TABLE c%s (id int PRIMARY KEY, p int REFERENCES p%s, v text UNIQUE);
-             INSERT INTO c%s SELECT g, g, md5(g::text) FROM generate_series(1, 5) g',
-            i, i, i, i, i); END LOOP; END $$",
-    );
+    pairs_of_tables(&s, &source, 150);
     let tmp = tempfile::tempdir().unwrap();
     succeed(&mut set_backup(&s, &source, tmp.path(), "2"));
     let (set, _) = the_set(tmp.path());
@@ -51,4 +63,50 @@ fn many_small_tables_restore_with_a_few_clients() {
         (1..=10).contains(&pg_restore) && (1..=30).contains(&psql),
         "pg_restore {pg_restore}, psql {psql} clients:\n{log}"
     );
+}
+
+/// On a server of its own with a small lock table (10 locks per session):
+/// its 800 tables fit in the pre-data's one transaction, but dropping them
+/// and what goes with them (types, constraints, the other table of each
+/// key) in one transaction would not ("out of shared memory").
+#[test]
+fn a_failed_restore_of_many_tables_into_a_database_drops_them_all() {
+    let cluster = Cluster::start();
+    let s = cluster.server.clone();
+    s.psql(
+        "postgres",
+        "ALTER SYSTEM SET max_locks_per_transaction = 10",
+    );
+    cluster.restart();
+    s.create_database("src");
+    pairs_of_tables(&s, "src", 400);
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(&mut set_backup(&s, "src", tmp.path(), "2"));
+    let (set, manifest) = the_set(tmp.path());
+    // The post-data part is read after the pre-data made the tables.
+    let post_data = parts(tmp.path(), &manifest)
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("post-data"))
+        .unwrap();
+    let mut bytes = std::fs::read(&post_data).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&post_data, bytes).unwrap();
+    s.create_database("target");
+    let before = contents(&s, "target");
+    let out = run(&mut restore(
+        &s,
+        tmp.path(),
+        &set,
+        "target",
+        &["--jobs", "2"],
+    ));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("post-data") && err.contains("integrity"),
+        "{err}"
+    );
+    assert!(!err.contains("could not drop"), "{err}");
+    assert_eq!(contents(&s, "target"), before, "{err}");
 }
