@@ -147,8 +147,8 @@ fn what_stops(command: &Command) -> &'static str {
         Command::Check(_) => "the check was not finished",
         Command::List(_) => "the listing was not finished and may be incomplete",
         Command::Restore(_) => {
-            "the restore was stopped and its target database left as it was \
-             (output to standard output is incomplete)"
+            "the restore was stopped and its target database left as it was, unless an error \
+             above names what could not be undone (output to standard output is incomplete)"
         }
         Command::Verify(_) => {
             "the verification was not finished: the backups not verified yet got no verdict"
