@@ -17,7 +17,6 @@ const MOST_PER_BATCH: usize = 100;
 /// A task of a set's load: a data part, the indexes and constraints of
 /// tables whose parts are all in, or foreign keys between tables whose
 /// parts and own keys are (one client each, one after the other).
-#[derive(Clone)]
 pub(super) enum Task<'p> {
     Part(&'p SetPart),
     Build(Vec<&'p str>),
