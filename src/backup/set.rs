@@ -288,22 +288,38 @@ impl RunContext<'_> {
         let mut inspector = DumpInspector::new();
         let (command, header) = match (&part.section, &part.table) {
             (Section::PreData, _) => (
-                run.source
-                    .section(Some(&run.snapshot), "pre-data", false, &[]),
+                run.source.section(
+                    Some(&run.snapshot),
+                    Some(&run.encoding),
+                    "pre-data",
+                    false,
+                    &[],
+                ),
                 None,
             ),
             (Section::Data, _) => (
-                run.source
-                    .section(Some(&run.snapshot), "data", false, &run.own_parts),
+                run.source.section(
+                    Some(&run.snapshot),
+                    Some(&run.encoding),
+                    "data",
+                    false,
+                    &run.own_parts,
+                ),
                 None,
             ),
             (Section::PostData, _) => (
-                run.source
-                    .section(Some(&run.snapshot), "post-data", true, &[]),
+                run.source.section(
+                    Some(&run.snapshot),
+                    Some(&run.encoding),
+                    "post-data",
+                    true,
+                    &[],
+                ),
                 None,
             ),
             (_, Some(table)) => {
-                let (source, header) = copy_statements(table, part.pages, &run.snapshot);
+                let (source, header) =
+                    copy_statements(table, part.pages, &run.snapshot, &run.encoding);
                 (
                     run.source.copy(&run.snapshot, &run.encoding, &source),
                     Some(header),
@@ -397,11 +413,14 @@ impl RunContext<'_> {
 }
 
 /// What a table part copies (`COPY` source, to `TO STDOUT`) and the header
-/// that makes its output a script psql replays (`COPY ... FROM stdin;`).
+/// that makes its output a script psql replays (`COPY ... FROM stdin;`):
+/// its rows are in the set's `encoding`, as the copy reads them and as
+/// pg_dump writes the set's sections.
 fn copy_statements(
     table: &crate::engine::TableInfo,
     pages: Option<(u64, Option<u64>)>,
     snapshot: &str,
+    encoding: &str,
 ) -> (String, String) {
     let list = if table.columns.is_empty() {
         String::new()
@@ -425,9 +444,11 @@ fn copy_statements(
     };
     let header = format!(
         "--\n-- dbbr set part: data of {}{range}, at snapshot {snapshot}\n--\n\n\
-         SET client_encoding = 'UTF8';\nSET standard_conforming_strings = on;\n\n\
+         SET client_encoding = '{}';\nSET standard_conforming_strings = on;\n\n\
          COPY {}{list} FROM stdin;\n",
-        table.quoted, table.quoted
+        table.quoted,
+        encoding.replace('\'', "''"),
+        table.quoted
     );
     (source, header)
 }

@@ -140,6 +140,16 @@ pub(crate) fn client_environment(
     environment::apply(cmd, &client_env(engine, env));
 }
 
+/// Makes `cmd` (a PostgreSQL client that runs dbbr's own statements and
+/// answers them to dbbr) talk UTF-8 with the server, whatever the
+/// database's encoding or the user's `PGCLIENTENCODING`: dbbr's text is
+/// UTF-8, so the names it writes into statements and reads from answers
+/// are only right in it. Scripts that dbbr replays as they were stored say
+/// their own encoding and are not run through such a client.
+pub(super) fn speak_utf8(cmd: &mut Command) {
+    cmd.env("PGCLIENTENCODING", "UTF8");
+}
+
 /// `preferred` if it is on `PATH`, else `fallback` if that is, else
 /// `preferred` (so that the error names it).
 pub(super) fn pick_program(preferred: &'static str, fallback: &'static str) -> &'static str {

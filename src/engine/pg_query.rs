@@ -4,7 +4,9 @@
 
 use std::process::Command;
 
-use super::client::{client_environment, run_query_as, QueryMode, PROBE_CONNECT_TIMEOUT};
+use super::client::{
+    client_environment, run_query_as, speak_utf8, QueryMode, PROBE_CONNECT_TIMEOUT,
+};
 use super::{Connection, Engine};
 use crate::error::Result;
 
@@ -58,6 +60,7 @@ pub(super) fn psql_command(conn: &Connection, target: &[&str], vars: &[(&str, &s
         cmd.env("PGCONNECT_TIMEOUT", PROBE_CONNECT_TIMEOUT);
     }
     client_environment(&mut cmd, Engine::Postgres, conn.env(Engine::Postgres));
+    speak_utf8(&mut cmd);
     cmd
 }
 

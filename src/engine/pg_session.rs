@@ -46,9 +46,19 @@ impl Session {
         let stderr = child.stderr.take().expect("stderr is piped");
         let (send, lines) = mpsc::channel();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { return };
-                if send.send(line).is_err() {
+            // Bytes that are not UTF-8 (a SQL_ASCII database's names) are
+            // read as replacement characters, not as the session's end.
+            let mut stdout = BufReader::new(stdout);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match stdout.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+                let text = String::from_utf8_lossy(&line);
+                let text = text.strip_suffix('\n').unwrap_or(&text);
+                if send.send(text.to_string()).is_err() {
                     return;
                 }
             }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::client::{client_env, client_environment, run_to_end, Connection, Input};
+use super::client::{client_env, client_environment, run_to_end, speak_utf8, Connection, Input};
 use super::pg_query::dbname_args;
 use super::pg_session::Session;
 use super::postgres::INSTALL_HINT;
@@ -59,7 +59,8 @@ pub(crate) struct Coordinator {
     pub snapshot: String,
     /// `server_version_num`.
     pub version: u32,
-    /// The database's encoding, for the copies' `client_encoding`.
+    /// The encoding the set is written in (see [`set_encoding`]): the
+    /// sections' and the copies' `client_encoding`.
     pub encoding: String,
     /// The server's block size (for page ranges).
     pub block_size: u64,
@@ -93,6 +94,7 @@ impl SetSource<'_> {
         );
         cmd.args(dbname_args(self.database));
         client_environment(&mut cmd, Engine::Postgres, self.conn.env(Engine::Postgres));
+        speak_utf8(&mut cmd);
         cmd
     }
 
@@ -101,19 +103,21 @@ impl SetSource<'_> {
     }
 
     /// `pg_dump` of one section (`pre-data`, `data`, `post-data`) at
-    /// `snapshot` (none: as the database is now), with the user's
-    /// arguments, as plain SQL or (`custom`) a custom archive that dbbr
-    /// compresses. `skip_data` are the tables (schema, name) whose data
-    /// have parts of their own.
+    /// `snapshot` (none: as the database is now), in `encoding` (none: the
+    /// database's), with the user's arguments, as plain SQL or (`custom`)
+    /// a custom archive that dbbr compresses. `skip_data` are the tables
+    /// (schema, name) whose data have parts of their own.
     pub(crate) fn section(
         &self,
         snapshot: Option<&str>,
+        encoding: Option<&str>,
         section: &str,
         custom: bool,
         skip_data: &[(String, String)],
     ) -> DumpCommand {
         let mut args = vec!["--no-password".to_string()];
         args.extend(snapshot.map(|id| format!("--snapshot={id}")));
+        args.extend(encoding.map(|name| format!("--encoding={name}")));
         args.extend([
             format!("--section={section}"),
             format!("--lock-wait-timeout={}ms", self.lock_ms()),
@@ -216,7 +220,7 @@ impl SetSource<'_> {
         snapshot: Option<&str>,
         stop: &dyn Fn() -> bool,
     ) -> Result<Vec<u32>> {
-        let dump = self.section(snapshot, "data", true, &[]);
+        let dump = self.section(snapshot, None, "data", true, &[]);
         let mut dump = dump.spawn()?;
         let mut list = Command::new("pg_restore");
         list.arg("-l");
@@ -331,7 +335,7 @@ impl SetSource<'_> {
         Ok(Coordinator {
             snapshot: snapshot.to_string(),
             version: version.parse().map_err(|_| bad())?,
-            encoding: encoding.to_string(),
+            encoding: set_encoding(encoding).to_string(),
             block_size: block.parse().map_err(|_| bad())?,
             session,
         })
@@ -453,6 +457,19 @@ impl Coordinator {
 fn exact(schema: &str, name: &str) -> String {
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     format!("{}.{}", quote(schema), quote(name))
+}
+
+/// The encoding a set of a database whose encoding is `server` is written
+/// in: UTF-8, to which every server encoding converts, so that the names in
+/// the statements dbbr writes (UTF-8, as all its text) mean what they say
+/// in every part; a `SQL_ASCII` database's bytes are not converted by the
+/// server, so its set stays `SQL_ASCII`, as pg_dump writes it.
+fn set_encoding(server: &str) -> &'static str {
+    if server.eq_ignore_ascii_case("SQL_ASCII") {
+        "SQL_ASCII"
+    } else {
+        "UTF8"
+    }
 }
 
 /// An SQL string literal.

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use super::client::{client_environment, env_nonempty, Connection};
+use super::client::{client_environment, env_nonempty, speak_utf8, Connection};
 use super::pg_query::dbname_args;
 use super::pg_set::{literal, parse_json};
 use super::Engine;
@@ -274,6 +274,7 @@ SELECT (pg_identify_object(classid, objid, 0)).type || ' ' ||
             cmd.args(["-c", statement]);
         }
         client_environment(&mut cmd, Engine::Postgres, self.conn.env(Engine::Postgres));
+        speak_utf8(&mut cmd);
         self.check_client(&mut cmd);
         cmd
     }

@@ -56,6 +56,11 @@ const REFUSED: &[(&str, Option<char>, &str)] = &[
     ),
     ("--enable-row-security", None, "a set copies every row"),
     ("--role", None, "a set's sessions connect as the user"),
+    (
+        "--encoding",
+        Some('E'),
+        "a set is written in UTF-8, which a restore converts to its database's encoding",
+    ),
 ];
 
 /// pg_dump's short options that take a value.
@@ -247,6 +252,9 @@ mod tests {
             &["-j", "4"],
             &["-Ox", "-c"],
             &["--role=admin"],
+            &["-E", "LATIN1"],
+            &["-ELATIN1"],
+            &["--encoding=UTF8"],
             // pg_dump takes unambiguous abbreviations of long options.
             &["--data-on"],
             &["--sect", "data"],

@@ -4,9 +4,11 @@
 //! that lists as a backup; a damaged set restores nothing; the README's
 //! recipe restores one with the standard tools; a set locks only the
 //! tables whose data it holds; sets and objects restore through a
-//! connection pooler.
+//! connection pooler; a set of a database that is not UTF-8 restores its
+//! text.
 
 mod consistency;
+mod encodings;
 mod equivalence;
 mod every;
 mod faults;
