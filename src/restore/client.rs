@@ -13,6 +13,9 @@ use crate::dump::stderr::StderrTail;
 use crate::error::Stage;
 use crate::redact::redact;
 
+/// How often a finishing client is looked at.
+const FINISH_POLL: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// A running restore client.
 pub(crate) struct ClientWriter {
     child: Arc<Mutex<Option<Child>>>,
@@ -53,15 +56,28 @@ impl ClientWriter {
     }
 
     /// Ends the input (which lets the client commit), waits, and checks its
-    /// exit status: `Err` with the status and the last stderr lines.
+    /// exit status: `Err` with the status and the last stderr lines. While
+    /// it waits the client stays where its [`killer`](Self::killer) finds
+    /// it: the statements still in its input (a dump's index builds, which
+    /// can take hours) are stopped by a signal as the ones before them.
     pub(crate) fn finish(mut self) -> Result<(), String> {
         drop(self.stdin.take());
-        let Some(mut child) = self.take_child() else {
-            return Err(format!("{} is gone", self.program));
+        let status = loop {
+            let mut slot = self.child.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(child) = slot.as_mut() else {
+                return Err(format!("{} is gone", self.program));
+            };
+            match child.try_wait() {
+                Ok(Some(status)) => {
+                    slot.take();
+                    break status;
+                }
+                Ok(None) => {}
+                Err(e) => return Err(format!("waiting for {}: {e}", self.program)),
+            }
+            drop(slot);
+            std::thread::sleep(FINISH_POLL);
         };
-        let status = child
-            .wait()
-            .map_err(|e| format!("waiting for {}: {e}", self.program))?;
         let tail = self.tail();
         if status.success() {
             return Ok(());

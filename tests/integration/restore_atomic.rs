@@ -14,6 +14,8 @@ use crate::common::*;
 const ROWS: u64 = 2_000_000;
 
 mod postgres {
+    use std::os::unix::process::ExitStatusExt;
+
     use super::*;
     use crate::common::pg::{Cluster, Server, SLOW_INDEX_SQL};
 
@@ -130,6 +132,37 @@ mod postgres {
     /// for a minute; nothing is committed.
     #[test]
     fn killed_mid_statement_stops_the_statement() {
+        let out = struck_mid_statement("KILL");
+        assert_eq!(out.status.signal(), Some(9));
+    }
+
+    /// SIGTERM there, once dbbr has written the whole script (the build
+    /// is the last statement before its `COMMIT`) and waits for the
+    /// client: dbbr stops within seconds, and so does the statement;
+    /// nothing is committed.
+    #[test]
+    fn stopped_mid_statement_stops_within_seconds() {
+        let clock = std::time::Instant::now();
+        let out = struck_mid_statement("TERM");
+        assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("interrupted by SIGTERM"),
+            "{}",
+            stderr(&out)
+        );
+        // The build alone takes a minute.
+        assert!(
+            clock.elapsed() < Duration::from_secs(50),
+            "{:?}",
+            clock.elapsed()
+        );
+    }
+
+    /// Restores a table whose index build takes a minute into an existing
+    /// database, sends `sig` to dbbr while the build runs, and checks that
+    /// dbbr, its client and the statement end within seconds with nothing
+    /// committed; dbbr's output.
+    fn struck_mid_statement(sig: &str) -> std::process::Output {
         let tmp = tempfile::tempdir().unwrap();
         let cluster = Cluster::start();
         let s = &cluster.server;
@@ -144,7 +177,7 @@ mod postgres {
         // The build is slow in the target only.
         s.create_database("target");
         s.slow_builds("target");
-        let mut child = restore(s, tmp.path(), &["--to", "target"]).spawn().unwrap();
+        let child = restore(s, tmp.path(), &["--to", "target"]).spawn().unwrap();
         let sessions = "SELECT count(*) FROM pg_stat_activity WHERE datname = 'target' \
                         AND pid <> pg_backend_pid()";
         let building = format!("{sessions} AND query LIKE 'CREATE INDEX t_slow%'");
@@ -154,8 +187,15 @@ mod postgres {
             "the index build never started"
         );
         let psql = child_named(child.id(), "psql").expect("the restore's psql");
-        signal(child.id(), "KILL");
-        child.wait().unwrap();
+        let clock = std::time::Instant::now();
+        signal(child.id(), sig);
+        let out = wait_at_most(child, Duration::from_secs(60));
+        assert!(
+            clock.elapsed() < Duration::from_secs(5),
+            "dbbr took {:?} to end on SIG{sig}: {}",
+            clock.elapsed(),
+            stderr(&out)
+        );
         assert!(gone(psql), "psql outlived dbbr");
         assert!(
             wait_until(Duration::from_secs(5), || s.psql("postgres", sessions)
@@ -165,8 +205,9 @@ mod postgres {
         assert_eq!(
             tables(s, "target"),
             "0",
-            "a killed restore committed tables"
+            "a stopped restore committed tables"
         );
+        out
     }
 
     #[test]
