@@ -63,11 +63,14 @@ const OBJECTS: &str = "SELECT c.classid, c.objid FROM (
 const DROPS_PER_COMMIT: usize = 100;
 
 /// The order in which a failed restore's objects are dropped: event
-/// triggers first (they would fire on the drops), then extensions and
-/// schemas (which take their contents with them), then the rest.
+/// triggers first (they would fire on the drops), then publications, then
+/// the rest, and extensions and schemas last: a schema dropped first
+/// would take all its tables in one statement, which holds all their
+/// locks at once (a schema of a thousand tables fills the server's lock
+/// table); dropped last, it is empty but for what goes with it.
 const DROP_ORDER: &str = "CASE (pg_identify_object(classid, objid, 0)).type
-  WHEN 'event trigger' THEN 0 WHEN 'extension' THEN 1 WHEN 'schema' THEN 2
-  WHEN 'publication' THEN 3 ELSE 4 END";
+  WHEN 'event trigger' THEN 0 WHEN 'publication' THEN 1 WHEN 'extension' THEN 3
+  WHEN 'schema' THEN 4 ELSE 2 END";
 
 /// The application name of this process's sessions restoring a set (its
 /// data parts' `psql`, the `pg_restore` runs building indexes and

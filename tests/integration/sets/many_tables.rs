@@ -9,17 +9,18 @@
 use super::*;
 use crate::common::pg::Cluster;
 
-/// Makes `pairs` pairs of one-row tables in `db`, the second of each with
-/// a foreign key to the first, committing after each pair.
-fn pairs_of_tables(s: &Server, db: &str, pairs: u32) {
+/// Makes `pairs` pairs of small tables in `schema` of `db`, the second of
+/// each with a foreign key to the first, committing after each pair.
+fn pairs_of_tables(s: &Server, db: &str, schema: &str, pairs: u32) {
     s.psql(
         db,
         &format!(
             "DO $$ BEGIN FOR i IN 1..{pairs} LOOP EXECUTE format(
-                'CREATE TABLE p%s (id int PRIMARY KEY, v text);
-                 INSERT INTO p%s SELECT g, md5(g::text) FROM generate_series(1, 5) g;
-                 CREATE TABLE c%s (id int PRIMARY KEY, p int REFERENCES p%s, v text UNIQUE);
-                 INSERT INTO c%s SELECT g, g, md5(g::text) FROM generate_series(1, 5) g',
+                'CREATE TABLE {schema}.p%s (id int PRIMARY KEY, v text);
+                 INSERT INTO {schema}.p%s SELECT g, md5(g::text) FROM generate_series(1, 5) g;
+                 CREATE TABLE {schema}.c%s (id int PRIMARY KEY, p int REFERENCES {schema}.p%s,
+                   v text UNIQUE);
+                 INSERT INTO {schema}.c%s SELECT g, g, md5(g::text) FROM generate_series(1, 5) g',
                 i, i, i, i, i); COMMIT; END LOOP; END $$"
         ),
     );
@@ -39,7 +40,7 @@ fn many_small_tables_restore_with_a_few_clients() {
     let s = Server::shared();
     let source = unique("manytables");
     s.create_database(&source);
-    pairs_of_tables(&s, &source, 150);
+    pairs_of_tables(&s, &source, "public", 150);
     let tmp = tempfile::tempdir().unwrap();
     succeed(&mut set_backup(&s, &source, tmp.path(), "2"));
     let (set, _) = the_set(tmp.path());
@@ -66,9 +67,10 @@ fn many_small_tables_restore_with_a_few_clients() {
 }
 
 /// On a server of its own with a small lock table (10 locks per session):
-/// its 800 tables fit in the pre-data's one transaction, but dropping them
+/// its 810 tables fit in the pre-data's one transaction, but dropping them
 /// and what goes with them (types, constraints, the other table of each
-/// key) in one transaction would not ("out of shared memory").
+/// key) in one transaction would not ("out of shared memory"), nor would
+/// dropping the schema that holds 800 of them with one statement.
 #[test]
 fn a_failed_restore_of_many_tables_into_a_database_drops_them_all() {
     let cluster = Cluster::start();
@@ -79,7 +81,9 @@ fn a_failed_restore_of_many_tables_into_a_database_drops_them_all() {
     );
     cluster.restart();
     s.create_database("src");
-    pairs_of_tables(&s, "src", 400);
+    s.psql("src", "CREATE SCHEMA app");
+    pairs_of_tables(&s, "src", "app", 400);
+    pairs_of_tables(&s, "src", "public", 5);
     let tmp = tempfile::tempdir().unwrap();
     succeed(&mut set_backup(&s, "src", tmp.path(), "2"));
     let (set, manifest) = the_set(tmp.path());
