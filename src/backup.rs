@@ -583,10 +583,22 @@ impl RunContext<'_> {
         }
     }
 
+    /// Writes `manifest` as `name`: one that dbbr could not read back (larger
+    /// than [`MANIFEST_LIMIT`]) is an error before any write, and the
+    /// backup fails rather than leave a backup no command can use.
     fn write_manifest(&self, name: &str, manifest: &Manifest) -> Result<()> {
+        let json = manifest.to_json();
+        if json.len() as u64 > crate::manifest::MANIFEST_LIMIT {
+            return Err(Error::Storage(format!(
+                "the manifest {name} would be {} bytes, more than dbbr reads ({} MiB): back the \
+                 database up in parts (BACKUP_DATABASES, or -n/-t after --)",
+                json.len(),
+                crate::manifest::MANIFEST_LIMIT >> 20
+            )));
+        }
         let mut upload = self.plan.remote.upload(name)?;
         upload
-            .write_all(manifest.to_json().as_bytes())
+            .write_all(json.as_bytes())
             .map_err(|e| Error::io(format!("writing {name}"), e))?;
         upload.commit()?;
         Ok(())

@@ -13,6 +13,12 @@ use crate::evidence::{DumpFormat, Evidence};
 /// Suffix of a manifest's object name, after the data object's name.
 pub const MANIFEST_SUFFIX: &str = ".manifest.json";
 
+/// The largest manifest dbbr writes or reads (and verification record it
+/// reads): a dump's evidence names every table with its rows, about 50
+/// bytes each, so a database of a million tables fits; a larger object
+/// under a manifest's name is not dbbr's.
+pub const MANIFEST_LIMIT: u64 = 64 << 20;
+
 /// Suffix of a verification record's name, after the data object's name.
 pub const VERIFIED_SUFFIX: &str = ".verified.json";
 

@@ -9,13 +9,15 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::manifest::{Kind, Manifest, SetLayout, Verification, MANIFEST_SUFFIX, VERIFIED_SUFFIX};
+use crate::manifest::{
+    Kind, Manifest, SetLayout, Verification, MANIFEST_LIMIT, MANIFEST_SUFFIX, VERIFIED_SUFFIX,
+};
 use crate::storage::{Entry, Remote};
 
 use super::{Catalog, State, StoredBackup, Stray, StrayKind, Unreadable};
 
 /// Manifests and verification records larger than this are not dbbr's.
-const SIDECAR_LIMIT: u64 = 1 << 20;
+const SIDECAR_LIMIT: u64 = MANIFEST_LIMIT;
 
 /// How often a small object is read before its read counts as failed.
 const READ_ATTEMPTS: u32 = 3;

@@ -94,13 +94,43 @@ fn prune_counts_only_intact_backups_and_leaves_broken_ones() {
     assert!(stderr(&out).contains(&names[1]), "{}", stderr(&out));
 }
 
+/// The manifest of a database of many tables (its evidence names each
+/// with its rows: 60,000 here, about 2 MiB) is read by every command, as
+/// dbbr writes it.
+#[test]
+fn a_manifest_of_many_tables_is_read() {
+    let db = TestDb::small();
+    let tmp = tempfile::tempdir().unwrap();
+    let object = backup_as(tmp.path(), &db.name, &format!("{}-many", db.name));
+    let path = tmp.path().join(format!("{object}.manifest.json"));
+    let mut manifest: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let rows = manifest["dump"]["rows"].as_object_mut().unwrap();
+    for i in 0..60_000 {
+        rows.insert(format!("tenant_{i:05}.orders"), Value::from(i));
+    }
+    let text = serde_json::to_string_pretty(&manifest).unwrap();
+    assert!(text.len() > 2 << 20, "{}", text.len());
+    std::fs::write(&path, text).unwrap();
+    let out = exits(&mut dbbr_at(tmp.path(), &["list"]), 0);
+    assert!(stdout(&out).contains(&object), "{}", stdout(&out));
+    exits(
+        &mut dbbr_at(tmp.path(), &["verify", "--latest", &db.name, "--quick"]),
+        0,
+    );
+    let out = exits(&mut dbbr_at(tmp.path(), &["prune", "--keep-last", "1"]), 0);
+    assert!(stdout(&out).contains("keep"), "{}", stdout(&out));
+}
+
 #[test]
 fn an_unreadable_manifest_is_a_broken_backup_never_an_absent_one() {
     let db = TestDb::small();
     for (what, damage) in [
         ("bad json", "{ not json".to_string()),
         ("a size out of range", String::new()),
-        ("too large", "x".repeat(2 << 20)),
+        (
+            "too large",
+            format!("{{\"padding\": \"{}\"}}", "x".repeat(65 << 20)),
+        ),
     ] {
         let tmp = tempfile::tempdir().unwrap();
         let old = backup_as(tmp.path(), &db.name, &format!("{}-0", db.name));

@@ -132,7 +132,7 @@ pub enum ManifestDamage {
     BadJson,
     /// Its first half.
     Truncated,
-    /// Valid JSON, larger than 1 MiB.
+    /// Valid JSON, larger than the 64 MiB a manifest can be.
     Oversize,
     /// `stored_bytes` of -1.
     SizeNegative,

@@ -198,7 +198,7 @@ impl Layout {
             }
             ManifestDamage::Truncated => text[..text.len() / 2].to_string(),
             ManifestDamage::Oversize => {
-                json["padding"] = "x".repeat(1_100_000).into();
+                json["padding"] = "x".repeat(65 << 20).into();
                 json.to_string()
             }
             ManifestDamage::SizeNegative => {
