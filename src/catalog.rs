@@ -66,9 +66,16 @@ impl StoredBackup {
         group_kind(self.kind())
     }
 
-    /// Whether its data object is there as the manifest describes it.
+    /// Whether its data object is there as the manifest describes it, and
+    /// its last verification, if any, did not find it damaged (a verdict
+    /// is about the backup only: see [`Verification`]).
     pub fn is_intact(&self) -> bool {
-        self.state == State::Ok
+        self.state == State::Ok && self.failed_verification().is_none()
+    }
+
+    /// Its last verification, if that found it damaged.
+    pub fn failed_verification(&self) -> Option<&Verification> {
+        self.verified.as_ref().filter(|v| !v.ok)
     }
 }
 

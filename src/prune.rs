@@ -331,7 +331,15 @@ fn broken_reason(b: &StoredBackup) -> String {
             "its object has {size} bytes, the manifest says {}",
             b.manifest.stored_bytes
         ),
-        (State::Ok, _) => "intact".into(),
+        (State::Ok, _) => match b.failed_verification() {
+            Some(v) => format!(
+                "its {} verification of {} failed: {}",
+                v.level,
+                v.verified_at.format("%Y-%m-%d"),
+                v.detail
+            ),
+            None => "intact".into(),
+        },
     }
 }
 

@@ -103,8 +103,12 @@ impl Restore {
                 };
                 if let Ok(newest) = catalog.newest(&lookup, false) {
                     if newest.object() != found.object() {
+                        let why = match newest.failed_verification() {
+                            Some(_) => " (its last verification failed)",
+                            None => "",
+                        };
                         tracing::warn!(
-                            "the newest backup of {database}, {}, is broken: restoring {}",
+                            "the newest backup of {database}, {}, is broken{why}: restoring {}",
                             newest.object(),
                             found.object()
                         );

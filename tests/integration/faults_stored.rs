@@ -94,6 +94,56 @@ fn prune_counts_only_intact_backups_and_leaves_broken_ones() {
     assert!(stderr(&out).contains(&names[1]), "{}", stderr(&out));
 }
 
+/// A backup that verification found damaged (a byte flipped: its size is
+/// right) is not intact: retention neither counts nor protects it, and
+/// `restore --latest` takes the newest one that is.
+#[test]
+fn a_backup_verification_found_damaged_is_not_counted() {
+    let db = TestDb::small();
+    let tmp = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..3)
+        .map(|i| backup_as(tmp.path(), &db.name, &format!("{}-{i}", db.name)))
+        .collect();
+    let damaged = tmp.path().join(&names[2]);
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&damaged, bytes).unwrap();
+    let out = exits(&mut dbbr_at(tmp.path(), &["verify", &names[2]]), 1);
+    assert!(
+        tmp.path()
+            .join(format!("{}.verified.json", names[2]))
+            .exists(),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = exits(&mut dbbr_at(tmp.path(), &["prune", "--keep-last", "1"]), 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("broken       {}", names[2])) && text.contains("verification"),
+        "{text}"
+    );
+    let files = files_below(tmp.path());
+    assert!(files.contains(&names[2]), "{files:?}");
+    assert!(files.contains(&names[1]), "{files:?}");
+    assert!(!files.contains(&names[0]), "{files:?}");
+    let copy = unique("pgcopy");
+    let _guard = TestDb { name: copy.clone() };
+    let out = exits(
+        &mut dbbr_at(
+            tmp.path(),
+            &["restore", "--latest", &db.name, "--to", &copy, "--create"],
+        ),
+        0,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("restoring {}", names[1])) && err.contains("verification failed"),
+        "{err}"
+    );
+}
+
 /// The manifest of a database of many tables (its evidence names each
 /// with its rows: 60,000 here, about 2 MiB) is read by every command, as
 /// dbbr writes it.
