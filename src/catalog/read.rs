@@ -67,7 +67,17 @@ impl Catalog {
             if let Some(e) = listed.get(record.as_str()) {
                 claimed.insert(&e.path);
             }
-            let fetched = parse::<Manifest>(fetch(entry)?);
+            let fetched = match parse::<Manifest>(fetch(entry)?) {
+                // A newer dbbr's: what it means may not be what this one
+                // reads (a part, a codec, a kind it does not know).
+                Fetched::Parsed(m) if m.format > Manifest::FORMAT => Fetched::Invalid(format!(
+                    "its format {} is newer than this dbbr reads ({}): use dbbr {} or later",
+                    m.format,
+                    Manifest::FORMAT,
+                    m.dbbr_version
+                )),
+                fetched => fetched,
+            };
             let failed = matches!(fetched, Fetched::Failed(_));
             let manifest = match fetched {
                 Fetched::Parsed(m) => m,

@@ -189,3 +189,21 @@ fn an_unreadable_set_manifest_keeps_its_folder_from_the_strays() {
     let strays: Vec<&str> = c.strays.iter().map(|s| s.path.as_str()).collect();
     assert_eq!(strays, [format!("{SET}/notes.txt")]);
 }
+
+#[test]
+fn a_manifest_of_a_newer_format_is_unreadable_and_says_to_upgrade() {
+    let (entries, mut texts) = listing();
+    let name = format!("{PLAIN}{MANIFEST_SUFFIX}");
+    let newer = plain_manifest(PLAIN, 0).replace("\"format\":3", "\"format\":4");
+    assert_ne!(newer, texts[&name]);
+    texts.insert(name, newer);
+    let c = catalog(&entries, &texts);
+    assert_eq!(c.backups.len(), 1, "{:?}", c.backups);
+    assert_eq!(c.unreadable.len(), 1);
+    let reason = &c.unreadable[0].reason;
+    assert!(
+        reason.contains("format 4") && reason.contains("0.1.0"),
+        "{reason}"
+    );
+    assert!(c.require_readable().is_err());
+}
