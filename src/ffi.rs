@@ -169,6 +169,22 @@ pub(crate) fn upload_abort(handle: u64) {
     unsafe { sys::DbbrUploadAbort(handle) };
 }
 
+/// Claims `path` below `fs` until [`claim_release`]; returns its handle.
+pub(crate) fn claim_hold(fs: &str, path: &str) -> RawResult<u64> {
+    let (fs, path) = (cstring(fs)?, cstring(path)?);
+    let mut err = std::ptr::null_mut();
+    // SAFETY: valid strings for the call; err receives NULL or a string we own.
+    let handle =
+        unsafe { sys::DbbrClaimHold(fs.as_ptr().cast_mut(), path.as_ptr().cast_mut(), &mut err) };
+    into_result(err, handle)
+}
+
+/// Removes a claim [`claim_hold`] took; unknown handles are ignored.
+pub(crate) fn claim_release(handle: u64) {
+    // SAFETY: the Go side looks the handle up and ignores unknown ones.
+    unsafe { sys::DbbrClaimRelease(handle) };
+}
+
 /// Opens `path` below `fs` for reading; returns its handle.
 pub(crate) fn download_start(fs: &str, path: &str) -> RawResult<u64> {
     let (fs, path) = (cstring(fs)?, cstring(path)?);

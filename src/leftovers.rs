@@ -11,7 +11,8 @@
 //! `NAME.set` named as sets are named, its manifest definitely absent) and
 //! their hidden staging objects and claims are leftovers too, when every
 //! stray in the set's folder is older than the age and no live claim is on
-//! the set or any of its parts: a run still writing the set keeps it all.
+//! the set (its run holds one from its start to its manifest), its
+//! manifest or any of its parts: a run still writing the set keeps it all.
 //! A set's folder that their removal emptied (every object the listing
 //! showed in it was one of them) is then removed too, if it is empty.
 
@@ -304,6 +305,7 @@ mod tests {
         let young = "app-2026-11-02T00-00-00Z.set";
         let claimed = "app-2026-11-03T00-00-00Z.set";
         let committed = "app-2026-11-04T00-00-00Z.set";
+        let held = "app-2026-11-05T00-00-00Z.set";
         let strays = vec![
             stray(
                 &format!("{dead}/0000-pre-data.sql.gz"),
@@ -331,6 +333,8 @@ mod tests {
                 60,
             ),
             stray(&format!("{dead}.verified.json"), StrayKind::Record, 60),
+            // The claim its run held on the set, not renewed since.
+            stray(&format!(".{dead}.0a1b2c3d4e5f.claim"), StrayKind::Claim, 60),
             // Not named as parts are: left alone.
             stray(&format!("{dead}/notes.txt"), StrayKind::NoManifest, 600),
             stray(
@@ -372,6 +376,14 @@ mod tests {
                 StrayKind::Claim,
                 1,
             ),
+            // A live claim on the set keeps it, though none of its parts
+            // has one (all committed, the manifest not yet written).
+            stray(
+                &format!("{held}/0000-pre-data.sql.gz"),
+                StrayKind::NoManifest,
+                60,
+            ),
+            stray(&format!(".{held}.aaaaaaaaaaaa.claim"), StrayKind::Claim, 1),
             // A set whose manifest is there (it is in the catalog): an
             // extra part-like object in its folder is not a leftover.
             stray(
@@ -408,6 +420,7 @@ mod tests {
                 format!("{dead}/.0003-public.orders-2.sql.gz.0a1b2c3d4e5f.claim"),
                 format!(".{dead}.manifest.json.0a1b2c3d4e5f.claim"),
                 format!("{dead}.verified.json"),
+                format!(".{dead}.0a1b2c3d4e5f.claim"),
             ]
         );
     }

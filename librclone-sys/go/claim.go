@@ -222,3 +222,31 @@ func (c *claim) remove(ctx context.Context) {
 		fs.Errorf(c.name, "failed to remove the claim: %v", err)
 	}
 }
+
+// held are the claims the host holds on names it writes piece by piece (a
+// set's folder, for as long as its run writes the parts and the manifest),
+// by handle.
+var held = newRegistry[*claim]()
+
+// holdClaim claims p for the host until releaseHeld, renewing the claim
+// meanwhile; a "busy" error when another run holds p.
+func holdClaim(fsString, p string) (uint64, error) {
+	if p == "" || strings.HasSuffix(p, "/") {
+		return 0, configError(fmt.Errorf("claim path %q names nothing", p))
+	}
+	c, err := onRemote(fsString, func(ctx context.Context, f fs.Fs) (*claim, error) {
+		return takeClaim(ctx, f, p)
+	}, func(c *claim) { c.releaseNow() })
+	if err != nil {
+		return 0, err
+	}
+	return held.add(c), nil
+}
+
+// releaseHeld stops renewing the claim of handle h and removes it, within
+// cleanupTimeout.
+func releaseHeld(h uint64) {
+	if c, ok := held.remove(h); ok {
+		c.releaseNow()
+	}
+}

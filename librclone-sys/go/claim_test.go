@@ -51,3 +51,28 @@ func TestAStaleClaimIsRemovedAndIgnored(t *testing.T) {
 		t.Errorf("want only the other name's claim left, got %v", h)
 	}
 }
+
+func TestAHeldClaimKeepsOthersAwayUntilReleased(t *testing.T) {
+	defer func(w time.Duration) { claimWait = w }(claimWait)
+	claimWait = 300 * time.Millisecond
+	dir := t.TempDir()
+	h, err := holdClaim(dir, "app.set")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hidden(t, dir); len(got) != 1 || !isClaimOf(got[0], "app.set") {
+		t.Fatalf("want one claim on app.set, got %v", got)
+	}
+	if _, err := holdClaim(dir, "app.set"); kindOf(err) != kindBusy {
+		t.Fatalf("want a busy error for a second hold, got %v", err)
+	}
+	releaseHeld(h)
+	if got := hidden(t, dir); len(got) != 0 {
+		t.Errorf("want no claim left, got %v", got)
+	}
+	h, err = holdClaim(dir, "app.set")
+	if err != nil {
+		t.Fatalf("a released name is free again: %v", err)
+	}
+	releaseHeld(h)
+}

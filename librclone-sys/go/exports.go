@@ -159,6 +159,25 @@ func DbbrUploadAbort(h C.uint64_t) {
 	abortUpload(uint64(h))
 }
 
+// DbbrClaimHold claims path (a name the host writes piece by piece, such as
+// a set's folder) until DbbrClaimRelease, renewing the claim meanwhile, so
+// that other runs and leftover clean-ups leave it alone. It returns the
+// claim's handle, or 0 with *err set ("busy" when another run holds it).
+//
+//export DbbrClaimHold
+func DbbrClaimHold(fsString, path *C.char, err **C.char) C.uint64_t {
+	h, e := holdClaim(C.GoString(fsString), C.GoString(path))
+	setErr(err, e)
+	return C.uint64_t(h)
+}
+
+// DbbrClaimRelease removes the claim of a handle DbbrClaimHold returned.
+//
+//export DbbrClaimRelease
+func DbbrClaimRelease(h C.uint64_t) {
+	releaseHeld(uint64(h))
+}
+
 // DbbrDownloadStart opens path for reading; 0 with *err set on failure.
 //
 //export DbbrDownloadStart

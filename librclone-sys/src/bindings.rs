@@ -64,6 +64,16 @@ unsafe extern "C" {
     pub fn DbbrUploadAbort(h: u64);
 }
 unsafe extern "C" {
+    pub fn DbbrClaimHold(
+        fsString: *mut ::std::os::raw::c_char,
+        path: *mut ::std::os::raw::c_char,
+        err: *mut *mut ::std::os::raw::c_char,
+    ) -> u64;
+}
+unsafe extern "C" {
+    pub fn DbbrClaimRelease(h: u64);
+}
+unsafe extern "C" {
     pub fn DbbrDownloadStart(
         fsString: *mut ::std::os::raw::c_char,
         path: *mut ::std::os::raw::c_char,

@@ -114,6 +114,11 @@ impl RunContext<'_> {
             lock_timeout: options.lock_timeout,
         };
         let stop = || self.cancel.load(Ordering::Relaxed) || crate::interrupt::interrupted();
+        // Held until the manifest is written or the parts are removed: a
+        // prune's clean-up of leftovers leaves the folder's parts alone
+        // while it is, also between the last part's commit and the
+        // manifest's, when no part has a claim of its own.
+        let _claim = plan.remote.hold_claim(name)?;
         let (mut coordinator, oids) = source.open(&stop)?;
         let tables = coordinator.tables(&oids)?;
         let encrypted = plan.recipients.is_some();

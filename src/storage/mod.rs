@@ -217,6 +217,17 @@ impl Remote {
         }
     }
 
+    /// Claims `path`, a name this run writes piece by piece (a set's
+    /// folder), until the returned [`HeldClaim`] is dropped: other runs
+    /// cannot claim it meanwhile, and leftover clean-ups leave what is
+    /// under it alone. [`Error::Busy`] when another run holds it.
+    pub(crate) fn hold_claim(&self, path: &str) -> Result<HeldClaim> {
+        init()?;
+        let handle =
+            ffi::claim_hold(&self.fs_string(), path).map_err(|e| map_error(Some(self), e))?;
+        Ok(HeldClaim(handle))
+    }
+
     /// Deletes the object at `path`.
     pub fn delete(&self, path: &str) -> Result<()> {
         init()?;
@@ -258,6 +269,17 @@ impl Remote {
             &mod_time,
         )
         .map_err(|e| map_error(Some(self), e))
+    }
+}
+
+/// A claim this run holds on a name (see [`Remote::hold_claim`]), renewed
+/// until it is dropped, then removed (within the clean-up bound).
+#[derive(Debug)]
+pub(crate) struct HeldClaim(u64);
+
+impl Drop for HeldClaim {
+    fn drop(&mut self) {
+        ffi::claim_release(self.0);
     }
 }
 

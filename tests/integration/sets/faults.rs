@@ -338,3 +338,67 @@ fn a_killed_dbbr_leaves_no_backup_and_no_session() {
         "{listed}"
     );
 }
+
+/// A set's run holds a claim on the set from its start to its manifest: a
+/// prune that cleans up leftovers leaves the set's parts alone even when
+/// none of them has a claim of its own (as between the last part's
+/// commit and the manifest's, made here by removing the part's claim and
+/// ageing every part past the age), and the run then stores the set
+/// whole, and leaves no claim.
+#[test]
+fn a_prune_of_leftovers_leaves_a_running_set_alone() {
+    let s = Server::shared();
+    let db = source(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let child = start(&s, &db.name, tmp.path(), &[]);
+    let worker = stop_a_worker(&child);
+    let root: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let set = root
+        .iter()
+        .find(|n| n.ends_with(".set"))
+        .unwrap_or_else(|| panic!("no set folder: {root:?}"))
+        .clone();
+    let claim = regex::Regex::new(&format!(
+        r"^\.{}\.[0-9a-f]{{12}}\.claim$",
+        regex::escape(&set)
+    ))
+    .unwrap();
+    assert!(root.iter().any(|n| claim.is_match(n)), "{root:?}");
+    // No claim on a part, every part an hour old.
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for name in files_below(&tmp.path().join(&set)) {
+        let path = tmp.path().join(&set).join(&name);
+        if name.ends_with(".claim") {
+            std::fs::remove_file(&path).unwrap();
+        } else {
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(hour_ago).unwrap();
+        }
+    }
+    let before = files_below(tmp.path());
+    let mut prune = dbbr();
+    s.env(&mut prune)
+        .env("REMOTE_NAME", local_remote(tmp.path()))
+        .args(["prune", "--keep-last", "9", "--orphans-older-than", "3m"]);
+    let out = exits(&mut prune, 0);
+    assert_eq!(files_below(tmp.path()), before, "{}", stderr(&out));
+    signal(worker, "CONT");
+    let out = wait_at_most(child, Duration::from_secs(120));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (name, _) = the_set(tmp.path());
+    assert!(
+        !files_below(tmp.path())
+            .iter()
+            .any(|f| f.ends_with(".claim")),
+        "{:?}",
+        files_below(tmp.path())
+    );
+    let mut verify = dbbr();
+    s.env(&mut verify)
+        .env("REMOTE_NAME", local_remote(tmp.path()))
+        .args(["verify", &name]);
+    exits(&mut verify, 0);
+}
