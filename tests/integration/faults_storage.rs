@@ -285,3 +285,42 @@ fn storage_faults_fail_loudly_or_are_retried() {
     assert!(err.contains("connection refused"), "{err}");
     eprintln!("unreachable: exit 1 after {:?}", start.elapsed());
 }
+
+/// The manifest's write lands but its answer is lost (the connection cut
+/// before any byte of it came back): the write tried again is refused as
+/// the name is taken, by the run's own manifest. The backup is stored
+/// whole, and said so; never a manifest whose data the run removed.
+#[test]
+fn a_manifest_written_whose_answer_was_lost_is_the_runs_own() {
+    let small = TestDb::small();
+    let proxy = Proxy::start(&s3c_address());
+    let mut left = 1;
+    proxy.set(move |line| {
+        if line.starts_with("PUT ") && line.contains(".manifest.json?") && left > 0 {
+            left -= 1;
+            Fault::CutReply(0)
+        } else {
+            Fault::Pass
+        }
+    });
+    let bucket = unique("flost");
+    let out = run(&mut backup_via(&proxy, &bucket, &small.name));
+    let err = stderr(&out);
+    let cut = proxy
+        .seen()
+        .iter()
+        .filter(|(_, f)| *f == Fault::CutReply(0))
+        .count();
+    assert_eq!(cut, 1, "{:?}", proxy.seen());
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let object = only_object(&s3c_bucket_dir(&bucket));
+    checked_manifest(&s3c_bucket_dir(&bucket), &object, "postgresql");
+    let mut list = dbbr();
+    list.env("REMOTE_NAME", s3c_remote(&bucket)).arg("list");
+    let listed = exits(&mut list, 0);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains(&object),
+        "{}",
+        stderr(&listed)
+    );
+}
