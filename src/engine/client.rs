@@ -175,11 +175,16 @@ pub(super) fn version_of(program: &str, engine: Engine) -> Option<String> {
 }
 
 /// How long a clean-up query (dropping what a failed or interrupted restore
-/// made) may take: it runs after a signal too, so it is bounded.
+/// made) may go on after a signal: it runs after one too, so it is bounded.
 pub(super) const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a clean-up query may take when no signal came: dropping what a
+/// failed restore of tens of thousands of tables made takes a while, and
+/// nothing asks for haste then.
+const CLEANUP_UNHURRIED: Duration = Duration::from_secs(600);
+
 /// Whether a query stops at an interrupt, or is clean-up that runs after
-/// one, for [`CLEANUP_TIMEOUT`] at most.
+/// one, for [`CLEANUP_TIMEOUT`] at most after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum QueryMode {
     /// Stopped by an interrupt.
@@ -191,20 +196,31 @@ pub(super) enum QueryMode {
 /// Runs an administrative query (`script` on stdin) and returns its stdout;
 /// a failure is an [`Error::Database`] with the exit status and the last
 /// stderr lines, redacted. In [`QueryMode::Normal`] an interrupt kills it
-/// ([`Error::Interrupted`]); clean-up runs for [`CLEANUP_TIMEOUT`] at most.
+/// ([`Error::Interrupted`]); clean-up runs for [`CLEANUP_TIMEOUT`] at most
+/// after an interrupt (or after its start, if that came first), and for
+/// [`CLEANUP_UNHURRIED`] without one.
 pub(super) fn run_query_as(
     cmd: Command,
     program: &str,
     script: &str,
     mode: QueryMode,
 ) -> Result<String> {
-    let deadline = Instant::now() + CLEANUP_TIMEOUT;
+    let started = Instant::now();
+    let signalled = std::sync::OnceLock::new();
     let stop = || match mode {
         QueryMode::Normal => crate::interrupt::interrupted().then_some(Error::Interrupted),
-        QueryMode::Cleanup => (Instant::now() >= deadline).then(|| Error::Database {
-            program: program.to_string(),
-            message: format!("no answer within {}s", CLEANUP_TIMEOUT.as_secs()),
-        }),
+        QueryMode::Cleanup => {
+            let now = Instant::now();
+            let (since, bound) = if crate::interrupt::interrupted() {
+                (*signalled.get_or_init(|| now), CLEANUP_TIMEOUT)
+            } else {
+                (started, CLEANUP_UNHURRIED)
+            };
+            (now >= since + bound).then(|| Error::Database {
+                program: program.to_string(),
+                message: format!("no answer within {}s", bound.as_secs()),
+            })
+        }
     };
     run_to_end(cmd, program, Input::Bytes(script.as_bytes()), &stop)
 }

@@ -4,7 +4,7 @@
 //! batches, and so are the foreign keys ready at the same time. A failed
 //! restore of such a set into an existing database drops all it made,
 //! although the server's lock table could not hold the locks of all the
-//! drops at once.
+//! drops at once, and although that takes longer than a signal allows.
 
 use super::*;
 use crate::common::pg::Cluster;
@@ -113,4 +113,55 @@ fn a_failed_restore_of_many_tables_into_a_database_drops_them_all() {
     );
     assert!(!err.contains("could not drop"), "{err}");
     assert_eq!(contents(&s, "target"), before, "{err}");
+}
+
+/// A failed restore whose clean-up takes longer than the few seconds a
+/// signal allows it (here each drop waits 0.1 s, for an event trigger
+/// that was in the target before) drops all it made all the same: only a
+/// signal hurries a clean-up.
+#[test]
+fn a_slow_clean_up_without_a_signal_runs_to_its_end() {
+    let s = Server::shared();
+    let source = unique("slowdrop");
+    s.create_database(&source);
+    pairs_of_tables(&s, &source, "public", 40);
+    let tmp = tempfile::tempdir().unwrap();
+    succeed(&mut set_backup(&s, &source, tmp.path(), "2"));
+    let (set, manifest) = the_set(tmp.path());
+    let post_data = parts(tmp.path(), &manifest)
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("post-data"))
+        .unwrap();
+    let mut bytes = std::fs::read(&post_data).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&post_data, bytes).unwrap();
+    let target = unique("slowdrop");
+    s.create_database(&target);
+    s.psql(
+        &target,
+        "CREATE FUNCTION slow_drop() RETURNS event_trigger LANGUAGE plpgsql AS
+           $$ BEGIN PERFORM pg_sleep(0.1); END $$;
+         CREATE EVENT TRIGGER slow_drop ON sql_drop EXECUTE FUNCTION slow_drop();",
+    );
+    let before = objects(&s, &target);
+    let clock = std::time::Instant::now();
+    let out = run(&mut restore(
+        &s,
+        tmp.path(),
+        &set,
+        &target,
+        &["--jobs", "2"],
+    ));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("integrity"), "{err}");
+    assert!(!err.contains("could not drop"), "{err}");
+    // The 80 tables' drops alone wait 8 s.
+    assert!(
+        clock.elapsed().as_secs() >= 8,
+        "{:?}: {err}",
+        clock.elapsed()
+    );
+    assert_eq!(objects(&s, &target), before, "{err}");
 }
