@@ -584,7 +584,7 @@ impl RunContext<'_> {
     }
 
     /// Writes `manifest` as `name`: one that dbbr could not read back (larger
-    /// than [`MANIFEST_LIMIT`]) is an error before any write, and the
+    /// than [`crate::manifest::MANIFEST_LIMIT`]) is an error before any write, and the
     /// backup fails rather than leave a backup no command can use.
     fn write_manifest(&self, name: &str, manifest: &Manifest) -> Result<()> {
         let json = manifest.to_json();
