@@ -582,50 +582,6 @@ impl RunContext<'_> {
             }
         }
     }
-
-    /// Writes `manifest` as `name`: one that dbbr could not read back (larger
-    /// than [`crate::manifest::MANIFEST_LIMIT`]) is an error before any write, and the
-    /// backup fails rather than leave a backup no command can use.
-    fn write_manifest(&self, name: &str, manifest: &Manifest) -> Result<()> {
-        let json = manifest.to_json();
-        if json.len() as u64 > crate::manifest::MANIFEST_LIMIT {
-            return Err(Error::Storage(format!(
-                "the manifest {name} would be {} bytes, more than dbbr reads ({} MiB): back the \
-                 database up in parts (BACKUP_DATABASES, or -n/-t after --)",
-                json.len(),
-                crate::manifest::MANIFEST_LIMIT >> 20
-            )));
-        }
-        let mut upload = self.plan.remote.upload(name)?;
-        upload
-            .write_all(json.as_bytes())
-            .map_err(|e| Error::io(format!("writing {name}"), e))?;
-        match upload.commit() {
-            Ok(_) => Ok(()),
-            // A write whose first try landed but whose answer was lost is
-            // tried again and refused, as the name is taken: by this very
-            // manifest (its run id and times make it this run's alone).
-            Err(Error::Exists(message)) if self.holds(name, json.as_bytes()) => {
-                tracing::debug!("{name} was stored by a try whose answer was lost: {message}");
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Whether the object `name` holds exactly `bytes` (a read that fails
-    /// says no).
-    fn holds(&self, name: &str, bytes: &[u8]) -> bool {
-        let Ok(download) = self.plan.remote.download(name) else {
-            return false;
-        };
-        let mut stored = Vec::new();
-        download
-            .take(bytes.len() as u64 + 1)
-            .read_to_end(&mut stored)
-            .is_ok()
-            && stored == bytes
-    }
 }
 
 #[cfg(test)]

@@ -21,9 +21,9 @@ use crate::error::{Error, Result, Setting};
 use crate::manifest::{Kind, Manifest, Verification};
 
 mod read;
-pub(crate) use read::side_name;
 #[cfg(test)]
 use read::Fetched;
+pub(crate) use read::{read_small, side_name};
 
 /// One committed backup as storage shows it.
 #[derive(Debug, Clone, Serialize)]

@@ -3,10 +3,13 @@
 use chrono::{DateTime, Utc};
 
 use super::{kind_of, RunContext};
+use std::io::Write;
+
 use crate::encode::{Codec, EncodeStats};
 use crate::engine::Target;
+use crate::error::{Error, Result};
 use crate::evidence::Evidence;
-use crate::manifest::{Kind, Manifest};
+use crate::manifest::{Kind, Manifest, MANIFEST_LIMIT};
 
 /// The versions of the server and dump tool a run talks to, as probed once
 /// per run.
@@ -59,6 +62,40 @@ impl RunContext<'_> {
             dump: Some(evidence),
             run_id: Some(self.run_id.to_string()),
             globals: kind == Kind::Globals,
+        }
+    }
+
+    /// Writes `manifest` as `name`: one that dbbr could not read back (larger
+    /// than [`MANIFEST_LIMIT`]) is an error before any write, and the backup
+    /// fails rather than leave a backup no command can use.
+    pub(super) fn write_manifest(&self, name: &str, manifest: &Manifest) -> Result<()> {
+        let json = manifest.to_json();
+        if json.len() as u64 > MANIFEST_LIMIT {
+            return Err(Error::Storage(format!(
+                "the manifest {name} would be {} bytes, more than dbbr reads ({} MiB): back the \
+                 database up in parts (BACKUP_DATABASES, or -n/-t after --)",
+                json.len(),
+                MANIFEST_LIMIT >> 20
+            )));
+        }
+        let mut upload = self.plan.remote.upload(name)?;
+        upload
+            .write_all(json.as_bytes())
+            .map_err(|e| Error::io(format!("writing {name}"), e))?;
+        match upload.commit() {
+            Ok(_) => Ok(()),
+            // A write whose first try landed but whose answer was lost is
+            // tried again and refused, as the name is taken: by this very
+            // manifest (its run id and times make it this run's alone), if
+            // what is stored there is byte for byte what was written.
+            Err(Error::Exists(message))
+                if crate::catalog::read_small(&self.plan.remote, name)
+                    .is_ok_and(|stored| stored == json.as_bytes()) =>
+            {
+                tracing::debug!("{name} was stored by a try whose answer was lost: {message}");
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
 }

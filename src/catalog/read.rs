@@ -272,8 +272,9 @@ fn parse<T: for<'de> Deserialize<'de>>(fetched: Fetched<Vec<u8>>) -> Fetched<T> 
     }
 }
 
-/// The first [`SIDECAR_LIMIT`] + 1 bytes of an object.
-fn read_small(remote: &Remote, path: &str) -> Result<Vec<u8>> {
+/// An object of at most [`SIDECAR_LIMIT`] bytes (a manifest, a
+/// verification record): a larger one is an error.
+pub(crate) fn read_small(remote: &Remote, path: &str) -> Result<Vec<u8>> {
     let mut text = Vec::new();
     remote
         .download(path)?
