@@ -291,37 +291,22 @@ impl RunContext<'_> {
         let aborter = upload.aborter();
         let mut encoder = Encoder::new(upload, plan.codec, plan.recipients.as_ref())?;
         let mut inspector = DumpInspector::new();
+        // A section of the schema or the small tables' data, at the set's
+        // snapshot and in its encoding.
+        let section = |name: &str, custom: bool, skip_data: &[(String, String)]| {
+            let dump = run.source.section(
+                Some(&run.snapshot),
+                Some(&run.encoding),
+                name,
+                custom,
+                skip_data,
+            );
+            (dump, None)
+        };
         let (command, header) = match (&part.section, &part.table) {
-            (Section::PreData, _) => (
-                run.source.section(
-                    Some(&run.snapshot),
-                    Some(&run.encoding),
-                    "pre-data",
-                    false,
-                    &[],
-                ),
-                None,
-            ),
-            (Section::Data, _) => (
-                run.source.section(
-                    Some(&run.snapshot),
-                    Some(&run.encoding),
-                    "data",
-                    false,
-                    &run.own_parts,
-                ),
-                None,
-            ),
-            (Section::PostData, _) => (
-                run.source.section(
-                    Some(&run.snapshot),
-                    Some(&run.encoding),
-                    "post-data",
-                    true,
-                    &[],
-                ),
-                None,
-            ),
+            (Section::PreData, _) => section("pre-data", false, &[]),
+            (Section::Data, _) => section("data", false, &run.own_parts),
+            (Section::PostData, _) => section("post-data", true, &[]),
             (_, Some(table)) => {
                 let (source, header) =
                     copy_statements(table, part.pages, &run.snapshot, &run.encoding);
