@@ -26,6 +26,20 @@ fn pairs_of_tables(s: &Server, db: &str, schema: &str, pairs: u32) {
     );
 }
 
+/// Flips a byte in the middle of the post-data part of the set in `dir`
+/// (its `manifest`): a restore of it fails at integrity once the schema
+/// and the data are in.
+fn damage_post_data(dir: &Path, manifest: &serde_json::Value) {
+    let post_data = parts(dir, manifest)
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("post-data"))
+        .unwrap();
+    let mut bytes = std::fs::read(&post_data).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&post_data, bytes).unwrap();
+}
+
 /// The clients named `program` that the restore's debug log shows.
 fn clients(log: &str, program: &str) -> usize {
     let program = format!("program=\"{program}\"");
@@ -88,14 +102,7 @@ fn a_failed_restore_of_many_tables_into_a_database_drops_them_all() {
     succeed(&mut set_backup(&s, "src", tmp.path(), "2"));
     let (set, manifest) = the_set(tmp.path());
     // The post-data part is read after the pre-data made the tables.
-    let post_data = parts(tmp.path(), &manifest)
-        .into_iter()
-        .find(|p| p.to_string_lossy().contains("post-data"))
-        .unwrap();
-    let mut bytes = std::fs::read(&post_data).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0x40;
-    std::fs::write(&post_data, bytes).unwrap();
+    damage_post_data(tmp.path(), &manifest);
     s.create_database("target");
     let before = contents(&s, "target");
     let out = run(&mut restore(
@@ -128,14 +135,7 @@ fn a_slow_clean_up_without_a_signal_runs_to_its_end() {
     let tmp = tempfile::tempdir().unwrap();
     succeed(&mut set_backup(&s, &source, tmp.path(), "2"));
     let (set, manifest) = the_set(tmp.path());
-    let post_data = parts(tmp.path(), &manifest)
-        .into_iter()
-        .find(|p| p.to_string_lossy().contains("post-data"))
-        .unwrap();
-    let mut bytes = std::fs::read(&post_data).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0x40;
-    std::fs::write(&post_data, bytes).unwrap();
+    damage_post_data(tmp.path(), &manifest);
     let target = unique("slowdrop");
     s.create_database(&target);
     s.psql(
