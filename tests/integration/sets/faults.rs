@@ -344,7 +344,8 @@ fn a_killed_dbbr_leaves_no_backup_and_no_session() {
 /// none of them has a claim of its own (as between the last part's
 /// commit and the manifest's, made here by removing the part's claim and
 /// ageing every part past the age), and the run then stores the set
-/// whole, and leaves no claim.
+/// whole, and leaves no claim. dbbr is stopped (SIGSTOP) meanwhile, so
+/// that its other job writes nothing while the test looks.
 #[test]
 fn a_prune_of_leftovers_leaves_a_running_set_alone() {
     let s = Server::shared();
@@ -352,6 +353,7 @@ fn a_prune_of_leftovers_leaves_a_running_set_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let child = start(&s, &db.name, tmp.path(), &[]);
     let worker = stop_a_worker(&child);
+    signal(child.id(), "STOP");
     let root: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -385,6 +387,7 @@ fn a_prune_of_leftovers_leaves_a_running_set_alone() {
         .args(["prune", "--keep-last", "9", "--orphans-older-than", "3m"]);
     let out = exits(&mut prune, 0);
     assert_eq!(files_below(tmp.path()), before, "{}", stderr(&out));
+    signal(child.id(), "CONT");
     signal(worker, "CONT");
     let out = wait_at_most(child, Duration::from_secs(120));
     assert!(out.status.success(), "{}", stderr(&out));
